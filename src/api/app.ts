@@ -1,0 +1,55 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type Stripe from 'stripe';
+import type { Db } from '../db/client.js';
+import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
+import { webhookRoutes } from './routes/webhook.js';
+
+export interface AppDeps {
+  readonly log: FastifyBaseLogger;
+  readonly queue: FulfillmentQueue;
+  readonly db: Db;
+  /** Only the webhook verifier is used: the api never calls the Stripe API. */
+  readonly webhooks: Stripe['webhooks'];
+  readonly webhookSecrets: readonly string[];
+  readonly livemode: boolean;
+  readonly enqueueTimeoutMs?: number;
+}
+
+/** Builds the api; never listens. `server.ts` owns the port, signals and closing connections. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    // One log line per webhook is written by the route itself, with its ids as fields.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    bodyLimit: 1024 * 1024,
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(500).send({ error: 'internal_error', message: 'something went wrong; it was logged' });
+    }
+    return reply.code(status).send({ error: errorName(err, status), message: err.message });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
+
+  await app.register(webhookRoutes, {
+    webhooks: deps.webhooks,
+    secrets: deps.webhookSecrets,
+    livemode: deps.livemode,
+    queue: deps.queue,
+    enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 1000,
+  });
+  await app.register(checkoutSessionRoutes, { db: deps.db });
+  return app;
+}
+
+function errorName(err: FastifyError, status: number): string {
+  if (err.validation !== undefined) return 'bad_request';
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  return 'bad_request';
+}

@@ -1,0 +1,40 @@
+import type Stripe from 'stripe';
+import { isSessionId } from '../domain/session-id.js';
+import { isHandledEventType, type FulfillJobData } from '../queue/contract.js';
+
+export type EventDecision =
+  | { readonly kind: 'enqueue'; readonly job: FulfillJobData }
+  | { readonly kind: 'ignore'; readonly reason: 'unhandled_type' | 'other_mode' }
+  | { readonly kind: 'reject'; readonly message: string };
+
+const ACCOUNT_ID = /^acct_[A-Za-z0-9]{1,250}$/;
+
+/**
+ * What to do with a verified event. Unhandled types and events of the other mode are acknowledged
+ * (2xx) so that Stripe stops retrying them; a handled event with no usable session id is rejected.
+ */
+export function eventToJob(event: Stripe.Event, livemode: boolean): EventDecision {
+  if (!isHandledEventType(event.type)) return { kind: 'ignore', reason: 'unhandled_type' };
+  if (event.livemode !== livemode) return { kind: 'ignore', reason: 'other_mode' };
+  if (typeof event.id !== 'string' || !/^evt_[A-Za-z0-9_]{1,250}$/.test(event.id)) {
+    return { kind: 'reject', message: 'event has no valid id' };
+  }
+  const object: unknown = (event.data as { object?: unknown } | undefined)?.object;
+  const sessionId = typeof object === 'object' && object !== null ? (object as { id?: unknown }).id : undefined;
+  if (!isSessionId(sessionId)) {
+    return { kind: 'reject', message: 'event has no valid data.object.id (expected a Checkout Session id cs_…)' };
+  }
+  const account: unknown = event.account;
+  if (account !== undefined && account !== null && (typeof account !== 'string' || !ACCOUNT_ID.test(account))) {
+    return { kind: 'reject', message: 'event.account is not a connected account id (acct_…)' };
+  }
+  return {
+    kind: 'enqueue',
+    job: {
+      sessionId,
+      trigger: event.type,
+      eventId: event.id,
+      ...(typeof account === 'string' ? { account } : {}),
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import type Stripe from 'stripe';
+import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import { eventToJob } from '../event-to-job.js';
+import { verifyWebhook, WebhookRejected } from '../verify-webhook.js';
+
+export interface WebhookRouteOptions {
+  readonly webhooks: Stripe['webhooks'];
+  readonly secrets: readonly string[];
+  readonly livemode: boolean;
+  readonly queue: FulfillmentQueue;
+  /** Past this, an enqueue counts as failed and Stripe gets a 503 to retry later. */
+  readonly enqueueTimeoutMs: number;
+}
+
+/** Stripe's payloads are far smaller; anything bigger is not from Stripe. */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * `POST /webhook`: verify, enqueue, answer. No Stripe API call and no database query on this path.
+ * The raw body parser is registered inside this plugin only: Stripe signs the exact bytes, so the
+ * body must never be parsed and re-serialised before verification.
+ */
+export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  app.post('/webhook', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
+    const raw = request.body;
+    if (!Buffer.isBuffer(raw)) return reply.code(415).send({ error: 'unsupported_media_type', message: 'expected application/json' });
+
+    let event: Stripe.Event;
+    try {
+      event = verifyWebhook(opts.webhooks, raw, request.headers['stripe-signature'], opts.secrets);
+    } catch (err) {
+      if (!(err instanceof WebhookRejected)) throw err;
+      request.log.warn({ reason: err.code }, 'webhook rejected');
+      return reply.code(400).send({ error: err.code, message: err.message });
+    }
+
+    const log = request.log.child({ eventId: event.id, eventType: event.type });
+    const decision = eventToJob(event, opts.livemode);
+    switch (decision.kind) {
+      case 'ignore':
+        log[decision.reason === 'other_mode' ? 'warn' : 'debug']({ reason: decision.reason, livemode: event.livemode }, 'webhook ignored');
+        return reply.code(200).send({ received: true, ignored: decision.reason });
+      case 'reject':
+        log.warn({ reason: decision.message }, 'webhook rejected');
+        return reply.code(400).send({ error: 'invalid_event', message: decision.message });
+      case 'enqueue':
+        break;
+    }
+
+    try {
+      const job = await withTimeout(enqueueFulfillment(opts.queue, decision.job), opts.enqueueTimeoutMs);
+      log.info({ sessionId: decision.job.sessionId, jobId: job.id }, 'webhook enqueued');
+      return reply.code(200).send({ received: true, jobId: job.id });
+    } catch (err) {
+      // Never a 2xx without the job in Redis: Stripe retries a 503.
+      log.error({ err, sessionId: decision.job.sessionId }, 'enqueue failed');
+      return reply.code(503).header('retry-after', '5').send({ error: 'queue_unavailable', message: 'try again later' });
+    }
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

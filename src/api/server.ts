@@ -1,0 +1,39 @@
+import { loadConfigOrExit, onShutdown } from '../boot.js';
+import { connectDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { producerConnection } from '../queue/redis.js';
+import { createStripeClient } from '../stripe/client.js';
+import { buildApp } from './app.js';
+
+const config = loadConfigOrExit(process.env, { stripe: true });
+const log = createLogger(config.logLevel, 'api');
+
+await migrateDatabase(config.databaseUrl);
+const database = connectDatabase(config.databaseUrl, { max: 10 });
+const connection = producerConnection(config.redisUrl);
+connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+const queue = createFulfillmentQueue(connection, config.queue);
+queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: 0 });
+
+const app = await buildApp({
+  log,
+  queue,
+  db: database.db,
+  webhooks: stripe.webhooks,
+  webhookSecrets: config.stripe.webhookSecrets,
+  livemode: config.stripe.livemode,
+});
+app.addHook('onClose', async () => {
+  await queue.close();
+  await connection.quit().catch(() => undefined);
+  await database.close();
+});
+
+await app.listen({ host: config.http.host, port: config.http.port });
+log.info({ livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, pid: process.pid }, 'api listening');
+
+// Fastify's close stops accepting, lets in-flight requests finish, then runs the onClose hooks.
+onShutdown(log, 10_000, () => app.close());

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * Configuration, parsed once from the environment at start-up, frozen and passed down.
+ * No other module reads `process.env`. The variable names are a public contract (README).
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const webhookSecrets = z
+  .string()
+  .transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+  .pipe(
+    z
+      .array(z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{8,}$/, 'each secret must look like whsec_…'))
+      .min(1, 'at least one whsec_… secret is required'),
+  );
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/fulfillment'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must be a Stripe secret or restricted key (sk_test_…, sk_live_…)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: webhookSecrets.optional(),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:12111' }).optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(4242),
+  WORKER_CONCURRENCY: int(1, 1000).default(25),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it is wrapped in {} as a Redis Cluster hash tag)')
+    .default('fulfillment'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JOB_ATTEMPTS: int(1, 100).default(12),
+  JOB_BACKOFF_MS: int(1, 3_600_000).default(1000),
+  WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
+  WORKER_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
+  STRIPE_MAX_NETWORK_RETRIES: int(0, 10).default(2),
+  EMULATOR_PORT: int(0, 65535).default(12111),
+});
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly stripe: {
+    /** Undefined only outside production, where `npm start` then runs the local emulator. */
+    readonly secretKey: string | undefined;
+    readonly webhookSecrets: readonly string[] | undefined;
+    readonly apiBase: URL | undefined;
+    readonly livemode: boolean;
+    readonly maxNetworkRetries: number;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly lockDurationMs: number;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly queue: { readonly prefix: string; readonly attempts: number; readonly backoffMs: number };
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly emulatorPort: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  // Empty strings count as unset, as in most .env tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production') {
+    const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const).filter((k) => e[k] === undefined);
+    if (missing.length > 0) {
+      throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required in production`).join('; ')}`);
+    }
+  }
+  return deepFreeze({
+    nodeEnv: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecrets: e.STRIPE_WEBHOOK_SECRET,
+      apiBase: e.STRIPE_API_BASE === undefined ? undefined : new URL(e.STRIPE_API_BASE),
+      livemode: e.STRIPE_SECRET_KEY?.includes('_live_') ?? false,
+      maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+    },
+    http: { host: e.HOST, port: e.PORT },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
+    },
+    queue: { prefix: e.QUEUE_PREFIX, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS },
+    logLevel: e.LOG_LEVEL,
+    emulatorPort: e.EMULATOR_PORT,
+  });
+}
+
+/** Config with Stripe settings guaranteed, as the api and worker need them. */
+export interface StripeReadyConfig extends Config {
+  readonly stripe: Config['stripe'] & { readonly secretKey: string; readonly webhookSecrets: readonly string[] };
+}
+
+export function requireStripe(config: Config): StripeReadyConfig {
+  const missing = [
+    config.stripe.secretKey === undefined ? 'STRIPE_SECRET_KEY' : undefined,
+    config.stripe.webhookSecrets === undefined ? 'STRIPE_WEBHOOK_SECRET' : undefined,
+  ].filter((k) => k !== undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required`).join('; ')} (or run "npm start" to use the local emulator)`);
+  }
+  return config as StripeReadyConfig;
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object' && !(v instanceof URL)) deepFreeze(v);
+  return Object.freeze(o);
+}

@@ -1,0 +1,64 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** Fulfillment states. Order matters: a session only moves to a later rank, and final states never change. */
+export const SESSION_STATUSES = ['pending', 'awaiting_payment', 'fulfilled', 'payment_failed', 'expired'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export const checkoutSessions = pgTable(
+  'checkout_sessions',
+  {
+    id: text('id').primaryKey(),
+    /** Connected account (Stripe Connect) that owns the session, or null for the platform's own. */
+    account: text('account'),
+    status: text('status').$type<SessionStatus>().notNull(),
+    paymentStatus: text('payment_status').notNull(),
+    stripeStatus: text('stripe_status'),
+    livemode: boolean('livemode').notNull(),
+    customerEmail: text('customer_email'),
+    customerName: text('customer_name'),
+    currency: text('currency'),
+    amountSubtotal: bigint('amount_subtotal', { mode: 'number' }),
+    amountTotal: bigint('amount_total', { mode: 'number' }),
+    stripeCreatedAt: timestamp('stripe_created_at', { withTimezone: true }),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    fulfilledAt: timestamp('fulfilled_at', { withTimezone: true }),
+    /** Number of fulfillment runs that reached the transaction for this session. */
+    attemptCount: integer('attempt_count').notNull().default(0),
+    lastTrigger: text('last_trigger'),
+    lastEventId: text('last_event_id'),
+  },
+  (t) => [
+    check('checkout_sessions_status_check', sql`${t.status} in ('pending','awaiting_payment','fulfilled','payment_failed','expired')`),
+    index('checkout_sessions_status_idx').on(t.status),
+  ],
+);
+
+export const checkoutLineItems = pgTable(
+  'checkout_line_items',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    position: integer('position').notNull(),
+    priceId: text('price_id'),
+    productId: text('product_id'),
+    description: text('description'),
+    quantity: integer('quantity'),
+    unitAmount: bigint('unit_amount', { mode: 'number' }),
+    amountSubtotal: bigint('amount_subtotal', { mode: 'number' }).notNull(),
+    amountDiscount: bigint('amount_discount', { mode: 'number' }).notNull(),
+    amountTax: bigint('amount_tax', { mode: 'number' }).notNull(),
+    amountTotal: bigint('amount_total', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    fulfilledAt: timestamp('fulfilled_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // The primary key is the last line of defence: a line item can never be stored twice.
+  (t) => [primaryKey({ columns: [t.sessionId, t.id] })],
+);
+
+export type CheckoutSessionRow = typeof checkoutSessions.$inferSelect;
+export type CheckoutLineItemRow = typeof checkoutLineItems.$inferSelect;
+export type NewCheckoutLineItem = typeof checkoutLineItems.$inferInsert;

@@ -1,0 +1,61 @@
+import type Stripe from 'stripe';
+import type { SessionStatus } from '../db/schema.js';
+import type { Trigger } from '../queue/contract.js';
+import type { RunOutcome } from './line-item-fulfiller.js';
+import { targetStatus } from './session-status.js';
+
+export interface FulfillRequest {
+  readonly sessionId: string;
+  readonly trigger: Trigger;
+  readonly eventId?: string | undefined;
+  /** Connected account that owns the session (Stripe Connect). */
+  readonly account?: string | undefined;
+}
+
+export interface FulfillDeps {
+  readonly stripe: Stripe;
+  /** Records the run in one transaction (see db/fulfillment-store). */
+  readonly record: (input: {
+    session: Stripe.Checkout.Session;
+    lineItems: readonly Stripe.LineItem[];
+    target: SessionStatus;
+    trigger: Trigger;
+    eventId?: string | undefined;
+    account?: string | undefined;
+  }) => Promise<RunOutcome>;
+}
+
+/** Stripe's own cap on a list page. */
+const PAGE = 100;
+
+/**
+ * `fulfill_checkout` from Stripe's "Fulfill orders" guide (https://docs.stripe.com/checkout/fulfillment):
+ * safe to call any number of times, concurrently, for the same session. All Stripe calls happen before
+ * the transaction, so no row lock is held across the network.
+ */
+export async function fulfillCheckout(req: FulfillRequest, deps: FulfillDeps): Promise<RunOutcome> {
+  const opts = req.account === undefined ? undefined : { stripeAccount: req.account };
+  const session = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items'] }, opts);
+  const target = targetStatus(session, req.trigger);
+  const lineItems = target === 'fulfilled' ? await allLineItems(deps.stripe, session, opts) : [];
+  return deps.record({ session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account });
+}
+
+/** The expanded `line_items` holds only the first page; auto-paginate the rest. */
+async function allLineItems(
+  stripe: Stripe,
+  session: Stripe.Checkout.Session,
+  opts: Stripe.RequestOptions | undefined,
+): Promise<Stripe.LineItem[]> {
+  const first = session.line_items;
+  const items = [...(first?.data ?? [])];
+  const last = items.at(-1);
+  if (first === undefined || first === null || (first.has_more && last !== undefined)) {
+    const params = last === undefined ? { limit: PAGE } : { limit: PAGE, starting_after: last.id };
+    // autoPagingEach, not autoPagingToArray: the latter refuses lists over 10,000 items.
+    await stripe.checkout.sessions.listLineItems(session.id, params, opts).autoPagingEach((item) => {
+      items.push(item);
+    });
+  }
+  return items;
+}

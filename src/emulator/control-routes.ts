@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { Knobs, TrafficGate } from './knobs.js';
+import type { SessionSpec } from './objects.js';
+import type { EmulatorStore } from './store.js';
+import type { WebhookSender } from './webhook-sender.js';
+
+export interface ControlDeps {
+  readonly store: EmulatorStore;
+  readonly gate: TrafficGate;
+  readonly webhooks: WebhookSender;
+  readonly endpoints: string[];
+}
+
+/**
+ * `/_emulator/*`: what Stripe's Dashboard and a paying customer would do, for scripts and the demo.
+ * Not part of Stripe's API; no key needed (the emulator only listens on loopback by default).
+ */
+export async function controlRoutes(app: FastifyInstance, deps: ControlDeps): Promise<void> {
+  const { store, gate, webhooks } = deps;
+
+  app.post<{ Body: SessionSpec & { account?: string } }>('/_emulator/sessions', async (req) => {
+    return store.createSession(req.body, req.body.account);
+  });
+
+  app.post<{ Params: { id: string }; Body: { payment_status?: 'paid' | 'unpaid' | 'no_payment_required'; send?: boolean } }>(
+    '/_emulator/sessions/:id/complete',
+    async (req) => {
+      const event = store.complete(req.params.id, { paymentStatus: req.body?.payment_status ?? 'paid' }, store.peek(req.params.id)?.account);
+      if (req.body?.send !== false) void webhooks.send(event);
+      return event;
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { outcome: 'succeeded' | 'failed'; send?: boolean } }>(
+    '/_emulator/sessions/:id/async_payment',
+    async (req) => {
+      const event = store.asyncPayment(req.params.id, req.body.outcome, store.peek(req.params.id)?.account);
+      if (req.body.send !== false) void webhooks.send(event);
+      return event;
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { send?: boolean } | undefined }>('/_emulator/sessions/:id/expire', async (req) => {
+    const event = store.expire(req.params.id, store.peek(req.params.id)?.account);
+    if (req.body?.send !== false) void webhooks.send(event);
+    return event;
+  });
+
+  app.put<{ Body: Partial<Knobs> }>('/_emulator/knobs', async (req) => {
+    Object.assign(gate.knobs, req.body);
+    return gate.knobs;
+  });
+
+  app.get('/_emulator/stats', async () => ({ ...gate.stats, deliveries: webhooks.deliveries.length }));
+
+  app.post<{ Body: { url: string } }>('/_emulator/webhook-endpoints', async (req) => {
+    deps.endpoints.push(req.body.url);
+    return { endpoints: deps.endpoints };
+  });
+}

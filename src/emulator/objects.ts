@@ -1,0 +1,91 @@
+import type Stripe from 'stripe';
+import sessionFixture from './fixtures/checkout.session.json' with { type: 'json' };
+import lineItemFixture from './fixtures/checkout.session.line_item.json' with { type: 'json' };
+import { randomId, sessionId } from './ids.js';
+
+/** What a caller says about one line item; the rest is filled in from Stripe's fixture shape. */
+export interface LineItemSpec {
+  readonly name: string;
+  readonly unitAmount: number;
+  readonly quantity?: number;
+  readonly currency?: string;
+  readonly productId?: string;
+  readonly priceId?: string;
+}
+
+export interface SessionSpec {
+  readonly lineItems: readonly LineItemSpec[];
+  readonly livemode?: boolean;
+  readonly currency?: string;
+  readonly customerEmail?: string | null;
+  readonly successUrl?: string | null;
+  readonly cancelUrl?: string | null;
+  readonly metadata?: Record<string, string>;
+  readonly mode?: 'payment' | 'subscription' | 'setup';
+  readonly paymentMethodTypes?: readonly string[];
+}
+
+export function buildLineItem(spec: LineItemSpec, livemode: boolean): Stripe.LineItem {
+  const currency = spec.currency ?? 'usd';
+  const quantity = spec.quantity ?? 1;
+  const amount = spec.unitAmount * quantity;
+  const base = structuredClone(lineItemFixture) as unknown as Stripe.LineItem;
+  return {
+    ...base,
+    id: randomId('li_', 24),
+    description: spec.name,
+    currency,
+    quantity,
+    amount_subtotal: amount,
+    amount_total: amount,
+    amount_discount: 0,
+    amount_tax: 0,
+    // Built as JSON (the wire shape), where decimals are strings.
+    price: {
+      ...(base.price as unknown as Record<string, unknown>),
+      id: spec.priceId ?? randomId('price_', 24),
+      product: spec.productId ?? randomId('prod_', 14),
+      currency,
+      unit_amount: spec.unitAmount,
+      unit_amount_decimal: String(spec.unitAmount),
+      livemode,
+      type: 'one_time',
+      recurring: null,
+      transform_quantity: null,
+      created: Math.floor(Date.now() / 1000),
+    } as unknown as Stripe.Price,
+  };
+}
+
+/** A new open, unpaid session shaped like `checkout.session.json`, with totals from its line items. */
+export function buildSession(spec: SessionSpec, items: readonly Stripe.LineItem[], hostedBase: string): Stripe.Checkout.Session {
+  const livemode = spec.livemode ?? false;
+  const id = sessionId(livemode);
+  const now = Math.floor(Date.now() / 1000);
+  const total = items.reduce((sum, i) => sum + i.amount_total, 0);
+  const base = structuredClone(sessionFixture) as unknown as Stripe.Checkout.Session;
+  return {
+    ...base,
+    id,
+    created: now,
+    expires_at: now + 24 * 3600,
+    livemode,
+    mode: spec.mode ?? 'payment',
+    status: 'open',
+    payment_status: 'unpaid',
+    currency: spec.currency ?? items[0]?.currency ?? 'usd',
+    amount_subtotal: total,
+    amount_total: total,
+    total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+    shipping_cost: null,
+    currency_conversion: null,
+    customer_email: spec.customerEmail ?? null,
+    customer_details: null,
+    payment_intent: null,
+    success_url: spec.successUrl ?? null,
+    cancel_url: spec.cancelUrl ?? null,
+    metadata: spec.metadata ?? {},
+    payment_method_types: [...(spec.paymentMethodTypes ?? ['card'])],
+    url: `${hostedBase}/pay/${id}`,
+  };
+}

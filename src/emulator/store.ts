@@ -1,0 +1,122 @@
+import type Stripe from 'stripe';
+import { randomId } from './ids.js';
+import { buildLineItem, buildSession, type SessionSpec } from './objects.js';
+
+interface StoredSession {
+  session: Stripe.Checkout.Session;
+  lineItems: Stripe.LineItem[];
+  /** Connected account that owns it (Stripe Connect), or undefined for the platform. */
+  account: string | undefined;
+}
+
+export class NotFound extends Error {}
+export class InvalidState extends Error {}
+
+/** In-memory Stripe state: sessions, their line items, and the events their transitions produce. */
+export class EmulatorStore {
+  private readonly sessions = new Map<string, StoredSession>();
+  /** Creation order, newest last; lists walk it backwards as Stripe lists newest first. */
+  private readonly order: string[] = [];
+
+  constructor(private readonly hostedBase: () => string) {}
+
+  createSession(spec: SessionSpec, account?: string): Stripe.Checkout.Session {
+    const livemode = spec.livemode ?? false;
+    const items = spec.lineItems.map((i) => buildLineItem(i, livemode));
+    const session = buildSession(spec, items, this.hostedBase());
+    this.sessions.set(session.id, { session, lineItems: items, account });
+    this.order.push(session.id);
+    return session;
+  }
+
+  /** Removes a session, as if it never existed (tests of permanent failures). */
+  deleteSession(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  /** Puts back a session removed with `deleteSession` (the "retry after fixing" path). */
+  restoreSession(stored: { session: Stripe.Checkout.Session; lineItems: Stripe.LineItem[]; account?: string }): void {
+    this.sessions.set(stored.session.id, { session: stored.session, lineItems: stored.lineItems, account: stored.account });
+  }
+
+  get(id: string, account?: string): StoredSession {
+    const stored = this.sessions.get(id);
+    // A session of another account is as invisible as a missing one, as on Stripe.
+    if (stored === undefined || stored.account !== account) throw new NotFound(`No such checkout.session: '${id}'`);
+    return stored;
+  }
+
+  peek(id: string): StoredSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Newest first, optionally filtered; `starting_after` pages toward older ones. */
+  list(filter: { account?: string | undefined; status?: string; createdGte?: number; createdLte?: number }): Stripe.Checkout.Session[] {
+    const out: Stripe.Checkout.Session[] = [];
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const stored = this.sessions.get(this.order[i] as string);
+      if (stored === undefined || stored.account !== filter.account) continue;
+      const s = stored.session;
+      if (filter.status !== undefined && s.status !== filter.status) continue;
+      if (filter.createdGte !== undefined && s.created < filter.createdGte) continue;
+      if (filter.createdLte !== undefined && s.created > filter.createdLte) continue;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** The customer finished Checkout. Delayed methods complete `unpaid` and settle later. */
+  complete(
+    id: string,
+    opts: { paymentStatus: 'paid' | 'unpaid' | 'no_payment_required'; email?: string; name?: string },
+    account?: string,
+  ): Stripe.Event {
+    const s = this.mutable(id, account, 'open');
+    s.session.status = 'complete';
+    s.session.payment_status = opts.paymentStatus;
+    s.session.payment_intent = randomId('pi_', 24);
+    s.session.customer_details = {
+      address: null,
+      email: opts.email ?? s.session.customer_email ?? 'customer@example.com',
+      name: opts.name ?? 'Jenny Rosen',
+      phone: null,
+      tax_exempt: 'none',
+      tax_ids: [],
+    } as unknown as Stripe.Checkout.Session.CustomerDetails;
+    return this.event('checkout.session.completed', s);
+  }
+
+  asyncPayment(id: string, outcome: 'succeeded' | 'failed', account?: string): Stripe.Event {
+    const s = this.mutable(id, account, 'complete');
+    if (s.session.payment_status !== 'unpaid') throw new InvalidState(`session ${id} is not awaiting a delayed payment`);
+    if (outcome === 'succeeded') s.session.payment_status = 'paid';
+    return this.event(`checkout.session.async_payment_${outcome}`, s);
+  }
+
+  expire(id: string, account?: string): Stripe.Event {
+    const s = this.mutable(id, account, 'open');
+    s.session.status = 'expired';
+    return this.event('checkout.session.expired', s);
+  }
+
+  private mutable(id: string, account: string | undefined, from: 'open' | 'complete'): StoredSession {
+    const s = this.get(id, account);
+    if (s.session.status !== from) throw new InvalidState(`session ${id} is ${s.session.status}, not ${from}`);
+    return s;
+  }
+
+  private event(type: Stripe.Event.Type, s: StoredSession): Stripe.Event {
+    return {
+      id: randomId('evt_', 24),
+      object: 'event',
+      api_version: '2026-08-27.basil',
+      created: Math.floor(Date.now() / 1000),
+      livemode: s.session.livemode,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: { object: structuredClone(s.session) },
+      ...(s.account === undefined ? {} : { account: s.account }),
+    } as unknown as Stripe.Event;
+  }
+}

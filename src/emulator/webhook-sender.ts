@@ -1,0 +1,106 @@
+import Stripe from 'stripe';
+
+export interface WebhookSenderOptions {
+  /** Signing secrets; every one signs each delivery (several `v1=`), as Stripe does during a roll. */
+  readonly secrets: readonly string[];
+  /** Attempts per delivery, the first included, before giving up. */
+  readonly maxAttempts?: number;
+  /** First retry delay; doubles each attempt (Stripe's real schedule spans 3 days). */
+  readonly retryBaseMs?: number;
+}
+
+export interface Delivery {
+  readonly eventId: string;
+  readonly endpoint: string;
+  readonly attempt: number;
+  readonly status: number | 'network_error';
+}
+
+export interface SendOptions {
+  /** Extra deliveries of the same event (Stripe delivers at least once). */
+  readonly duplicates?: number;
+  readonly delayMs?: number;
+  /** Sign with a timestamp this many seconds in the past (replay tests). */
+  readonly ageSeconds?: number;
+}
+
+const signer = new Stripe('sk_test_emulator_signer').webhooks;
+
+/** Signs with the SDK's own test helper: one `t=`, then one `v1=` per secret. */
+export function signPayload(payload: string, secrets: readonly string[], timestamp = Math.floor(Date.now() / 1000)): string {
+  const parts = secrets.map((secret) => signer.generateTestHeaderString({ payload, secret, timestamp }));
+  const v1 = parts.flatMap((h) => h.split(',').filter((p) => p.startsWith('v1=')));
+  return [`t=${timestamp}`, ...v1].join(',');
+}
+
+/** Sends signed events to endpoints like Stripe: at least once, retrying non-2xx answers with backoff. */
+export class WebhookSender {
+  readonly deliveries: Delivery[] = [];
+  private readonly pending = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly endpoints: () => readonly string[],
+    private readonly opts: WebhookSenderOptions,
+  ) {}
+
+  /** Starts delivery of one event to every endpoint; resolves when every copy is delivered or given up. */
+  send(event: Stripe.Event, opts: SendOptions = {}): Promise<void> {
+    const copies = 1 + (opts.duplicates ?? 0);
+    const body = JSON.stringify(event);
+    const runs: Promise<void>[] = [];
+    for (const endpoint of this.endpoints()) {
+      for (let i = 0; i < copies; i++) runs.push(this.deliver(event.id, endpoint, body, opts));
+    }
+    const all = Promise.all(runs).then(() => undefined);
+    this.pending.add(all);
+    void all.finally(() => this.pending.delete(all));
+    return all;
+  }
+
+  /** Sends several events in a shuffled order (Stripe does not guarantee order). */
+  sendShuffled(events: readonly Stripe.Event[], opts: SendOptions = {}): Promise<void> {
+    const shuffled = [...events].sort(() => Math.random() - 0.5);
+    return Promise.all(shuffled.map((e) => this.send(e, opts))).then(() => undefined);
+  }
+
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async deliver(eventId: string, endpoint: string, body: string, opts: SendOptions): Promise<void> {
+    if (opts.delayMs !== undefined && opts.delayMs > 0) await sleep(opts.delayMs);
+    const maxAttempts = this.opts.maxAttempts ?? 8;
+    for (let attempt = 1; attempt <= maxAttempts && !this.closed; attempt++) {
+      const timestamp = Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0);
+      let status: number | 'network_error';
+      try {
+        const res = await fetch(endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'stripe-signature': signPayload(body, this.opts.secrets, timestamp),
+            'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        status = res.status;
+      } catch {
+        status = 'network_error';
+      }
+      this.deliveries.push({ eventId, endpoint, attempt, status });
+      if (typeof status === 'number' && status >= 200 && status < 300) return;
+      await sleep((this.opts.retryBaseMs ?? 500) * 2 ** (attempt - 1));
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,74 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * The one queue contract shared by producers (api, CLI) and consumers (worker):
+ * queue name, job names, payloads, job-id rules and default job options.
+ */
+
+export const FULFILLMENT_QUEUE = 'fulfillment';
+
+/** The Checkout Session event types that lead to a fulfillment run. Every other type is acknowledged and dropped. */
+export const HANDLED_EVENT_TYPES = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+] as const;
+
+export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
+
+export function isHandledEventType(type: string): type is HandledEventType {
+  return (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** What asked for a run: a webhook event, or a path that reads Stripe itself (landing page, reconciliation, CLI). */
+export type Trigger = HandledEventType | 'landing' | 'reconcile' | 'manual';
+
+export interface FulfillJobData {
+  readonly sessionId: string;
+  readonly trigger: Trigger;
+  /** The Stripe event id, when a webhook triggered the run. */
+  readonly eventId?: string;
+  /** The connected account (Stripe Connect) that owns the session; retrieves pass it as `stripeAccount`. */
+  readonly account?: string;
+}
+
+export interface FulfillJobResult {
+  readonly sessionId: string;
+  readonly status: string;
+  readonly changed: boolean;
+}
+
+export const JOB_NAME = 'fulfill-checkout';
+
+/**
+ * Job ids are keyed by session *and* by what triggered the run.
+ *
+ * BullMQ ignores `add` when a job with the same custom id exists, completed and failed ones included
+ * (https://docs.bullmq.io/guide/jobs/job-ids). Keyed by session alone, an `async_payment_succeeded`
+ * arriving after the `completed` run saw `unpaid` would be dropped. Keyed by event, a redelivery of
+ * the same event collapses into its job, while every new event gets a run that reads fresh state.
+ * Exactly-once comes from the Postgres transaction, not from the queue. Custom ids may not contain ':'.
+ */
+export function jobIdFor(data: FulfillJobData): string {
+  const suffix = data.eventId ?? data.trigger;
+  const id = `${data.sessionId}_${suffix}`;
+  if (id.includes(':')) throw new Error(`job id may not contain ':' (${id})`);
+  return id;
+}
+
+/** The BullMQ prefix, wrapped in braces so that every key of every queue shares one Redis Cluster hash slot. */
+export function bullPrefix(queuePrefix: string): string {
+  return `{${queuePrefix}}`;
+}
+
+export function defaultJobOptions(opts: { attempts: number; backoffMs: number }): JobsOptions {
+  return {
+    attempts: opts.attempts,
+    // Exponential with jitter so that a fleet retrying after a Stripe or Postgres outage does not stampede.
+    backoff: { type: 'exponential', delay: opts.backoffMs, jitter: 0.5 },
+    // Bounded: Postgres is the record; Redis keeps only enough history to collapse redeliveries and debug.
+    removeOnComplete: { age: 24 * 3600, count: 50_000 },
+    removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+  };
+}

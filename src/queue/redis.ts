@@ -1,0 +1,26 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Redis connections, following BullMQ's production guide
+ * (https://docs.bullmq.io/guide/going-to-production):
+ * - producers (the api) fail fast: no offline queue, so a Redis outage becomes a 503 that Stripe retries,
+ *   never a 2xx for a job that is not in Redis;
+ * - workers wait for Redis forever (`maxRetriesPerRequest: null`), so an outage only pauses them.
+ */
+export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 1000,
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+    ...extra,
+  });
+}
+
+export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    ...extra,
+  });
+}

@@ -1,0 +1,26 @@
+import Stripe from 'stripe';
+
+export interface StripeClientOptions {
+  readonly secretKey: string;
+  /** When set (the local emulator, or a proxy), the SDK talks to this host, port and protocol instead of Stripe. */
+  readonly apiBase?: URL | undefined;
+  readonly maxNetworkRetries: number;
+  readonly timeoutMs?: number;
+}
+
+/** The one place a Stripe client is made. The SDK retries idempotent failures itself (`maxNetworkRetries`). */
+export function createStripeClient(opts: StripeClientOptions): Stripe {
+  const base = opts.apiBase;
+  return new Stripe(opts.secretKey, {
+    maxNetworkRetries: opts.maxNetworkRetries,
+    timeout: opts.timeoutMs ?? 20_000,
+    appInfo: { name: 'stripe-checkout-fulfillment' },
+    ...(base === undefined
+      ? {}
+      : {
+          host: base.hostname,
+          port: base.port === '' ? (base.protocol === 'https:' ? 443 : 80) : Number(base.port),
+          protocol: base.protocol === 'https:' ? 'https' : 'http',
+        }),
+  });
+}

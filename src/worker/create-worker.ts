@@ -1,0 +1,51 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type Stripe from 'stripe';
+import type { Db } from '../db/client.js';
+import { recordRun, type Tx } from '../db/fulfillment-store.js';
+import { fulfillCheckout } from '../domain/fulfill-checkout.js';
+import type { LineItemFulfiller } from '../domain/line-item-fulfiller.js';
+import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
+import { classifyError } from './classify-error.js';
+
+export interface WorkerDeps {
+  readonly connection: Redis;
+  readonly db: Db;
+  readonly stripe: Stripe;
+  readonly fulfillers: readonly LineItemFulfiller<Tx>[];
+  readonly log: Logger;
+  readonly prefix: string;
+  readonly concurrency: number;
+  /** How long a job's lock lives without renewal; a worker that dies loses its jobs after this. */
+  readonly lockDurationMs: number;
+}
+
+export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
+
+/** Builds the worker; it starts taking jobs at once. `main.ts` owns signals and process exit. */
+export function createWorker(deps: WorkerDeps): FulfillmentWorker {
+  const processJob = async (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME>): Promise<FulfillJobResult> => {
+    const log = deps.log.child({ jobId: job.id, sessionId: job.data.sessionId, eventId: job.data.eventId });
+    try {
+      const outcome = await fulfillCheckout(job.data, {
+        stripe: deps.stripe,
+        record: (input) => recordRun(deps.db, input, deps.fulfillers),
+      });
+      log.info({ status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1 }, 'fulfillment run');
+      return { sessionId: outcome.sessionId, status: outcome.status, changed: outcome.changed };
+    } catch (err) {
+      const classified = classifyError(err);
+      log.warn({ err: classified, attempt: job.attemptsMade + 1 }, 'fulfillment run failed');
+      throw classified;
+    }
+  };
+  return new Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
+    connection: deps.connection,
+    prefix: bullPrefix(deps.prefix),
+    concurrency: deps.concurrency,
+    lockDuration: deps.lockDurationMs,
+    stalledInterval: deps.lockDurationMs,
+    maxStalledCount: 5,
+  });
+}

@@ -1,0 +1,40 @@
+import { loadConfigOrExit, onShutdown } from '../boot.js';
+import { connectDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { recordLineItems } from '../db/record-line-items.js';
+import { createLogger } from '../logger.js';
+import { workerConnection } from '../queue/redis.js';
+import { createStripeClient } from '../stripe/client.js';
+import { createWorker } from './create-worker.js';
+
+const config = loadConfigOrExit(process.env, { stripe: true });
+const log = createLogger(config.logLevel, 'worker');
+
+await migrateDatabase(config.databaseUrl);
+const database = connectDatabase(config.databaseUrl, { max: Math.min(config.worker.concurrency, 20) });
+const connection = workerConnection(config.redisUrl);
+const stripe = createStripeClient({
+  secretKey: config.stripe.secretKey,
+  apiBase: config.stripe.apiBase,
+  maxNetworkRetries: config.stripe.maxNetworkRetries,
+});
+const worker = createWorker({
+  connection,
+  db: database.db,
+  stripe,
+  fulfillers: [recordLineItems],
+  log,
+  prefix: config.queue.prefix,
+  concurrency: config.worker.concurrency,
+  lockDurationMs: config.worker.lockDurationMs,
+});
+worker.on('error', (err) => log.error({ err }, 'worker error'));
+log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid }, 'worker started');
+
+// Graceful stop: stop taking jobs, let active ones finish, then close connections.
+onShutdown(log, config.worker.shutdownTimeoutMs, async () => {
+  await worker.close();
+  await connection.quit();
+  await database.close();
+});
+

@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type Stripe from 'stripe';
+import { buildApp } from '../../src/api/app.js';
+import { recordLineItems } from '../../src/db/record-line-items.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { startEmulator } from '../../src/emulator/start.js';
+import { createFulfillmentQueue, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
+import { producerConnection, workerConnection } from '../../src/queue/redis.js';
+import { createStripeClient } from '../../src/stripe/client.js';
+import { createWorker, type FulfillmentWorker } from '../../src/worker/create-worker.js';
+import { freshDatabase, type TestDatabase } from './database.js';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SECRET_KEY = 'sk_test_emulator';
+export const WEBHOOK_SECRET = 'whsec_test_primary_0123456789abcdef';
+export const OLD_WEBHOOK_SECRET = 'whsec_test_previous_0123456789abcdef';
+export const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export interface Stack {
+  readonly db: TestDatabase;
+  readonly emulator: Emulator;
+  readonly stripe: Stripe;
+  readonly prefix: string;
+  readonly producer: Redis;
+  readonly queue: FulfillmentQueue;
+  readonly api: FastifyInstance;
+  readonly apiUrl: string;
+  readonly workers: FulfillmentWorker[];
+  /** Starts an in-process worker on this stack's queue. */
+  startWorker(opts?: { concurrency?: number; lockDurationMs?: number }): FulfillmentWorker;
+  /** Environment for a worker or api *process* on this stack. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  readonly emulatorLatencyMs?: number;
+  readonly webhookSecrets?: readonly string[];
+  /** Secrets the api accepts; defaults to the primary one. */
+  readonly acceptedSecrets?: readonly string[];
+  readonly workers?: number;
+  readonly attempts?: number;
+  readonly backoffMs?: number;
+}
+
+/** The real thing, wired on loopback: emulator, api on a real port, Redis, a fresh database and queue prefix. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const db = await freshDatabase();
+  const prefix = `test-${randomBytes(6).toString('hex')}`;
+  const emulator = await startEmulator({
+    webhookSecrets: opts.webhookSecrets ?? [WEBHOOK_SECRET],
+    knobs: { latencyMs: opts.emulatorLatencyMs ?? 0 },
+    webhookRetryBaseMs: 100,
+  });
+  const stripe = createStripeClient({ secretKey: SECRET_KEY, apiBase: new URL(emulator.url()), maxNetworkRetries: 2 });
+  const producer = producerConnection(REDIS_URL);
+  const queueSettings = { prefix, attempts: opts.attempts ?? 8, backoffMs: opts.backoffMs ?? 50 };
+  const queue = createFulfillmentQueue(producer, queueSettings);
+  await queue.waitUntilReady();
+  const api = await buildApp({
+    log: silent,
+    queue,
+    db: db.db,
+    webhooks: stripe.webhooks,
+    webhookSecrets: opts.acceptedSecrets ?? [WEBHOOK_SECRET],
+    livemode: false,
+  });
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  const address = api.server.address();
+  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  emulator.endpoints.push(`${apiUrl}/webhook`);
+
+  const workers: FulfillmentWorker[] = [];
+  const connections: Redis[] = [];
+  const stack: Stack = {
+    db,
+    emulator,
+    stripe,
+    prefix,
+    producer,
+    queue,
+    api,
+    apiUrl,
+    workers,
+    startWorker(w = {}) {
+      const connection = workerConnection(REDIS_URL);
+      connections.push(connection);
+      const worker = createWorker({
+        connection,
+        db: db.db,
+        stripe,
+        fulfillers: [recordLineItems],
+        log: silent,
+        prefix,
+        concurrency: w.concurrency ?? 10,
+        lockDurationMs: w.lockDurationMs ?? 30_000,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    env(extra = {}) {
+      return {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        DATABASE_URL: db.url,
+        REDIS_URL,
+        STRIPE_SECRET_KEY: SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        STRIPE_API_BASE: emulator.url(),
+        QUEUE_PREFIX: prefix,
+        JOB_ATTEMPTS: String(queueSettings.attempts),
+        JOB_BACKOFF_MS: String(queueSettings.backoffMs),
+        LOG_LEVEL: 'warn',
+        ...extra,
+      };
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await api.close();
+      await emulator.app.close();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      producer.disconnect();
+      for (const c of connections) c.disconnect();
+      await db.drop();
+    },
+  };
+  for (let i = 0; i < (opts.workers ?? 1); i++) stack.startWorker();
+  return stack;
+}
