@@ -62,7 +62,6 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       }
       const endpoint = `${req.method} ${req.routeOptions.url ?? req.url}`;
       const fate = gate.admit(endpoint);
-      if (gate.knobs.latencyMs > 0) await sleep(gate.knobs.latencyMs);
       if (fate === 'rate_limited') {
         return reply
           .code(429)
@@ -70,6 +69,11 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       }
       if (fate === 'server_error') return reply.code(500).send(stripeError('api_error', 'An unknown error occurred'));
       reply.header('request-id', `req_${Date.now().toString(36)}`);
+    });
+    // Latency is added after the handler has read the state, as on the wire back from Stripe: a run
+    // that is waiting on a response really holds a stale view of the session.
+    api.addHook('onSend', async () => {
+      if (gate.knobs.latencyMs > 0) await sleep(gate.knobs.latencyMs);
     });
     api.setErrorHandler((err, _req, reply) => {
       if (err instanceof NotFound) return reply.code(404).send(stripeError('invalid_request_error', err.message, { code: 'resource_missing', param: 'id' }));
