@@ -101,6 +101,6 @@ describe('POST /webhook input handling', () => {
     expect((await post(next, signed(next))).status).toBe(200);
     expect(await jobCount()).toBe(2);
     const jobs = await stack.queue.getJobs(['waiting']);
-    expect(jobs.map((j) => j.id).every((id) => id?.startsWith(event.data.object.id as string) && !id.includes(':'))).toBe(true);
+    expect(jobs.map((j) => j.id).every((id) => id?.startsWith((event.data.object as { id: string }).id) && !id.includes(':'))).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -43,6 +44,8 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   return new Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
     connection: deps.connection,
     prefix: bullPrefix(deps.prefix),
+    // Stored on every job it processes (`processedBy`): which process ran what.
+    name: `${hostname()}-${process.pid}`,
     concurrency: deps.concurrency,
     lockDuration: deps.lockDurationMs,
     stalledInterval: deps.lockDurationMs,

@@ -44,6 +44,8 @@ export interface StackOptions {
   readonly workers?: number;
   readonly attempts?: number;
   readonly backoffMs?: number;
+  /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
+  readonly redisUrl?: string;
 }
 
 /** The real thing, wired on loopback: emulator, api on a real port, Redis, a fresh database and queue prefix. */
@@ -56,7 +58,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhookRetryBaseMs: 100,
   });
   const stripe = createStripeClient({ secretKey: SECRET_KEY, apiBase: new URL(emulator.url()), maxNetworkRetries: 2 });
-  const producer = producerConnection(REDIS_URL);
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const producer = producerConnection(redisUrl);
+  producer.on('error', () => undefined);
   const queueSettings = { prefix, attempts: opts.attempts ?? 8, backoffMs: opts.backoffMs ?? 50 };
   const queue = createFulfillmentQueue(producer, queueSettings);
   await queue.waitUntilReady();
@@ -86,7 +90,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     apiUrl,
     workers,
     startWorker(w = {}) {
-      const connection = workerConnection(REDIS_URL);
+      const connection = workerConnection(redisUrl);
+      connection.on('error', () => undefined);
       connections.push(connection);
       const worker = createWorker({
         connection,
@@ -106,7 +111,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
         DATABASE_URL: db.url,
-        REDIS_URL,
+        REDIS_URL: redisUrl,
         STRIPE_SECRET_KEY: SECRET_KEY,
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
         STRIPE_API_BASE: emulator.url(),

@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { items, storedLineItemCount, waitForQueueDrained, waitForStatus } from './helpers/sessions.js';
+import { startStack, type Stack } from './helpers/stack.js';
+import { waitFor } from './helpers/wait.js';
+
+/** Stripe answering 429 and 5xx for a while: retries (the SDK's, then the job's) carry every session through. */
+describe('Stripe rate limits and server errors', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ attempts: 12, backoffMs: 100 });
+  });
+  afterAll(async () => stack.close());
+
+  it('fulfills every session and leaves no job failed', async () => {
+    const { store, gate, webhooks } = stack.emulator;
+    const sessions = Array.from({ length: 40 }, () => store.createSession({ lineItems: items(15) }));
+    Object.assign(gate.knobs, { maxRps: 20, errorRate: 0.3 });
+    gate.resetStats();
+    try {
+      await Promise.all(sessions.map((s) => webhooks.send(store.complete(s.id, { paymentStatus: 'paid' }))));
+      // Let the faults bite before lifting them.
+      await waitFor(() => (gate.stats.rateLimited > 10 && gate.stats.serverErrors > 10 ? true : undefined), 'Stripe faults to be served');
+    } finally {
+      Object.assign(gate.knobs, { maxRps: 0, errorRate: 0 });
+    }
+    for (const s of sessions) await waitForStatus(stack, s.id, 'fulfilled', 60_000);
+    await waitForQueueDrained(stack);
+    expect(await stack.queue.getFailedCount()).toBe(0);
+    for (const s of sessions) expect(await storedLineItemCount(stack, s.id)).toBe(15);
+    expect(gate.stats.rateLimited).toBeGreaterThan(10);
+    expect(gate.stats.serverErrors).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, requireStripe } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and freezes the result', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/fulfillment');
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 4242 });
+    expect(c.worker.concurrency).toBe(25);
+    expect(c.queue.prefix).toBe('fulfillment');
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.stripe)).toBe(true);
+  });
+
+  it('splits comma-separated webhook secrets and derives the mode from the key', () => {
+    const c = loadConfig({ STRIPE_SECRET_KEY: 'sk_live_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_aaaaaaaaaa, whsec_bbbbbbbbbb' });
+    expect(c.stripe.webhookSecrets).toEqual(['whsec_aaaaaaaaaa', 'whsec_bbbbbbbbbb']);
+    expect(c.stripe.livemode).toBe(true);
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc123' }).stripe.livemode).toBe(false);
+  });
+
+  it('parses STRIPE_API_BASE as a URL', () => {
+    expect(loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe.apiBase?.port).toBe('12111');
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['WORKER_CONCURRENCY', { WORKER_CONCURRENCY: '0' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
+    ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
+    ['STRIPE_SECRET_KEY', { STRIPE_SECRET_KEY: 'pk_test_123' }],
+    ['STRIPE_WEBHOOK_SECRET', { STRIPE_WEBHOOK_SECRET: 'secret' }],
+    ['STRIPE_API_BASE', { STRIPE_API_BASE: 'ftp://x' }],
+    ['QUEUE_PREFIX', { QUEUE_PREFIX: 'a:b' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ])('names %s when it is malformed', (name, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${name}:`));
+  });
+
+  it('requires the Stripe settings in production, naming each missing one', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required in production; STRIPE_WEBHOOK_SECRET: required/);
+  });
+
+  it('requireStripe names what is missing outside production', () => {
+    expect(() => requireStripe(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1' }))).toThrow(/STRIPE_WEBHOOK_SECRET: required/);
+  });
+});
