@@ -48,4 +48,6 @@ export function onShutdown(log: Logger, deadlineMs: number, close: () => Promise
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+  // Started by `npm start` (forked with IPC): the parent going away means shut down too.
+  if (process.send !== undefined) process.once('disconnect', () => handler('SIGTERM'));
 }
