@@ -9,4 +9,5 @@ COPY drizzle ./drizzle
 COPY src ./src
 USER node
 EXPOSE 4242
-CMD ["npm", "run", "start:api"]
+# node directly (not npm) so that SIGTERM reaches the process and shutdown is graceful.
+CMD ["node", "--import", "tsx", "src/api/server.ts"]

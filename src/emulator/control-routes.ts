@@ -22,6 +22,20 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlDeps): Pr
     return store.createSession(req.body, req.body.account);
   });
 
+  /** Many paid sessions at once (load tests): created, completed, and their webhooks sent. */
+  app.post<{ Body: { count: number; spec: SessionSpec; send?: boolean } }>('/_emulator/sessions/batch', async (req, reply) => {
+    const { count, spec } = req.body;
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) return reply.code(400).send({ error: 'count must be 1..1000000' });
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const session = store.createSession(spec);
+      const event = store.complete(session.id, { paymentStatus: 'paid' });
+      if (req.body.send !== false) void webhooks.send(event);
+      ids.push(session.id);
+    }
+    return { ids };
+  });
+
   app.post<{ Params: { id: string }; Body: { payment_status?: 'paid' | 'unpaid' | 'no_payment_required'; send?: boolean } }>(
     '/_emulator/sessions/:id/complete',
     async (req) => {

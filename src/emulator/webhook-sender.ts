@@ -7,6 +7,8 @@ export interface WebhookSenderOptions {
   readonly maxAttempts?: number;
   /** First retry delay; doubles each attempt (Stripe's real schedule spans 3 days). */
   readonly retryBaseMs?: number;
+  /** Deliveries in flight at once, across endpoints (default 64). */
+  readonly maxInFlight?: number;
 }
 
 export interface Delivery {
@@ -38,6 +40,8 @@ export class WebhookSender {
   readonly deliveries: Delivery[] = [];
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
+  private inFlight = 0;
+  private readonly slotWaiters: (() => void)[] = [];
 
   constructor(
     private readonly endpoints: () => readonly string[],
@@ -78,6 +82,7 @@ export class WebhookSender {
     for (let attempt = 1; attempt <= maxAttempts && !this.closed; attempt++) {
       const timestamp = Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0);
       let status: number | 'network_error';
+      await this.takeSlot();
       try {
         const res = await fetch(endpoint, {
           method: 'POST',
@@ -93,11 +98,23 @@ export class WebhookSender {
         status = res.status;
       } catch {
         status = 'network_error';
+      } finally {
+        this.releaseSlot();
       }
       this.deliveries.push({ eventId, endpoint, attempt, status });
       if (typeof status === 'number' && status >= 200 && status < 300) return;
       await sleep((this.opts.retryBaseMs ?? 500) * 2 ** (attempt - 1));
     }
+  }
+
+  private async takeSlot(): Promise<void> {
+    if (this.inFlight >= (this.opts.maxInFlight ?? 64)) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.inFlight++;
+  }
+
+  private releaseSlot(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.();
   }
 }
 

@@ -12,6 +12,7 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 1000,
+    // Not enableAutoPipelining: measured on the ingress benchmark it cost ~30% throughput with BullMQ.
     retryStrategy: (times) => Math.min(times * 100, 1000),
     ...extra,
   });

@@ -6,21 +6,30 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface RunningProcess {
   readonly child: ChildProcess;
   readonly output: () => string;
+  /** Stops keeping output (it is still drained): for long runs that log a line per request. */
+  quiet(): void;
   /** Resolves with the exit code (or signal name) once the process has ended. */
   readonly exited: Promise<number | string>;
   kill(signal?: NodeJS.Signals): void;
 }
 
 /** Starts one of the service's entry points as a real process, as `npm run start:*` would. */
-export function startProcess(entry: 'src/worker/main.ts' | 'src/api/server.ts', env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(entry: string, env: Record<string, string>, nodeArgs: readonly string[] = []): RunningProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  let keep = true;
+  const collect = (d: Buffer) => {
+    if (keep) out += d.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
     output: () => out,
+    quiet: () => {
+      keep = false;
+    },
     exited,
     kill: (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

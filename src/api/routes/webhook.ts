@@ -40,14 +40,16 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
       return reply.code(400).send({ error: err.code, message: err.message });
     }
 
-    const log = request.log.child({ eventId: event.id, eventType: event.type });
+    // Fields on each line rather than a child logger: this is the hot path.
+    const ids = { eventId: event.id, eventType: event.type };
+    const log = request.log;
     const decision = eventToJob(event, opts.livemode);
     switch (decision.kind) {
       case 'ignore':
-        log[decision.reason === 'other_mode' ? 'warn' : 'debug']({ reason: decision.reason, livemode: event.livemode }, 'webhook ignored');
+        log[decision.reason === 'other_mode' ? 'warn' : 'debug']({ ...ids, reason: decision.reason, livemode: event.livemode }, 'webhook ignored');
         return reply.code(200).send({ received: true, ignored: decision.reason });
       case 'reject':
-        log.warn({ reason: decision.message }, 'webhook rejected');
+        log.warn({ ...ids, reason: decision.message }, 'webhook rejected');
         return reply.code(400).send({ error: 'invalid_event', message: decision.message });
       case 'enqueue':
         break;
@@ -55,11 +57,11 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
 
     try {
       const job = await withTimeout(enqueueFulfillment(opts.queue, decision.job), opts.enqueueTimeoutMs);
-      log.info({ sessionId: decision.job.sessionId, jobId: job.id }, 'webhook enqueued');
+      log.info({ ...ids, sessionId: decision.job.sessionId, jobId: job.id }, 'webhook enqueued');
       return reply.code(200).send({ received: true, jobId: job.id });
     } catch (err) {
       // Never a 2xx without the job in Redis: Stripe retries a 503.
-      log.error({ err, sessionId: decision.job.sessionId }, 'enqueue failed');
+      log.error({ ...ids, err, sessionId: decision.job.sessionId }, 'enqueue failed');
       return reply.code(503).header('retry-after', '5').send({ error: 'queue_unavailable', message: 'try again later' });
     }
   });

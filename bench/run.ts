@@ -1,0 +1,253 @@
+/**
+ * `npm run bench`: measures the service on this machine and prints tables. Not a test: nothing here
+ * passes or fails on time; the numbers are for the README and for noticing regressions.
+ *
+ *  1. ingress: distinct signed checkout.session.completed events (~3 KB), 50 connections, no pipelining.
+ *  2. the same events at one fixed rate against the api and against a handler that fulfills inside the
+ *     request (Stripe's sample), emulator at 150 ms: p50 acknowledgement latency of each, and the ratio.
+ *  3. end to end: 20,000 paid sessions of 5 line items, emulator at 0 ms, one worker process.
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { fixedRate } from './fixed-rate.js';
+import { EmulatorStore } from '../src/emulator/store.js';
+import { startEmulator } from '../src/emulator/start.js';
+import { signPayload } from '../src/emulator/webhook-sender.js';
+import { FULFILLMENT_QUEUE, bullPrefix } from '../src/queue/contract.js';
+import { freshDatabase, type TestDatabase } from '../test/helpers/database.js';
+import { startProcess, waitForOutput, type RunningProcess } from '../test/helpers/processes.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SECRET = 'whsec_bench_0123456789abcdefghij';
+const KEY = 'sk_test_bench';
+const E2E_SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 20_000);
+const INGRESS_SECONDS = Number(process.env.BENCH_INGRESS_SECONDS ?? 10);
+const running: RunningProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+function env(db: TestDatabase, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    STRIPE_SECRET_KEY: KEY,
+    STRIPE_WEBHOOK_SECRET: SECRET,
+    QUEUE_PREFIX: prefix,
+    ...extra,
+  };
+}
+
+async function start(entry: string, e: Record<string, string>, ready: string, nodeArgs: string[] = []): Promise<RunningProcess> {
+  const p = startProcess(entry, { LOG_LEVEL: 'info', ...e }, nodeArgs);
+  running.push(p);
+  await waitForOutput(p, ready, 60_000);
+  p.quiet();
+  return p;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number | undefined | string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function redisPid(): string {
+  return execFileSync('pgrep', ['-o', 'redis-server']).toString().trim();
+}
+
+function peakRssMiB(pid: number | undefined): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return (kb / 1024).toFixed(0);
+}
+
+/** Signed events of real shape for sessions in `store`, each a distinct event and session. */
+function signedEvents(store: EmulatorStore, n: number, lineItems: number): { body: string; signature: string }[] {
+  const out: { body: string; signature: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = store.createSession({
+      lineItems: Array.from({ length: lineItems }, (_, k) => ({ name: `Bench item ${k}`, unitAmount: 1000 + k, quantity: 1 })),
+      customerEmail: `buyer${i}@example.com`,
+      successUrl: 'https://shop.example.com/after-checkout?session_id={CHECKOUT_SESSION_ID}',
+      cancelUrl: 'https://shop.example.com/cart',
+    });
+    const body = JSON.stringify(store.complete(s.id, { paymentStatus: 'paid' }));
+    out.push({ body, signature: signPayload(body, [SECRET]) });
+  }
+  return out;
+}
+
+function load(url: string, events: { body: string; signature: string }[], opts: { seconds: number; rate?: number }) {
+  let next = 0;
+  return autocannon({
+    url,
+    connections: 50,
+    pipelining: 1,
+    duration: opts.seconds,
+    ...(opts.rate === undefined ? {} : { overallRate: opts.rate }),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const e = events[next++ % events.length] as { body: string; signature: string };
+          return { ...req, body: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
+        },
+      },
+    ],
+  });
+}
+
+type Row = Record<string, string | number>;
+function table(title: string, rows: Row[]): void {
+  console.log(`\n${title}\n`);
+  const cols = Object.keys(rows[0] ?? {});
+  console.log(`| ${cols.join(' | ')} |`);
+  console.log(`| ${cols.map(() => '---').join(' | ')} |`);
+  for (const r of rows) console.log(`| ${cols.map((c) => String(r[c])).join(' | ')} |`);
+}
+
+async function queueJobCount(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  const key = `${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}`;
+  const n = await redis.llen(`${key}:wait`);
+  await redis.quit();
+  return n;
+}
+
+async function obliterate(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [c, keys] = await redis.scan(cursor, 'MATCH', `${bullPrefix(prefix)}:*`, 'COUNT', 1000);
+    cursor = c;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+async function ingressAndComparison(compare: boolean): Promise<void> {
+  const db = await freshDatabase();
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  cleanups.push(() => obliterate(prefix), () => db.drop());
+  const emulator = await startEmulator({ webhookSecrets: [SECRET], knobs: { latencyMs: 150 } });
+  cleanups.push(() => emulator.app.close());
+
+  const api = await start('src/api/server.ts', env(db, prefix, { PORT: '4301', STRIPE_API_BASE: emulator.url()}), 'api listening', process.env.BENCH_API_NODE_ARGS?.split(' '));
+  const inline = await start('bench/inline-server.ts', env(db, prefix, { PORT: '4302', STRIPE_API_BASE: emulator.url() }), 'inline server listening');
+
+  process.stdout.write('preparing signed events… ');
+  const events = signedEvents(new EmulatorStore(() => 'http://127.0.0.1'), 12_000 * (INGRESS_SECONDS + 2), 3);
+  const avgBytes = Math.round(events.slice(0, 100).reduce((a, e) => a + e.body.length, 0) / 100);
+  console.log(`${events.length} events of ~${avgBytes} bytes`);
+
+  await load('http://127.0.0.1:4301/webhook', events.slice(0, 10_000), { seconds: 2 }); // warm-up
+  await new Promise((r) => setTimeout(r, 500)); // let the warm-up's last answers land
+  const warm = await queueJobCount(prefix);
+  const cpu0 = { api: cpuSeconds(api.child.pid), redis: cpuSeconds(redisPid()), bench: cpuSeconds('self') };
+  const r = await load('http://127.0.0.1:4301/webhook', events.slice(10_000), { seconds: INGRESS_SECONDS });
+  const perReq = (s: number) => `${((s * 1e6) / Math.max(r.requests.total, 1)).toFixed(0)} µs`;
+  const cpu = {
+    api: perReq(cpuSeconds(api.child.pid) - cpu0.api),
+    redis: perReq(cpuSeconds(redisPid()) - cpu0.redis),
+    loadgen: perReq(cpuSeconds('self') - cpu0.bench),
+  };
+  const enqueued = (await queueJobCount(prefix)) - warm;
+  table('1. Ingress: verify + enqueue, 50 connections, no pipelining (target ≥ 8,000/s at p99 ≤ 15 ms, 0 non-2xx)', [
+    {
+      'webhooks/s': Math.round(r.requests.average),
+      'p50 ms': r.latency.p50,
+      'p99 ms': r.latency.p99,
+      'max ms': r.latency.max,
+      '2xx': r['2xx'],
+      'non-2xx': r.non2xx,
+      errors: r.errors + r.timeouts,
+      'jobs in Redis': enqueued,
+      'api peak RSS MiB': peakRssMiB(api.child.pid),
+      'CPU per webhook: api / redis / load generator': `${cpu.api} / ${cpu.redis} / ${cpu.loadgen}`,
+    },
+  ]);
+
+  if (!compare) {
+    for (const p of [api, inline]) p.kill('SIGTERM');
+    await Promise.all([api.exited, inline.exited]);
+    return;
+  }
+  // Same offered load for both: the inline handler cannot go faster than Stripe answers.
+  const store = emulator.store;
+  const rate = 200;
+  const seconds = 10;
+  const forInline = signedEvents(store, rate * seconds + 500, 3);
+  const forQueue = signedEvents(store, rate * seconds + 500, 3);
+  const inl = await fixedRate('http://127.0.0.1:4302/webhook', forInline, { rate, seconds, connections: 50 });
+  const q = await fixedRate('http://127.0.0.1:4301/webhook', forQueue, { rate, seconds, connections: 50 });
+  table(`2. Acknowledgement latency at a fixed ${rate} webhooks/s (open loop, ≤ 50 connections), emulator at 150 ms (target ratio ≥ 100×)`, [
+    { handler: 'fulfill inside the request (guide sample)', 'p50 ms': inl.p50, 'p99 ms': inl.p99, '2xx': inl.ok, 'non-2xx': inl.non2xx + inl.errors },
+    { handler: 'verify + enqueue (this service)', 'p50 ms': q.p50, 'p99 ms': q.p99, '2xx': q.ok, 'non-2xx': q.non2xx + q.errors },
+    { handler: 'ratio of p50s', 'p50 ms': `${(inl.p50 / q.p50).toFixed(0)}×`, 'p99 ms': `${(inl.p99 / q.p99).toFixed(0)}×`, '2xx': '', 'non-2xx': '' },
+  ]);
+  for (const p of [api, inline]) p.kill('SIGTERM');
+  await Promise.all([api.exited, inline.exited]);
+}
+
+async function endToEnd(): Promise<void> {
+  const db = await freshDatabase();
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  cleanups.push(() => obliterate(prefix), () => db.drop());
+  const emulator = await start(
+    'src/emulator/main.ts',
+    { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4311', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4310/webhook', STRIPE_WEBHOOK_SECRET: SECRET },
+    'stripe emulator listening',
+  );
+  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311' });
+  const api = await start('src/api/server.ts', { ...base, PORT: '4310' }, 'api listening');
+  const worker = await start('src/worker/main.ts', { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, 'worker started');
+
+  const t0 = performance.now();
+  const res = await fetch('http://127.0.0.1:4311/_emulator/sessions/batch', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ count: E2E_SESSIONS, spec: { lineItems: Array.from({ length: 5 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 500 + k, quantity: 1 + k })) } }),
+  });
+  if (!res.ok) throw new Error(`emulator batch failed: ${res.status}`);
+  let fulfilled = 0;
+  const deadline = Date.now() + 10 * 60_000;
+  while (fulfilled < E2E_SESSIONS && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where status = 'fulfilled'`;
+    fulfilled = row?.n ?? 0;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const [check] = await db.sql<{ sessions: number; items: number; reruns: number; distinct_items: number }[]>`
+    select (select count(*)::int from checkout_sessions where status = 'fulfilled') as sessions,
+           (select count(*)::int from checkout_line_items) as items,
+           (select count(distinct (session_id, id))::int from checkout_line_items) as distinct_items,
+           (select count(*)::int from checkout_sessions where attempt_count <> 1) as reruns`;
+  table(`3. End to end: ${E2E_SESSIONS.toLocaleString('en')} paid sessions × 5 line items, emulator at 0 ms, 1 worker process (target ≥ 1,000/s)`, [
+    {
+      'sessions fulfilled': check?.sessions ?? 0,
+      'seconds (webhooks sent → last fulfilled)': seconds.toFixed(1),
+      'sessions/s': Math.round((check?.sessions ?? 0) / seconds),
+      'line items stored': check?.items ?? 0,
+      'duplicate line items': (check?.items ?? 0) - (check?.distinct_items ?? 0),
+      'sessions run twice': check?.reruns ?? 0,
+      'worker peak RSS MiB': peakRssMiB(worker.child.pid),
+      'api peak RSS MiB': peakRssMiB(api.child.pid),
+    },
+  ]);
+  for (const p of [api, worker, emulator]) p.kill('SIGTERM');
+  await Promise.all([api.exited, worker.exited, emulator.exited]);
+}
+
+try {
+  console.log(`bench on ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+  const only = process.argv[2];
+  if (only === undefined || only === 'ingress' || only === 'ingress-only') await ingressAndComparison(only !== 'ingress-only');
+  if (only === undefined || only === 'e2e') await endToEnd();
+} finally {
+  for (const p of running) p.kill('SIGKILL');
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+}
