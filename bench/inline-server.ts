@@ -22,7 +22,7 @@ app.post('/webhook', async (req) => {
   const sessionId = (event.data.object as { id: string }).id;
   await fulfillCheckout(
     { sessionId, trigger: 'checkout.session.completed', eventId: event.id },
-    { stripe, record: (input) => recordRun(database.db, input, [recordLineItems]) },
+    { stripe, record: (input) => recordRun(database.sql, input, [recordLineItems]) },
   );
   return { received: true };
 });

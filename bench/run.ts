@@ -59,6 +59,10 @@ function redisPid(): string {
   return execFileSync('pgrep', ['-o', 'redis-server']).toString().trim();
 }
 
+function postgresPids(): string[] {
+  return execFileSync('pgrep', ['-f', 'postgres']).toString().trim().split('\n').filter((p) => p !== '');
+}
+
 function peakRssMiB(pid: number | undefined): string {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -204,8 +208,15 @@ async function endToEnd(): Promise<void> {
   );
   const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311' });
   const api = await start('src/api/server.ts', { ...base, PORT: '4310' }, 'api listening');
-  const worker = await start('src/worker/main.ts', { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, 'worker started');
+  const worker = await start('src/worker/main.ts', { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, 'worker started', process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
 
+  const procs = { emulator: emulator.child.pid, api: api.child.pid, worker: worker.child.pid };
+  const cpuOf = () => ({
+    ...Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)])),
+    redis: cpuSeconds(redisPid()),
+    postgres: postgresPids().reduce((a, pid) => a + cpuSeconds(pid), 0),
+  });
+  const cpuStart = cpuOf();
   const t0 = performance.now();
   const res = await fetch('http://127.0.0.1:4311/_emulator/sessions/batch', {
     method: 'POST',
@@ -221,6 +232,10 @@ async function endToEnd(): Promise<void> {
     fulfilled = row?.n ?? 0;
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpuEnd = cpuOf();
+  const cpuPerSession = Object.entries(cpuEnd)
+    .map(([k, v]) => `${k} ${(((v - (cpuStart as Record<string, number>)[k]!) * 1e6) / E2E_SESSIONS).toFixed(0)}`)
+    .join(', ');
   const [check] = await db.sql<{ sessions: number; items: number; reruns: number; distinct_items: number }[]>`
     select (select count(*)::int from checkout_sessions where status = 'fulfilled') as sessions,
            (select count(*)::int from checkout_line_items) as items,
@@ -238,6 +253,7 @@ async function endToEnd(): Promise<void> {
       'api peak RSS MiB': peakRssMiB(api.child.pid),
     },
   ]);
+  console.log(`\nCPU µs per session: ${cpuPerSession}`);
   for (const p of [api, worker, emulator]) p.kill('SIGTERM');
   await Promise.all([api.exited, worker.exited, emulator.exited]);
 }

@@ -3,7 +3,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import type { Db } from '../db/client.js';
+import type postgres from 'postgres';
 import { recordRun, type Tx } from '../db/fulfillment-store.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { LineItemFulfiller } from '../domain/line-item-fulfiller.js';
@@ -12,7 +12,7 @@ import { classifyError } from './classify-error.js';
 
 export interface WorkerDeps {
   readonly connection: Redis;
-  readonly db: Db;
+  readonly sql: postgres.Sql;
   readonly stripe: Stripe;
   readonly fulfillers: readonly LineItemFulfiller<Tx>[];
   readonly log: Logger;
@@ -31,7 +31,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
     try {
       const outcome = await fulfillCheckout(job.data, {
         stripe: deps.stripe,
-        record: (input) => recordRun(deps.db, input, deps.fulfillers),
+        record: (input) => recordRun(deps.sql, input, deps.fulfillers),
       });
       log.info({ status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1 }, 'fulfillment run');
       return { sessionId: outcome.sessionId, status: outcome.status, changed: outcome.changed };

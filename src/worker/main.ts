@@ -20,7 +20,7 @@ const stripe = createStripeClient({
 });
 const worker = createWorker({
   connection,
-  db: database.db,
+  sql: database.sql,
   stripe,
   fulfillers: [recordLineItems],
   log,

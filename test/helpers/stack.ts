@@ -95,7 +95,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       connections.push(connection);
       const worker = createWorker({
         connection,
-        db: db.db,
+        sql: db.sql,
         stripe,
         fulfillers: [recordLineItems],
         log: silent,
