@@ -23,7 +23,7 @@ describe('exactly once under concurrent deliveries', () => {
   });
 
   it('30 concurrent deliveries of events for one session, across 2 worker processes → fulfilled once', async () => {
-    const session = stack.emulator.store.createSession({ lineItems: items(12) });
+    const session = stack.emulator.store.createSession({ lineItems: items(100) });
     // The session row already exists (awaiting a delayed payment), so only the row lock can serialise the runs.
     await stack.emulator.webhooks.send(stack.emulator.store.complete(session.id, { paymentStatus: 'unpaid' }));
     await waitForStatus(stack, session.id, 'awaiting_payment');
@@ -32,16 +32,16 @@ describe('exactly once under concurrent deliveries', () => {
     stack.emulator.webhooks.deliveries.length = 0;
 
     const succeeded = stack.emulator.store.asyncPayment(session.id, 'succeeded');
-    // 10 distinct events (each its own job) delivered 3 times each, all at once.
-    const events: Stripe.Event[] = [succeeded, ...Array.from({ length: 9 }, () => ({ ...succeeded, id: randomId('evt_', 24) }) as Stripe.Event)];
-    await Promise.all(events.map((e) => stack.emulator.webhooks.send(e, { duplicates: 2 })));
+    // 15 distinct events (each its own job) delivered twice each, all at once.
+    const events: Stripe.Event[] = [succeeded, ...Array.from({ length: 14 }, () => ({ ...succeeded, id: randomId('evt_', 24) }) as Stripe.Event)];
+    await Promise.all(events.map((e) => stack.emulator.webhooks.send(e, { duplicates: 1 })));
     expect(stack.emulator.webhooks.deliveries.filter((d) => d.status === 200)).toHaveLength(30);
 
     await waitForStatus(stack, session.id, 'fulfilled');
     await waitForQueueDrained(stack);
 
     const jobs = await stack.queue.getJobs(['completed', 'failed']);
-    expect(jobs).toHaveLength(10);
+    expect(jobs).toHaveLength(15);
     expect(jobs.every((j) => j.finishedOn !== undefined && j.failedReason === undefined)).toBe(true);
     // No run needed a retry: none collided with another on the line items' primary key.
     expect(jobs.map((j) => j.attemptsMade)).toEqual(jobs.map(() => 1));
@@ -52,7 +52,7 @@ describe('exactly once under concurrent deliveries', () => {
     // Both processes took part.
     const byWorker = new Set(jobs.map((j) => j.processedBy));
     expect(byWorker.size).toBe(2);
-    expect(await storedLineItemCount(stack, session.id)).toBe(12);
+    expect(await storedLineItemCount(stack, session.id)).toBe(100);
     const [row] = await stack.db.sql`select attempt_count from checkout_sessions where id = ${session.id}`;
     expect(row?.attempt_count).toBe(2);
   });

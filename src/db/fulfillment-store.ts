@@ -47,18 +47,20 @@ export async function recordRun(sql: postgres.Sql, input: RunInput, fulfillers: 
         ${input.target === 'fulfilled' ? now : null}, 1, ${c.lastTrigger}, ${c.lastEventId})
       on conflict (id) do nothing
       returning status`;
-    let status: SessionStatus;
-    let changed: boolean;
-    if (inserted.length === 1) {
-      status = input.target;
-      changed = true;
-    } else {
+    let status: SessionStatus = input.target;
+    let changed = true;
+    if (inserted.length === 0) {
       // It exists: lock it (waiting for any run holding it), then decide from what that run left.
       const [row] = await tx<{ status: SessionStatus }[]>`select status from checkout_sessions where id = ${c.id} for update`;
       if (row === undefined) throw new Error(`session row ${c.id} vanished inside its transaction`);
       if (isFinal(row.status)) return { sessionId: c.id, status: row.status, changed: false, lineItemCount: 0 };
       status = nextStatus(row.status, input.target);
       changed = status !== row.status;
+    }
+    if (status === 'fulfilled') {
+      for (const f of fulfillers) await f.fulfill({ tx, session, lineItems: input.lineItems, fulfilledAt: nowDate });
+    }
+    if (inserted.length === 0) {
       await tx`
         update checkout_sessions set status = ${status}, payment_status = ${c.paymentStatus}, stripe_status = ${c.stripeStatus},
           customer_email = ${c.customerEmail}, customer_name = ${c.customerName}, currency = ${c.currency},
@@ -66,9 +68,6 @@ export async function recordRun(sql: postgres.Sql, input: RunInput, fulfillers: 
           fulfilled_at = ${status === 'fulfilled' ? now : null}, attempt_count = attempt_count + 1,
           last_trigger = ${c.lastTrigger}, last_event_id = ${c.lastEventId}
         where id = ${c.id}`;
-    }
-    if (status === 'fulfilled') {
-      for (const f of fulfillers) await f.fulfill({ tx, session, lineItems: input.lineItems, fulfilledAt: nowDate });
     }
     return { sessionId: c.id, status, changed, lineItemCount: status === 'fulfilled' ? input.lineItems.length : 0 };
   }) as Promise<RunOutcome>;

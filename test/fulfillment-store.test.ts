@@ -1,0 +1,93 @@
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordRun, type Tx } from '../src/db/fulfillment-store.js';
+import { recordLineItems } from '../src/db/record-line-items.js';
+import type { LineItemFulfiller } from '../src/domain/line-item-fulfiller.js';
+import { EmulatorStore } from '../src/emulator/store.js';
+import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { items } from './helpers/sessions.js';
+
+/** The transaction itself, with two real connections interleaved on purpose. */
+describe('recordRun', () => {
+  let db: TestDatabase;
+  const stripe = new EmulatorStore(() => 'http://127.0.0.1');
+  beforeAll(async () => {
+    db = await freshDatabase();
+  });
+  afterAll(async () => db.drop());
+
+  function paidSession(n: number): { session: Stripe.Checkout.Session; lineItems: Stripe.LineItem[] } {
+    const s = stripe.createSession({ lineItems: items(n) });
+    stripe.complete(s.id, { paymentStatus: 'paid' });
+    const stored = stripe.peek(s.id);
+    if (stored === undefined) throw new Error('session missing');
+    return { session: stored.session, lineItems: stored.lineItems };
+  }
+
+  /** A fulfiller that counts its runs and can be held inside the transaction. */
+  function gatedFulfiller() {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const f: LineItemFulfiller<Tx> & { runs: number } = {
+      name: 'gated',
+      runs: 0,
+      async fulfill() {
+        f.runs++;
+        entered();
+        await gate;
+      },
+    };
+    return { f, release, inside };
+  }
+
+  it('a second run that starts while the first holds the session waits, then finds it fulfilled', async () => {
+    const { session, lineItems } = paidSession(4);
+    // The row exists already (awaiting a delayed payment): the insert cannot serialise the runs.
+    await recordRun(db.sql, { session: { ...session, payment_status: 'unpaid' }, lineItems: [], target: 'awaiting_payment', trigger: 'checkout.session.completed' }, []);
+
+    const { f, release, inside } = gatedFulfiller();
+    const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.async_payment_succeeded' as const };
+    const first = recordRun(db.sql, input, [recordLineItems, f]);
+    await inside; // the first run is inside its transaction, row claimed
+    const second = recordRun(db.sql, input, [recordLineItems, f]);
+    await new Promise((r) => setTimeout(r, 200)); // give the second run every chance to get ahead
+    release();
+    const [a, b] = await Promise.all([first, second]);
+
+    expect(f.runs).toBe(1);
+    expect(a).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 4 });
+    expect(b).toMatchObject({ status: 'fulfilled', changed: false, lineItemCount: 0 });
+    const [row] = await db.sql`select count(*)::int as n from checkout_line_items where session_id = ${session.id}`;
+    expect(row?.n).toBe(4);
+  });
+
+  it('two first runs of a new session: one inserts and fulfills, the other finds it done', async () => {
+    const { session, lineItems } = paidSession(3);
+    const { f, release, inside } = gatedFulfiller();
+    const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const };
+    const first = recordRun(db.sql, input, [recordLineItems, f]);
+    await inside;
+    const second = recordRun(db.sql, input, [recordLineItems, f]);
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    const results = await Promise.all([first, second]);
+    expect(f.runs).toBe(1);
+    expect(results.map((r) => r.changed).sort()).toEqual([false, true]);
+  });
+
+  it('a run that fails inside the transaction leaves nothing behind, and a retry fulfills', async () => {
+    const { session, lineItems } = paidSession(2);
+    const failing: LineItemFulfiller<Tx> = {
+      name: 'failing',
+      async fulfill() {
+        throw new Error('warehouse unavailable');
+      },
+    };
+    const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const };
+    await expect(recordRun(db.sql, input, [recordLineItems, failing])).rejects.toThrow('warehouse unavailable');
+    expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
+    expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true });
+  });
+});
