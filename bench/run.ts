@@ -197,7 +197,14 @@ async function ingressAndComparison(compare: boolean): Promise<void> {
   await Promise.all([api.exited, inline.exited]);
 }
 
-async function endToEnd(): Promise<void> {
+type E2eMode = 'flowing' | 'backlog';
+
+/**
+ * `flowing`: the worker runs while the emulator sends the webhooks and the api enqueues them, so all six
+ * processes share the two cores. `backlog`: every webhook is acknowledged first (as after an outage or a
+ * burst), then one worker process drains the queue; it measures what one worker process adds.
+ */
+async function endToEnd(mode: E2eMode): Promise<Row> {
   const db = await freshDatabase();
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   cleanups.push(() => obliterate(prefix), () => db.drop());
@@ -205,64 +212,79 @@ async function endToEnd(): Promise<void> {
     'src/emulator/main.ts',
     { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4311', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4310/webhook', STRIPE_WEBHOOK_SECRET: SECRET },
     'stripe emulator listening',
+    process.env.BENCH_EMULATOR_NODE_ARGS?.split(' '),
   );
   const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311' });
-  const api = await start('src/api/server.ts', { ...base, PORT: '4310' }, 'api listening');
-  const worker = await start('src/worker/main.ts', { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, 'worker started', process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
+  const api = await start('src/api/server.ts', { ...base, PORT: '4310' }, 'api listening', process.env.BENCH_API_NODE_ARGS?.split(' '));
+  const startWorker = () =>
+    start('src/worker/main.ts', { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, 'worker started', process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
+  let worker = mode === 'flowing' ? await startWorker() : undefined;
 
-  const procs = { emulator: emulator.child.pid, api: api.child.pid, worker: worker.child.pid };
-  const cpuOf = () => ({
+  const sendAll = async () => {
+    const res = await fetch('http://127.0.0.1:4311/_emulator/sessions/batch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: E2E_SESSIONS, spec: { lineItems: Array.from({ length: 5 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 500 + k, quantity: 1 + k })) } }),
+    });
+    if (!res.ok) throw new Error(`emulator batch failed: ${res.status}`);
+  };
+  if (mode === 'backlog') {
+    await sendAll();
+    while ((await queueJobCount(prefix)) < E2E_SESSIONS) await new Promise((r) => setTimeout(r, 100));
+    worker = await startWorker();
+  }
+  const w = worker as RunningProcess;
+  const procs = { emulator: emulator.child.pid, api: api.child.pid, worker: w.child.pid };
+  const cpuOf = (): Record<string, number> => ({
     ...Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)])),
     redis: cpuSeconds(redisPid()),
     postgres: postgresPids().reduce((a, pid) => a + cpuSeconds(pid), 0),
   });
   const cpuStart = cpuOf();
   const t0 = performance.now();
-  const res = await fetch('http://127.0.0.1:4311/_emulator/sessions/batch', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ count: E2E_SESSIONS, spec: { lineItems: Array.from({ length: 5 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 500 + k, quantity: 1 + k })) } }),
-  });
-  if (!res.ok) throw new Error(`emulator batch failed: ${res.status}`);
+  if (mode === 'flowing') await sendAll();
   let fulfilled = 0;
   const deadline = Date.now() + 10 * 60_000;
   while (fulfilled < E2E_SESSIONS && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
     const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where status = 'fulfilled'`;
     fulfilled = row?.n ?? 0;
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpuEnd = cpuOf();
-  const cpuPerSession = Object.entries(cpuEnd)
-    .map(([k, v]) => `${k} ${(((v - (cpuStart as Record<string, number>)[k]!) * 1e6) / E2E_SESSIONS).toFixed(0)}`)
+  const cpu = Object.keys(cpuEnd)
+    .map((k) => `${k} ${((((cpuEnd[k] ?? 0) - (cpuStart[k] ?? 0)) * 1e6) / E2E_SESSIONS).toFixed(0)}`)
     .join(', ');
   const [check] = await db.sql<{ sessions: number; items: number; reruns: number; distinct_items: number }[]>`
     select (select count(*)::int from checkout_sessions where status = 'fulfilled') as sessions,
            (select count(*)::int from checkout_line_items) as items,
            (select count(distinct (session_id, id))::int from checkout_line_items) as distinct_items,
            (select count(*)::int from checkout_sessions where attempt_count <> 1) as reruns`;
-  table(`3. End to end: ${E2E_SESSIONS.toLocaleString('en')} paid sessions × 5 line items, emulator at 0 ms, 1 worker process (target ≥ 1,000/s)`, [
-    {
-      'sessions fulfilled': check?.sessions ?? 0,
-      'seconds (webhooks sent → last fulfilled)': seconds.toFixed(1),
-      'sessions/s': Math.round((check?.sessions ?? 0) / seconds),
-      'line items stored': check?.items ?? 0,
-      'duplicate line items': (check?.items ?? 0) - (check?.distinct_items ?? 0),
-      'sessions run twice': check?.reruns ?? 0,
-      'worker peak RSS MiB': peakRssMiB(worker.child.pid),
-      'api peak RSS MiB': peakRssMiB(api.child.pid),
-    },
-  ]);
-  console.log(`\nCPU µs per session: ${cpuPerSession}`);
-  for (const p of [api, worker, emulator]) p.kill('SIGTERM');
-  await Promise.all([api.exited, worker.exited, emulator.exited]);
+  const row: Row = {
+    mode: mode === 'flowing' ? 'flowing: webhooks sent while the worker runs' : 'backlog: all webhooks acknowledged, then the worker starts',
+    'sessions fulfilled': check?.sessions ?? 0,
+    seconds: seconds.toFixed(1),
+    'sessions/s': Math.round((check?.sessions ?? 0) / seconds),
+    'line items stored': check?.items ?? 0,
+    'duplicate line items': (check?.items ?? 0) - (check?.distinct_items ?? 0),
+    'sessions run twice': check?.reruns ?? 0,
+    'worker peak RSS MiB': peakRssMiB(w.child.pid),
+    'api peak RSS MiB': peakRssMiB(api.child.pid),
+    'CPU µs per session': cpu,
+  };
+  for (const p of [api, w, emulator]) p.kill('SIGTERM');
+  await Promise.all([api.exited, w.exited, emulator.exited]);
+  return row;
 }
 
 try {
   console.log(`bench on ${process.version}, ${(await import('node:os')).cpus().length} cores`);
   const only = process.argv[2];
   if (only === undefined || only === 'ingress' || only === 'ingress-only') await ingressAndComparison(only !== 'ingress-only');
-  if (only === undefined || only === 'e2e') await endToEnd();
+  if (only === undefined || only === 'e2e') {
+    const rows = [await endToEnd('flowing'), await endToEnd('backlog')];
+    table(`3. End to end: ${E2E_SESSIONS.toLocaleString('en')} paid sessions × 5 line items, emulator at 0 ms, 1 worker process (target ≥ 1,000/s)`, rows);
+  }
 } finally {
   for (const p of running) p.kill('SIGKILL');
   for (const c of cleanups.reverse()) await c().catch(() => undefined);

