@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { items, status, storedLineItemCount, waitForStatus } from './helpers/sessions.js';
+import { items, status, storedLineItemCount, waitForQueueDrained, waitForStatus } from './helpers/sessions.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 describe('core pipeline: webhook → queue → worker → Postgres', () => {
@@ -44,6 +44,30 @@ describe('core pipeline: webhook → queue → worker → Postgres', () => {
     const ids = (body.line_items as { id: string }[]).map((i) => i.id);
     expect(new Set(ids).size).toBe(250);
     expect(ids).toEqual(stack.emulator.store.peek(session.id)?.lineItems.map((i) => i.id));
+  });
+
+  it('grants access for digital items and creates shipments for physical ones, once', async () => {
+    const session = stack.emulator.store.createSession({
+      lineItems: [
+        { name: 'E-book', unitAmount: 900, metadata: { fulfillment: 'access' } },
+        { name: 'Mug', unitAmount: 1500, quantity: 2, metadata: { fulfillment: 'shipping' } },
+        { name: 'Gift wrap', unitAmount: 200 },
+      ],
+      shippingCountries: ['FR'],
+    });
+    const shipping = { name: 'Ada Lovelace', address: { line1: '1 rue de Rivoli', line2: null, city: 'Paris', postal_code: '75001', state: null, country: 'FR' } };
+    const completed = stack.emulator.store.complete(session.id, { paymentStatus: 'paid', email: 'ada@example.com', shipping });
+    await stack.emulator.webhooks.send(completed, { duplicates: 2 });
+    await waitForStatus(stack, session.id, 'fulfilled');
+    await waitForQueueDrained(stack);
+
+    const grants = await stack.db.sql`select product_name, customer_email, access_code from access_grants where session_id = ${session.id}`;
+    expect(grants).toHaveLength(1);
+    expect(grants[0]).toMatchObject({ product_name: 'E-book', customer_email: 'ada@example.com' });
+    expect(String(grants[0]?.access_code)).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    const ships = await stack.db.sql`select quantity, ship_to_name, address::text as address, status from shipments where session_id = ${session.id}`;
+    for (const ship of ships) ship.address = JSON.parse(ship.address as string);
+    expect(ships).toEqual([{ quantity: 2, ship_to_name: 'Ada Lovelace', address: shipping.address, status: 'pending' }]);
   });
 
   it('answers 404 for a session never seen and 400 for a malformed id', async () => {

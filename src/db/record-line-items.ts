@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { productId } from '../domain/fulfillment-kind.js';
 import type { LineItemFulfiller } from '../domain/line-item-fulfiller.js';
 import type { Tx } from './fulfillment-store.js';
 
@@ -17,13 +18,12 @@ export const recordLineItems: LineItemFulfiller<Tx> = {
 };
 
 function toRow(sessionId: string, item: Stripe.LineItem, position: number, fulfilledAt: Date) {
-  const product = item.price?.product;
   return {
     session_id: sessionId,
     id: item.id,
     position,
     price_id: item.price?.id ?? null,
-    product_id: typeof product === 'string' ? product : (product?.id ?? null),
+    product_id: productId(item),
     description: item.description ?? null,
     quantity: item.quantity ?? null,
     unit_amount: item.price?.unit_amount ?? null,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** Fulfillment states. Order matters: a session only moves to a later rank, and final states never change. */
 export const SESSION_STATUSES = ['pending', 'awaiting_payment', 'fulfilled', 'payment_failed', 'expired'] as const;
@@ -57,6 +57,41 @@ export const checkoutLineItems = pgTable(
   },
   // The primary key is the last line of defence: a line item can never be stored twice.
   (t) => [primaryKey({ columns: [t.sessionId, t.id] })],
+);
+
+/** What a digital line item granted: one access code per line item (fulfiller `grant-access`). */
+export const accessGrants = pgTable(
+  'access_grants',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
+    lineItemId: text('line_item_id').notNull(),
+    productId: text('product_id'),
+    productName: text('product_name'),
+    accessCode: text('access_code').notNull(),
+    customerEmail: text('customer_email'),
+    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.lineItemId] })],
+);
+
+/** A physical line item to ship (fulfiller `create-shipment`); the warehouse takes it from here. */
+export const shipments = pgTable(
+  'shipments',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
+    lineItemId: text('line_item_id').notNull(),
+    productId: text('product_id'),
+    quantity: integer('quantity').notNull(),
+    shipToName: text('ship_to_name'),
+    address: jsonb('address').$type<Record<string, string | null>>(),
+    status: text('status').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.lineItemId] })],
 );
 
 export type CheckoutSessionRow = typeof checkoutSessions.$inferSelect;

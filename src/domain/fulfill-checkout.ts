@@ -35,7 +35,8 @@ const PAGE = 100;
  */
 export async function fulfillCheckout(req: FulfillRequest, deps: FulfillDeps): Promise<RunOutcome> {
   const opts = req.account === undefined ? undefined : { stripeAccount: req.account };
-  const session = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items'] }, opts);
+  // The product rides along (its metadata says how to fulfill each item) at no extra request.
+  const session = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items.data.price.product'] }, opts);
   const target = targetStatus(session, req.trigger);
   const lineItems = target === 'fulfilled' ? await allLineItems(deps.stripe, session, opts) : [];
   return deps.record({ session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account });
@@ -51,7 +52,8 @@ async function allLineItems(
   const items = [...(first?.data ?? [])];
   const last = items.at(-1);
   if (first === undefined || first === null || (first.has_more && last !== undefined)) {
-    const params = last === undefined ? { limit: PAGE } : { limit: PAGE, starting_after: last.id };
+    const expand = ['data.price.product'];
+    const params = last === undefined ? { limit: PAGE, expand } : { limit: PAGE, starting_after: last.id, expand };
     // autoPagingEach, not autoPagingToArray: the latter refuses lists over 10,000 items.
     await stripe.checkout.sessions.listLineItems(session.id, params, opts).autoPagingEach((item) => {
       items.push(item);

@@ -11,6 +11,8 @@ export interface LineItemSpec {
   readonly currency?: string;
   readonly productId?: string;
   readonly priceId?: string;
+  /** The product's metadata, e.g. `{ fulfillment: 'access' }`. */
+  readonly metadata?: Record<string, string>;
 }
 
 export interface SessionSpec {
@@ -23,9 +25,29 @@ export interface SessionSpec {
   readonly metadata?: Record<string, string>;
   readonly mode?: 'payment' | 'subscription' | 'setup';
   readonly paymentMethodTypes?: readonly string[];
+  /** Countries to collect a shipping address for (`shipping_address_collection.allowed_countries`). */
+  readonly shippingCountries?: readonly string[];
 }
 
-export function buildLineItem(spec: LineItemSpec, livemode: boolean): Stripe.LineItem {
+export function buildProduct(spec: LineItemSpec, livemode: boolean): Stripe.Product {
+  return {
+    id: spec.productId ?? randomId('prod_', 14),
+    object: 'product',
+    active: true,
+    created: Math.floor(Date.now() / 1000),
+    description: null,
+    images: [],
+    livemode,
+    metadata: { ...(spec.metadata ?? {}) },
+    name: spec.name,
+    shippable: null,
+    type: 'service',
+    updated: Math.floor(Date.now() / 1000),
+    url: null,
+  } as unknown as Stripe.Product;
+}
+
+export function buildLineItem(spec: LineItemSpec, product: Stripe.Product, livemode: boolean): Stripe.LineItem {
   const currency = spec.currency ?? 'usd';
   const quantity = spec.quantity ?? 1;
   const amount = spec.unitAmount * quantity;
@@ -44,7 +66,7 @@ export function buildLineItem(spec: LineItemSpec, livemode: boolean): Stripe.Lin
     price: {
       ...(base.price as unknown as Record<string, unknown>),
       id: spec.priceId ?? randomId('price_', 24),
-      product: spec.productId ?? randomId('prod_', 14),
+      product: product.id,
       currency,
       unit_amount: spec.unitAmount,
       unit_amount_decimal: String(spec.unitAmount),
@@ -86,6 +108,8 @@ export function buildSession(spec: SessionSpec, items: readonly Stripe.LineItem[
     cancel_url: spec.cancelUrl ?? null,
     metadata: spec.metadata ?? {},
     payment_method_types: [...(spec.paymentMethodTypes ?? ['card'])],
+    shipping_address_collection: spec.shippingCountries === undefined ? null : { allowed_countries: [...spec.shippingCountries] },
+    collected_information: null,
     url: `${hostedBase}/pay/${id}`,
   };
 }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import qs from 'qs';
+import type Stripe from 'stripe';
 import { controlRoutes } from './control-routes.js';
 import { DEFAULT_KNOBS, TrafficGate, type Knobs } from './knobs.js';
 import type { LineItemSpec, SessionSpec } from './objects.js';
@@ -91,8 +92,10 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     api.get<{ Params: { id: string } }>('/v1/checkout/sessions/:id', async (req) => {
       const stored = store.get(req.params.id, account(req));
       const expand = toArray((req.query as Record<string, unknown>).expand);
-      if (!expand.includes('line_items')) return stored.session;
-      return { ...stored.session, line_items: page(stored.lineItems, DEFAULT_PAGE, undefined, lineItemsUrl(req.params.id)) };
+      // Expanding a nested path expands its parents, as on Stripe.
+      if (!expand.some((e) => e === 'line_items' || e.startsWith('line_items.'))) return stored.session;
+      const items = expand.includes('line_items.data.price.product') ? stored.lineItems.map(withProduct) : stored.lineItems;
+      return { ...stored.session, line_items: page(items, DEFAULT_PAGE, undefined, lineItemsUrl(req.params.id)) };
     });
 
     api.get<{ Params: { id: string } }>('/v1/checkout/sessions/:id/line_items', async (req, reply) => {
@@ -100,7 +103,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       const q = req.query as Record<string, unknown>;
       const limit = parseLimit(q.limit);
       if (limit === undefined) return reply.code(400).send(stripeError('invalid_request_error', 'limit must be an integer from 1 to 100', { param: 'limit' }));
-      const listed = page(stored.lineItems, limit, q.starting_after as string | undefined, lineItemsUrl(req.params.id));
+      const items = toArray(q.expand).includes('data.price.product') ? stored.lineItems.map(withProduct) : stored.lineItems;
+      const listed = page(items, limit, q.starting_after as string | undefined, lineItemsUrl(req.params.id));
       if (listed === undefined) return reply.code(400).send(stripeError('invalid_request_error', 'starting_after is not an item of this list', { param: 'starting_after' }));
       return listed;
     });
@@ -121,6 +125,12 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       return listed;
     });
   });
+
+  function withProduct(item: Stripe.LineItem): Stripe.LineItem {
+    const id = item.price?.product;
+    const product = typeof id === 'string' ? store.product(id) : undefined;
+    return product === undefined || item.price === null ? item : { ...item, price: { ...item.price, product } };
+  }
 
   app.register(controlRoutes, { store, gate, webhooks, endpoints });
   return { app, store, gate, webhooks, endpoints, url: () => baseUrl };
@@ -182,6 +192,7 @@ function parseCreateParams(body: Record<string, unknown>, livemode: boolean): Se
       quantity,
       currency: pd.currency.toLowerCase(),
       ...(typeof pd.product === 'string' ? { productId: pd.product } : {}),
+      ...(typeof product.metadata === 'object' && product.metadata !== null ? { metadata: product.metadata as Record<string, string> } : {}),
     });
   }
   return {
@@ -192,6 +203,9 @@ function parseCreateParams(body: Record<string, unknown>, livemode: boolean): Se
     ...(typeof body.cancel_url === 'string' ? { cancelUrl: body.cancel_url } : {}),
     ...(typeof body.metadata === 'object' && body.metadata !== null ? { metadata: body.metadata as Record<string, string> } : {}),
     ...(body.payment_method_types !== undefined ? { paymentMethodTypes: toArray(body.payment_method_types) } : {}),
+    ...(typeof body.shipping_address_collection === 'object' && body.shipping_address_collection !== null
+      ? { shippingCountries: toArray((body.shipping_address_collection as Record<string, unknown>).allowed_countries) }
+      : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { randomId } from './ids.js';
-import { buildLineItem, buildSession, type SessionSpec } from './objects.js';
+import { buildLineItem, buildProduct, buildSession, type SessionSpec } from './objects.js';
 
 interface StoredSession {
   session: Stripe.Checkout.Session;
@@ -17,12 +17,18 @@ export class EmulatorStore {
   private readonly sessions = new Map<string, StoredSession>();
   /** Creation order, newest last; lists walk it backwards as Stripe lists newest first. */
   private readonly order: string[] = [];
+  private readonly products = new Map<string, Stripe.Product>();
 
   constructor(private readonly hostedBase: () => string) {}
 
   createSession(spec: SessionSpec, account?: string): Stripe.Checkout.Session {
     const livemode = spec.livemode ?? false;
-    const items = spec.lineItems.map((i) => buildLineItem(i, livemode));
+    const items = spec.lineItems.map((i) => {
+      const known = i.productId === undefined ? undefined : this.products.get(i.productId);
+      const product = known ?? buildProduct(i, livemode);
+      this.products.set(product.id, product);
+      return buildLineItem(i, product, livemode);
+    });
     const session = buildSession(spec, items, this.hostedBase());
     this.sessions.set(session.id, { session, lineItems: items, account });
     this.order.push(session.id);
@@ -44,6 +50,10 @@ export class EmulatorStore {
     // A session of another account is as invisible as a missing one, as on Stripe.
     if (stored === undefined || stored.account !== account) throw new NotFound(`No such checkout.session: '${id}'`);
     return stored;
+  }
+
+  product(id: string): Stripe.Product | undefined {
+    return this.products.get(id);
   }
 
   peek(id: string): StoredSession | undefined {
@@ -68,7 +78,12 @@ export class EmulatorStore {
   /** The customer finished Checkout. Delayed methods complete `unpaid` and settle later. */
   complete(
     id: string,
-    opts: { paymentStatus: 'paid' | 'unpaid' | 'no_payment_required'; email?: string; name?: string },
+    opts: {
+      paymentStatus: 'paid' | 'unpaid' | 'no_payment_required';
+      email?: string;
+      name?: string;
+      shipping?: { name: string; address: Record<string, string | null> };
+    },
     account?: string,
   ): Stripe.Event {
     const s = this.mutable(id, account, 'open');
@@ -83,6 +98,9 @@ export class EmulatorStore {
       tax_exempt: 'none',
       tax_ids: [],
     } as unknown as Stripe.Checkout.Session.CustomerDetails;
+    if (opts.shipping !== undefined) {
+      s.session.collected_information = { shipping_details: opts.shipping } as unknown as Stripe.Checkout.Session.CollectedInformation;
+    }
     return this.event('checkout.session.completed', s);
   }
 

@@ -1,7 +1,7 @@
 import { loadConfigOrExit, onShutdown } from '../boot.js';
 import { connectDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { recordLineItems } from '../db/record-line-items.js';
+import { DEFAULT_FULFILLERS } from '../db/fulfillers.js';
 import { createLogger } from '../logger.js';
 import { workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
@@ -22,7 +22,7 @@ const worker = createWorker({
   connection,
   sql: database.sql,
   stripe,
-  fulfillers: [recordLineItems],
+  fulfillers: DEFAULT_FULFILLERS,
   log,
   prefix: config.queue.prefix,
   concurrency: config.worker.concurrency,

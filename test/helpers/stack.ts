@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type Stripe from 'stripe';
 import { buildApp } from '../../src/api/app.js';
-import { recordLineItems } from '../../src/db/record-line-items.js';
+import { DEFAULT_FULFILLERS } from '../../src/db/fulfillers.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
@@ -97,7 +97,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         connection,
         sql: db.sql,
         stripe,
-        fulfillers: [recordLineItems],
+        fulfillers: DEFAULT_FULFILLERS,
         log: silent,
         prefix,
         concurrency: w.concurrency ?? 10,
