@@ -46,6 +46,9 @@ const schema = z.object({
   WORKER_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
   STRIPE_MAX_NETWORK_RETRIES: int(0, 10).default(2),
   EMULATOR_PORT: int(0, 65535).default(12111),
+  LANDING_WAIT_MS: int(0, 60_000).default(8000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://shop.example.com' }).optional(),
+  RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(120),
 });
 
 type Env = z.infer<typeof schema>;
@@ -71,6 +74,14 @@ export interface Config {
   readonly queue: { readonly prefix: string; readonly attempts: number; readonly backoffMs: number };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly emulatorPort: number;
+  readonly landing: {
+    /** How long the landing page waits for its fulfillment run before showing "still working". */
+    readonly waitMs: number;
+    /** Where customers reach the api (the success URL's origin); defaults to http://HOST:PORT. */
+    readonly publicUrl: string;
+    /** Requests per minute per client IP on the landing page and the status API. */
+    readonly rateLimitPerMinute: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -115,6 +126,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     queue: { prefix: e.QUEUE_PREFIX, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS },
     logLevel: e.LOG_LEVEL,
     emulatorPort: e.EMULATOR_PORT,
+    landing: {
+      waitMs: e.LANDING_WAIT_MS,
+      publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    },
   });
 }
 

@@ -1,8 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
 import type { Db } from '../db/client.js';
+import rateLimit from '@fastify/rate-limit';
+import type { QueueEvents } from 'bullmq';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
+import { landingRoutes } from './routes/landing.js';
+import { shopRoutes } from './routes/shop.js';
 import { webhookRoutes } from './routes/webhook.js';
 
 export interface AppDeps {
@@ -14,6 +18,14 @@ export interface AppDeps {
   readonly webhookSecrets: readonly string[];
   readonly livemode: boolean;
   readonly enqueueTimeoutMs?: number;
+  /** The customer's landing page (the Checkout success URL). */
+  readonly landing: {
+    readonly queueEvents: QueueEvents;
+    readonly waitMs: number;
+    readonly rateLimitPerMinute: number;
+  };
+  /** The demo shop; only given outside production. */
+  readonly shop?: { readonly stripe: Stripe; readonly publicUrl: string; readonly checkoutOrigin: string };
 }
 
 /** Builds the api; never listens. `server.ts` owns the port, signals and closing connections. */
@@ -35,6 +47,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(status).send({ error: errorName(err, status), message: err.message });
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
+  // Per client IP, opted into by the routes that people (not Stripe) hit. In memory: each api process
+  // counts for itself, which is enough to stop a reload storm from one browser.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
 
   await app.register(webhookRoutes, {
     webhooks: deps.webhooks,
@@ -43,7 +65,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     queue: deps.queue,
     enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 1000,
   });
-  await app.register(checkoutSessionRoutes, { db: deps.db });
+  await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });
+  const shop = deps.shop;
+  await app.register(async (pages) => {
+    await pages.register(landingRoutes, {
+      db: deps.db,
+      queue: deps.queue,
+      queueEvents: deps.landing.queueEvents,
+      waitMs: deps.landing.waitMs,
+      rateLimitPerMinute: deps.landing.rateLimitPerMinute,
+      checkoutOrigins: shop === undefined ? [] : [shop.checkoutOrigin],
+    });
+    if (shop !== undefined) await pages.register(shopRoutes, { stripe: shop.stripe, publicUrl: shop.publicUrl });
+  });
   return app;
 }
 
@@ -51,5 +85,6 @@ function errorName(err: FastifyError, status: number): string {
   if (err.validation !== undefined) return 'bad_request';
   if (status === 413) return 'payload_too_large';
   if (status === 415) return 'unsupported_media_type';
+  if (status === 429) return 'rate_limited';
   return 'bad_request';
 }

@@ -2,8 +2,8 @@ import { loadConfigOrExit, onShutdown } from '../boot.js';
 import { connectDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
-import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
-import { producerConnection } from '../queue/redis.js';
+import { createFulfillmentQueue, createQueueEvents } from '../queue/fulfillment-queue.js';
+import { producerConnection, workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { buildApp } from './app.js';
 
@@ -16,7 +16,16 @@ const connection = producerConnection(config.redisUrl);
 connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const queue = createFulfillmentQueue(connection, config.queue);
 queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: 0 });
+const eventsConnection = workerConnection(config.redisUrl);
+eventsConnection.on('error', (err) => log.warn({ err: err.message }, 'redis (queue events) connection error'));
+const queueEvents = createQueueEvents(eventsConnection, config.queue.prefix);
+queueEvents.on('error', (err) => log.warn({ err: err.message }, 'queue events error'));
+// Used to verify webhooks, and by the demo shop outside production; never on the webhook path.
+const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: 2 });
+const shop =
+  config.nodeEnv === 'production'
+    ? undefined
+    : { stripe, publicUrl: config.landing.publicUrl, checkoutOrigin: config.stripe.apiBase?.origin ?? 'https://checkout.stripe.com' };
 
 const app = await buildApp({
   log,
@@ -25,15 +34,19 @@ const app = await buildApp({
   webhooks: stripe.webhooks,
   webhookSecrets: config.stripe.webhookSecrets,
   livemode: config.stripe.livemode,
+  landing: { queueEvents, waitMs: config.landing.waitMs, rateLimitPerMinute: config.landing.rateLimitPerMinute },
+  ...(shop === undefined ? {} : { shop }),
 });
 app.addHook('onClose', async () => {
+  await queueEvents.close();
   await queue.close();
   await connection.quit().catch(() => undefined);
+  eventsConnection.disconnect();
   await database.close();
 });
 
 await app.listen({ host: config.http.host, port: config.http.port });
-log.info({ livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, pid: process.pid }, 'api listening');
+log.info({ livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, shop: shop !== undefined, pid: process.pid }, 'api listening');
 
 // Fastify's close stops accepting, lets in-flight requests finish, then runs the onClose hooks.
 onShutdown(log, 10_000, () => app.close());

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   FULFILLMENT_QUEUE,
@@ -24,6 +24,20 @@ export function createFulfillmentQueue(connection: Redis, settings: QueueSetting
     prefix: bullPrefix(settings.prefix),
     defaultJobOptions: defaultJobOptions(settings),
   });
+}
+
+/** Completion events of the queue, for waiting on a job (the landing page). Needs its own blocking connection. */
+export function createQueueEvents(connection: Redis, prefix: string): QueueEvents {
+  return new QueueEvents(FULFILLMENT_QUEUE, { connection, prefix: bullPrefix(prefix) });
+}
+
+/**
+ * The landing page's run: at most one in flight per session however often the page is reloaded
+ * (BullMQ deduplication holds until the job finishes); once it has finished, the next visit gets a new
+ * run that reads fresh state. Returns the job to wait on, the existing one when deduplicated.
+ */
+export async function enqueueLanding(queue: FulfillmentQueue, sessionId: string) {
+  return queue.add(JOB_NAME, { sessionId, trigger: 'landing' }, { deduplication: { id: `${sessionId}_landing` } });
 }
 
 /** Adds the run for this trigger; a second add with the same data is a no-op (same job id). */

@@ -7,11 +7,13 @@ import { buildApp } from '../../src/api/app.js';
 import { DEFAULT_FULFILLERS } from '../../src/db/fulfillers.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
-import { createFulfillmentQueue, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
+import type { QueueEvents } from 'bullmq';
+import { createFulfillmentQueue, createQueueEvents, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
 import { createStripeClient } from '../../src/stripe/client.js';
 import { createWorker, type FulfillmentWorker } from '../../src/worker/create-worker.js';
 import { freshDatabase, type TestDatabase } from './database.js';
+import { freePort } from './ports.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET_KEY = 'sk_test_emulator';
@@ -26,6 +28,7 @@ export interface Stack {
   readonly prefix: string;
   readonly producer: Redis;
   readonly queue: FulfillmentQueue;
+  readonly queueEvents: QueueEvents;
   readonly api: FastifyInstance;
   readonly apiUrl: string;
   readonly workers: FulfillmentWorker[];
@@ -44,6 +47,8 @@ export interface StackOptions {
   readonly workers?: number;
   readonly attempts?: number;
   readonly backoffMs?: number;
+  readonly landingWaitMs?: number;
+  readonly rateLimitPerMinute?: number;
   /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
   readonly redisUrl?: string;
 }
@@ -64,6 +69,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const queueSettings = { prefix, attempts: opts.attempts ?? 8, backoffMs: opts.backoffMs ?? 50 };
   const queue = createFulfillmentQueue(producer, queueSettings);
   await queue.waitUntilReady();
+  const eventsConnection = workerConnection(redisUrl);
+  eventsConnection.on('error', () => undefined);
+  const queueEvents = createQueueEvents(eventsConnection, prefix);
+  await queueEvents.waitUntilReady();
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = await buildApp({
     log: silent,
     queue,
@@ -71,10 +82,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhooks: stripe.webhooks,
     webhookSecrets: opts.acceptedSecrets ?? [WEBHOOK_SECRET],
     livemode: false,
+    landing: { queueEvents, waitMs: opts.landingWaitMs ?? 8000, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000 },
+    shop: { stripe, publicUrl: apiUrl, checkoutOrigin: emulator.url() },
   });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const address = api.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  await api.listen({ host: '127.0.0.1', port: apiPort });
   emulator.endpoints.push(`${apiUrl}/webhook`);
 
   const workers: FulfillmentWorker[] = [];
@@ -86,6 +97,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     prefix,
     producer,
     queue,
+    queueEvents,
     api,
     apiUrl,
     workers,
@@ -125,6 +137,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await api.close();
+      await queueEvents.close();
+      eventsConnection.disconnect();
       await emulator.app.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();

@@ -5,6 +5,7 @@ import { isSessionId } from '../../domain/session-id.js';
 
 export interface CheckoutSessionRouteOptions {
   readonly db: Db;
+  readonly rateLimitPerMinute: number;
 }
 
 /** `GET /api/checkout-sessions/:id`: the fulfillment record of one session, from Postgres only. */
@@ -12,6 +13,7 @@ export async function checkoutSessionRoutes(app: FastifyInstance, opts: Checkout
   app.get<{ Params: { id: string } }>(
     '/api/checkout-sessions/:id',
     {
+      config: { rateLimit: { max: opts.rateLimitPerMinute, timeWindow: '1 minute' } },
       schema: {
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       },

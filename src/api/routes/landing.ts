@@ -1,0 +1,118 @@
+import helmet from '@fastify/helmet';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { QueueEvents } from 'bullmq';
+import type { Db } from '../../db/client.js';
+import { findOrderDetails } from '../../db/order-details.js';
+import { findSessionView, type SessionView } from '../../db/session-view.js';
+import { isSessionId } from '../../domain/session-id.js';
+import { isFinal } from '../../domain/session-status.js';
+import { enqueueLanding, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import type { SafeHtml } from '../views/html.js';
+import {
+  awaitingPaymentPage,
+  expiredPage,
+  fulfilledPage,
+  malformedPage,
+  notFoundPage,
+  paymentFailedPage,
+  serverErrorPage,
+  stillWorkingPage,
+  tooManyRequestsPage,
+} from '../views/landing-pages.js';
+
+export interface LandingRouteOptions {
+  readonly db: Db;
+  readonly queue: FulfillmentQueue;
+  readonly queueEvents: QueueEvents;
+  readonly waitMs: number;
+  readonly rateLimitPerMinute: number;
+  /** Origins the shop's form may lead to (Stripe Checkout, or the emulator's hosted page). */
+  readonly checkoutOrigins: readonly string[];
+}
+
+/**
+ * Pages for people: the Checkout success URL `GET /after-checkout?session_id=…` (and, in `shop.ts`, the
+ * demo shop, registered in this same scope so it shares the security headers and the 429 page).
+ */
+export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOptions): Promise<void> {
+  // Strict CSP: no inline script or style without this response's nonce, nothing from other origins.
+  await app.register(helmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'", ...opts.checkoutOrigins],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+  });
+  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+    if (err.statusCode === 429) return sendPage(reply, 429, tooManyRequestsPage(reply.cspNonce, 10));
+    request.log.error({ err }, 'page failed');
+    return sendPage(reply, 500, serverErrorPage(reply.cspNonce));
+  });
+
+  app.get<{ Querystring: { session_id?: unknown } }>(
+    '/after-checkout',
+    { config: { rateLimit: { max: opts.rateLimitPerMinute, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      const sessionId = request.query.session_id;
+      const nonce = reply.cspNonce;
+      if (!isSessionId(sessionId)) return sendPage(reply, 400, malformedPage(nonce));
+
+      // Postgres first: a session already in a final state renders with no queue round trip.
+      let view = await findSessionView(opts.db, sessionId);
+      if (view !== undefined && isFinal(view.status)) return sendPage(reply, 200, await pageFor(view, reply));
+
+      const outcome = await runAndWait(opts, sessionId);
+      request.log.info({ sessionId, outcome }, 'landing page run');
+      view = await findSessionView(opts.db, sessionId);
+      if (view !== undefined) return sendPage(reply, 200, await pageFor(view, reply));
+      if (outcome === 'not_found') return sendPage(reply, 404, notFoundPage(nonce));
+      return sendPage(reply, 200, stillWorkingPage(sessionId, nonce));
+    },
+  );
+
+  async function pageFor(view: SessionView, reply: FastifyReply): Promise<SafeHtml> {
+    const nonce = reply.cspNonce;
+    switch (view.status) {
+      case 'fulfilled':
+        return fulfilledPage(view, await findOrderDetails(opts.db, view.session_id), nonce);
+      case 'payment_failed':
+        return paymentFailedPage(view.session_id, nonce);
+      case 'expired':
+        return expiredPage(view.session_id, nonce);
+      case 'awaiting_payment':
+        return awaitingPaymentPage(view.session_id, nonce);
+      case 'pending':
+        return stillWorkingPage(view.session_id, nonce);
+    }
+  }
+}
+
+/**
+ * Runs fulfillment through the same queue and transaction as the webhook, and waits for it. A failure
+ * to reach the queue is not the customer's problem: the page then says "still working" and retries.
+ */
+async function runAndWait(opts: LandingRouteOptions, sessionId: string): Promise<'done' | 'not_found' | 'timeout' | 'failed'> {
+  try {
+    const job = await enqueueLanding(opts.queue, sessionId);
+    await job.waitUntilFinished(opts.queueEvents, opts.waitMs);
+    return 'done';
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.includes('resource_missing')) return 'not_found';
+    if (message.includes('timed out')) return 'timeout';
+    return 'failed';
+  }
+}
+
+function sendPage(reply: FastifyReply, status: number, page: SafeHtml) {
+  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
+}

@@ -1,0 +1,101 @@
+/** Escapes text for HTML content and attribute values. Every string that came from Stripe goes through it. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+/** A fragment of HTML that is already safe; only `html` and `raw` make one. */
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+/** Tagged template: interpolated values are escaped unless they are SafeHtml (or arrays of it). */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+  let out = strings[0] ?? '';
+  values.forEach((v, i) => {
+    out += render(v) + (strings[i + 1] ?? '');
+  });
+  return new SafeHtml(out);
+}
+
+function render(v: unknown): string {
+  if (v instanceof SafeHtml) return v.value;
+  if (Array.isArray(v)) return v.map(render).join('');
+  if (v === null || v === undefined || v === false) return '';
+  return escapeHtml(v);
+}
+
+export interface LayoutOptions {
+  readonly title: string;
+  /** The CSP nonce for this response's inline style and script. */
+  readonly nonce: { script: string; style: string };
+  /** Reload the page after this many seconds (works with JavaScript off). */
+  readonly refreshSeconds?: number;
+  /** Poll this status URL and reload when the status leaves `whileStatus` (smoother than the meta refresh). */
+  readonly watch?: { statusUrl: string; whileStatus: readonly string[] };
+}
+
+const STYLE = `
+  :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; }
+  body { margin: 0; background: #f6f7f9; color: #1a1f36; }
+  main { max-width: 40rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
+  h1 { font-size: 1.5rem; margin: 0.5rem 0 1rem; }
+  .card { background: #fff; border-radius: 12px; padding: 1rem 1.25rem; box-shadow: 0 1px 3px rgba(0,0,0,.08); margin-bottom: 1rem; }
+  table { width: 100%; border-collapse: collapse; }
+  caption { text-align: left; font-weight: 600; padding-bottom: .5rem; }
+  th, td { text-align: left; padding: .4rem .25rem; border-bottom: 1px solid #e3e8ee; vertical-align: top; }
+  td.num, th.num { text-align: right; white-space: nowrap; }
+  tfoot td { font-weight: 600; border-bottom: none; }
+  .muted { color: #5b6472; font-size: .9rem; }
+  .badge { display: inline-block; border-radius: 999px; padding: .1rem .6rem; font-size: .85rem; font-weight: 600; }
+  .ok { background: #d7f7c2; color: #05690d; } .wait { background: #fdf0d5; color: #8a5a00; } .bad { background: #ffe7f2; color: #b3093c; }
+  code { background: #f0f2f5; padding: .1rem .35rem; border-radius: 4px; word-break: break-all; }
+  a { color: #533afd; }
+  ul.items { padding-left: 1.1rem; }
+  .btn { display: inline-block; background: #533afd; color: #fff; border: 0; border-radius: 8px; padding: .6rem 1rem; font-size: 1rem; cursor: pointer; text-decoration: none; }
+  .products { display: grid; gap: 1rem; }
+`;
+
+export function layout(opts: LayoutOptions, body: SafeHtml): SafeHtml {
+  const refresh = opts.refreshSeconds === undefined ? '' : html`<meta http-equiv="refresh" content="${opts.refreshSeconds}">`;
+  const watch =
+    opts.watch === undefined
+      ? ''
+      : html`<script nonce="${opts.nonce.script}">
+(() => {
+  const url = ${new SafeHtml(JSON.stringify(opts.watch.statusUrl).replaceAll('<', '\\u003c'))};
+  const waiting = ${new SafeHtml(JSON.stringify(opts.watch.whileStatus))};
+  const tick = async () => {
+    try {
+      const res = await fetch(url, { headers: { accept: 'application/json' } });
+      if (res.ok) { const body = await res.json(); if (!waiting.includes(body.status)) { location.reload(); return; } }
+    } catch {}
+    setTimeout(tick, 1000);
+  };
+  setTimeout(tick, 1000);
+})();
+</script>`;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${opts.title}</title>
+${refresh}
+<style nonce="${opts.nonce.style}">${new SafeHtml(STYLE)}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+${watch}
+</body>
+</html>`;
+}

@@ -1,0 +1,28 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { accessGrants, shipments } from './schema.js';
+
+/** What each line item's fulfiller produced, keyed by line item id: for the customer's order page. */
+export interface OrderDetails {
+  readonly access: ReadonlyMap<string, { accessCode: string; productName: string | null }>;
+  readonly shipping: ReadonlyMap<string, { shipToName: string | null; address: Record<string, string | null> | null; status: string }>;
+}
+
+export async function findOrderDetails(db: Db, sessionId: string): Promise<OrderDetails> {
+  const [grants, ships] = await Promise.all([
+    db.select().from(accessGrants).where(eq(accessGrants.sessionId, sessionId)),
+    db.select().from(shipments).where(eq(shipments.sessionId, sessionId)),
+  ]);
+  return {
+    access: new Map(grants.map((g) => [g.lineItemId, { accessCode: g.accessCode, productName: g.productName }])),
+    shipping: new Map(
+      ships.map((s) => [s.lineItemId, { shipToName: s.shipToName, address: parseAddress(s.address), status: s.status }]),
+    ),
+  };
+}
+
+/** drizzle hands json columns over as text with postgres.js's pass-through serializers. */
+function parseAddress(value: unknown): Record<string, string | null> | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? (JSON.parse(value) as Record<string, string | null>) : (value as Record<string, string | null>);
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { formatMoney } from '../../src/api/views/money.js';
+import { escapeHtml, html } from '../../src/api/views/html.js';
+
+describe('formatMoney', () => {
+  it.each([
+    [1999, 'usd', '$19.99'],
+    [500, 'jpy', '¥500'],
+    [1234, 'eur', '€12.34'],
+    [1000, 'krw', '₩1,000'],
+    [1500, 'bhd', 'BHD 1.500'],
+  ])('%i %s → %s', (minor, currency, expected) => {
+    expect(formatMoney(minor, currency).replace(/\u00a0/g, ' ')).toBe(expected);
+  });
+});
+
+describe('html', () => {
+  it('escapes every interpolated string', () => {
+    const name = '<img src=x onerror=alert(1)>';
+    expect(html`<p title="${name}">${name}</p>`.value).toBe(`<p title="${escapeHtml(name)}">&lt;img src=x onerror=alert(1)&gt;</p>`);
+    expect(escapeHtml(`"'&`)).toBe('&quot;&#39;&amp;');
+  });
+});
