@@ -8,16 +8,22 @@ import { createLogger } from './logger.js';
 /**
  * `npm start`: the api and one worker process in one command. Outside production, with neither
  * STRIPE_SECRET_KEY nor STRIPE_API_BASE set, it also runs the local Stripe emulator and points both at it.
+ * `npm run demo` (`--demo`) always uses the emulator and prints the shop's URL.
  * Scale out with `npm run start:worker` on as many machines as needed.
  */
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'start');
 const env: NodeJS.ProcessEnv = { ...process.env };
 
-const useEmulator = config.nodeEnv !== 'production' && config.stripe.secretKey === undefined && config.stripe.apiBase === undefined;
+const demo = process.argv.includes('--demo');
+if (demo && config.nodeEnv === 'production') {
+  process.stderr.write('npm run demo runs only outside NODE_ENV=production\n');
+  process.exit(2);
+}
+const useEmulator = demo || (config.nodeEnv !== 'production' && config.stripe.secretKey === undefined && config.stripe.apiBase === undefined);
 let closeEmulator = async (): Promise<void> => {};
 if (useEmulator) {
-  const secrets = config.stripe.webhookSecrets ?? ['whsec_local_emulator_secret_0123456789'];
+  const secrets = demo ? ['whsec_local_emulator_secret_0123456789'] : (config.stripe.webhookSecrets ?? ['whsec_local_emulator_secret_0123456789']);
   const emulator = await startEmulator({
     port: config.emulatorPort,
     webhookSecrets: secrets,
@@ -36,6 +42,9 @@ const children: ChildProcess[] = ['api/server.ts', 'worker/main.ts'].map((entry)
   // A child whose parent dies sees its IPC channel close and shuts down too (see boot.ts).
   fork(fileURLToPath(new URL(entry, import.meta.url)), { env, execArgv: ['--import', 'tsx'], detached: true }),
 );
+if (demo) {
+  log.info({ url: `${config.landing.publicUrl}/` }, `demo shop: open ${config.landing.publicUrl}/ in a browser`);
+}
 let stopping = false;
 for (const child of children) {
   child.on('exit', (code, signal) => {

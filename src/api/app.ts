@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
 import type { QueueEvents } from 'bullmq';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { pageSecurity } from './plugins/page-security.js';
 import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
 import { landingRoutes } from './routes/landing.js';
 import { shopRoutes } from './routes/shop.js';
@@ -21,6 +22,7 @@ export interface AppDeps {
   /** The customer's landing page (the Checkout success URL). */
   readonly landing: {
     readonly queueEvents: QueueEvents;
+    readonly publicUrl: string;
     readonly waitMs: number;
     readonly rateLimitPerMinute: number;
   };
@@ -68,13 +70,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });
   const shop = deps.shop;
   await app.register(async (pages) => {
+    await pages.register(pageSecurity, {
+      checkoutOrigins: shop === undefined ? [] : [shop.checkoutOrigin],
+      https: deps.landing.publicUrl.startsWith('https:'),
+    });
     await pages.register(landingRoutes, {
       db: deps.db,
       queue: deps.queue,
       queueEvents: deps.landing.queueEvents,
       waitMs: deps.landing.waitMs,
       rateLimitPerMinute: deps.landing.rateLimitPerMinute,
-      checkoutOrigins: shop === undefined ? [] : [shop.checkoutOrigin],
     });
     if (shop !== undefined) await pages.register(shopRoutes, { stripe: shop.stripe, publicUrl: shop.publicUrl });
   });

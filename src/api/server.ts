@@ -34,7 +34,7 @@ const app = await buildApp({
   webhooks: stripe.webhooks,
   webhookSecrets: config.stripe.webhookSecrets,
   livemode: config.stripe.livemode,
-  landing: { queueEvents, waitMs: config.landing.waitMs, rateLimitPerMinute: config.landing.rateLimitPerMinute },
+  landing: { queueEvents, publicUrl: config.landing.publicUrl, waitMs: config.landing.waitMs, rateLimitPerMinute: config.landing.rateLimitPerMinute },
   ...(shop === undefined ? {} : { shop }),
 });
 app.addHook('onClose', async () => {

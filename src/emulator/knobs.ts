@@ -8,9 +8,13 @@ export interface Knobs {
   maxEndpointRps: number;
   /** Fraction (0..1) of API requests answered with a 500 `api_error`. */
   errorRate: number;
+  /** Hosted page: 0 delivers the webhook before redirecting the customer; > 0 sends it that long after. */
+  webhookDelayMs: number;
+  /** Hosted page: how long a delayed bank debit takes to succeed or fail. */
+  asyncPaymentDelayMs: number;
 }
 
-export const DEFAULT_KNOBS: Knobs = { latencyMs: 0, maxRps: 0, maxEndpointRps: 0, errorRate: 0 };
+export const DEFAULT_KNOBS: Knobs = { latencyMs: 0, maxRps: 0, maxEndpointRps: 0, errorRate: 0, webhookDelayMs: 0, asyncPaymentDelayMs: 3000 };
 
 export interface TrafficStats {
   requests: number;

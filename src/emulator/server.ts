@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import qs from 'qs';
 import type Stripe from 'stripe';
 import { controlRoutes } from './control-routes.js';
+import { hostedPageRoutes } from './hosted-page.js';
 import { DEFAULT_KNOBS, TrafficGate, type Knobs } from './knobs.js';
 import type { LineItemSpec, SessionSpec } from './objects.js';
 import { EmulatorStore, InvalidState, NotFound } from './store.js';
@@ -133,6 +134,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   }
 
   app.register(controlRoutes, { store, gate, webhooks, endpoints });
+  app.register(hostedPageRoutes, { store, gate, webhooks });
   return { app, store, gate, webhooks, endpoints, url: () => baseUrl };
 }
 

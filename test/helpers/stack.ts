@@ -82,7 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhooks: stripe.webhooks,
     webhookSecrets: opts.acceptedSecrets ?? [WEBHOOK_SECRET],
     livemode: false,
-    landing: { queueEvents, waitMs: opts.landingWaitMs ?? 8000, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000 },
+    landing: { queueEvents, publicUrl: apiUrl, waitMs: opts.landingWaitMs ?? 8000, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000 },
     shop: { stripe, publicUrl: apiUrl, checkoutOrigin: emulator.url() },
   });
   await api.listen({ host: '127.0.0.1', port: apiPort });

@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { QueueEvents } from 'bullmq';
 import type { Db } from '../../db/client.js';
@@ -15,9 +14,7 @@ import {
   malformedPage,
   notFoundPage,
   paymentFailedPage,
-  serverErrorPage,
   stillWorkingPage,
-  tooManyRequestsPage,
 } from '../views/landing-pages.js';
 
 export interface LandingRouteOptions {
@@ -26,38 +23,13 @@ export interface LandingRouteOptions {
   readonly queueEvents: QueueEvents;
   readonly waitMs: number;
   readonly rateLimitPerMinute: number;
-  /** Origins the shop's form may lead to (Stripe Checkout, or the emulator's hosted page). */
-  readonly checkoutOrigins: readonly string[];
 }
 
 /**
- * Pages for people: the Checkout success URL `GET /after-checkout?session_id=…` (and, in `shop.ts`, the
- * demo shop, registered in this same scope so it shares the security headers and the 429 page).
+ * The Checkout success URL `GET /after-checkout?session_id=…`: the customer sees their order at once.
+ * Registered in the pages scope, behind `pageSecurity` (CSP nonces, HTML 429 and 500 pages).
  */
 export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOptions): Promise<void> {
-  // Strict CSP: no inline script or style without this response's nonce, nothing from other origins.
-  await app.register(helmet, {
-    enableCSPNonces: true,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'", ...opts.checkoutOrigins],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
-  });
-  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
-    if (err.statusCode === 429) return sendPage(reply, 429, tooManyRequestsPage(reply.cspNonce, 10));
-    request.log.error({ err }, 'page failed');
-    return sendPage(reply, 500, serverErrorPage(reply.cspNonce));
-  });
-
   app.get<{ Querystring: { session_id?: unknown } }>(
     '/after-checkout',
     { config: { rateLimit: { max: opts.rateLimitPerMinute, timeWindow: '1 minute' } } },

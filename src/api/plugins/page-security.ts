@@ -1,0 +1,47 @@
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { SafeHtml } from '../views/html.js';
+import { serverErrorPage, tooManyRequestsPage } from '../views/landing-pages.js';
+
+export interface PageSecurityOptions {
+  /** Origins a form may lead to (Stripe Checkout, or the emulator's hosted page). */
+  readonly checkoutOrigins: readonly string[];
+  /** Whether customers reach the pages over https (then browsers are told to upgrade any http request). */
+  readonly https: boolean;
+}
+
+/**
+ * For the HTML pages' scope: security headers with a strict CSP (no inline script or style without this
+ * response's nonce, nothing from other origins) and HTML answers for 429 and 500.
+ */
+export const pageSecurity = fp<PageSecurityOptions>(
+  async (app: FastifyInstance, opts) => {
+    await app.register(helmet, {
+      enableCSPNonces: true,
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'", ...opts.checkoutOrigins],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+          upgradeInsecureRequests: opts.https ? [] : null,
+        },
+      },
+    });
+    app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+      const send = (status: number, page: SafeHtml) =>
+        reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
+      if (err.statusCode === 429) return send(429, tooManyRequestsPage(reply.cspNonce, 10));
+      request.log.error({ err }, 'page failed');
+      return send(500, serverErrorPage(reply.cspNonce));
+    });
+  },
+  { name: 'page-security' },
+);
