@@ -277,10 +277,53 @@ async function endToEnd(mode: E2eMode): Promise<Row> {
   return row;
 }
 
+/** Landing page latency: a session already fulfilled, and a paid session whose webhook has not arrived. */
+async function landing(): Promise<void> {
+  const db = await freshDatabase();
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  cleanups.push(() => obliterate(prefix), () => db.drop());
+  const emulator = await startEmulator({ webhookSecrets: [SECRET], knobs: { latencyMs: 150 } });
+  cleanups.push(() => emulator.app.close());
+  const base = env(db, prefix, { STRIPE_API_BASE: emulator.url(), RATE_LIMIT_PER_MINUTE: '1000000' });
+  const api = await start('src/api/server.ts', { ...base, PORT: '4320' }, 'api listening');
+  const worker = await start('src/worker/main.ts', base, 'worker started');
+  const url = (id: string) => `http://127.0.0.1:4320/after-checkout?session_id=${id}`;
+  const paid = () => {
+    const s = emulator.store.createSession({ lineItems: Array.from({ length: 3 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 700 + k })) });
+    emulator.store.complete(s.id, { paymentStatus: 'paid' });
+    return s.id;
+  };
+  const timed = async (id: string) => {
+    const t = performance.now();
+    const res = await fetch(url(id));
+    const body = await res.text();
+    if (!body.includes('Your order is confirmed')) throw new Error(`landing page for ${id} did not show the order`);
+    return performance.now() - t;
+  };
+  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
+
+  // Not yet fulfilled: each request runs the whole job round trip (enqueue, worker, Stripe at 150 ms, Postgres).
+  const fresh = Array.from({ length: 200 }, paid);
+  const coldLatencies: number[] = [];
+  for (let i = 0; i < fresh.length; i += 10) coldLatencies.push(...(await Promise.all(fresh.slice(i, i + 10).map(timed))));
+  // Already fulfilled: Postgres only.
+  for (let i = 0; i < 200; i++) await timed(fresh[i % fresh.length] as string); // warm-up
+  const warmLatencies: number[] = [];
+  for (let i = 0; i < 2000; i++) warmLatencies.push(await timed(fresh[i % fresh.length] as string));
+
+  table('4. Landing page GET /after-checkout (targets: fulfilled p50 ≤ 10 ms; webhook not yet arrived, Stripe at 150 ms: p50 ≤ 200 ms)', [
+    { case: 'session already fulfilled (2,000 requests, one at a time)', 'p50 ms': pct(warmLatencies, 0.5).toFixed(2), 'p99 ms': pct(warmLatencies, 0.99).toFixed(2) },
+    { case: 'paid, webhook not arrived: runs the job and waits (200 sessions, 10 at a time)', 'p50 ms': pct(coldLatencies, 0.5).toFixed(2), 'p99 ms': pct(coldLatencies, 0.99).toFixed(2) },
+  ]);
+  for (const p of [api, worker]) p.kill('SIGTERM');
+  await Promise.all([api.exited, worker.exited]);
+}
+
 try {
   console.log(`bench on ${process.version}, ${(await import('node:os')).cpus().length} cores`);
   const only = process.argv[2];
   if (only === undefined || only === 'ingress' || only === 'ingress-only') await ingressAndComparison(only !== 'ingress-only');
+  if (only === undefined || only === 'landing') await landing();
   if (only === undefined || only === 'e2e') {
     const rows = [await endToEnd('flowing'), await endToEnd('backlog')];
     table(`3. End to end: ${E2E_SESSIONS.toLocaleString('en')} paid sessions × 5 line items, emulator at 0 ms, 1 worker process (target ≥ 1,000/s)`, rows);
