@@ -7,6 +7,17 @@ import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** `90s`, `10m`, `72h`, `7d` → milliseconds. */
+export function parseDuration(raw: string): number | undefined {
+  const m = /^(\d{1,6})(s|m|h|d)$/.exec(raw.trim());
+  return m === null ? undefined : Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+const duration = z
+  .string()
+  .refine((v) => parseDuration(v) !== undefined, 'a duration such as 90s, 10m, 72h or 7d')
+  .transform((v) => parseDuration(v) as number);
+
 const webhookSecrets = z
   .string()
   .transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
@@ -49,6 +60,14 @@ const schema = z.object({
   LANDING_WAIT_MS: int(0, 60_000).default(8000),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://shop.example.com' }).optional(),
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(120),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  WORKER_HTTP_PORT: int(0, 65535).optional(),
+  ADMIN_USERNAME: z.string().min(1).optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
+  ADMIN_READONLY: z.enum(['true', 'false']).default('false'),
+  RECONCILE_INTERVAL: duration.default(10 * 60_000),
+  RECONCILE_LOOKBACK: duration.default(72 * 3_600_000),
+  LOG_PII: z.enum(['true', 'false']).default('false'),
 });
 
 type Env = z.infer<typeof schema>;
@@ -82,6 +101,15 @@ export interface Config {
     /** Requests per minute per client IP on the landing page and the status API. */
     readonly rateLimitPerMinute: number;
   };
+  readonly ops: {
+    readonly metricsToken: string | undefined;
+    /** The worker's own /healthz, /readyz and /metrics; undefined: no HTTP server in the worker. */
+    readonly workerHttpPort: number | undefined;
+    /** Bull Board credentials; undefined: the dashboard is off. */
+    readonly admin: { readonly username: string; readonly password: string; readonly readonly: boolean } | undefined;
+    readonly logPii: boolean;
+  };
+  readonly reconcile: { readonly intervalMs: number; readonly lookbackMs: number };
 }
 
 export class ConfigError extends Error {
@@ -100,6 +128,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+  if ((e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError('invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither');
+  }
   if (e.NODE_ENV === 'production') {
     const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const).filter((k) => e[k] === undefined);
     if (missing.length > 0) {
@@ -131,6 +162,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
+    ops: {
+      metricsToken: e.METRICS_TOKEN,
+      workerHttpPort: e.WORKER_HTTP_PORT,
+      admin:
+        e.ADMIN_USERNAME !== undefined && e.ADMIN_PASSWORD !== undefined
+          ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD, readonly: e.ADMIN_READONLY === 'true' }
+          : undefined,
+      logPii: e.LOG_PII === 'true',
+    },
+    reconcile: { intervalMs: e.RECONCILE_INTERVAL, lookbackMs: e.RECONCILE_LOOKBACK },
   });
 }
 

@@ -4,7 +4,10 @@ import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
 import type { QueueEvents } from 'bullmq';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ReadinessDeps } from '../observability/readiness.js';
 import { pageSecurity } from './plugins/page-security.js';
+import { opsRoutes } from './routes/ops.js';
 import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
 import { landingRoutes } from './routes/landing.js';
 import { shopRoutes } from './routes/shop.js';
@@ -26,6 +29,10 @@ export interface AppDeps {
     readonly waitMs: number;
     readonly rateLimitPerMinute: number;
   };
+  readonly metrics: Metrics;
+  /** Postgres and Redis for `/readyz`. */
+  readonly readiness: ReadinessDeps;
+  readonly metricsToken?: string | undefined;
   /** The demo shop; only given outside production. */
   readonly shop?: { readonly stripe: Stripe; readonly publicUrl: string; readonly checkoutOrigin: string };
 }
@@ -66,7 +73,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     livemode: deps.livemode,
     queue: deps.queue,
     enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 1000,
+    metrics: deps.metrics,
   });
+  await app.register(opsRoutes, { readiness: deps.readiness, registry: deps.metrics.registry, metricsToken: deps.metricsToken });
   await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });
   const shop = deps.shop;
   await app.register(async (pages) => {

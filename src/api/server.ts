@@ -5,6 +5,8 @@ import { createLogger } from '../logger.js';
 import { createFulfillmentQueue, createQueueEvents } from '../queue/fulfillment-queue.js';
 import { producerConnection, workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
+import { addQueueGauges, addSessionGauges } from '../observability/collectors.js';
+import { createMetrics } from '../observability/metrics.js';
 import { buildApp } from './app.js';
 
 const config = loadConfigOrExit(process.env, { stripe: true });
@@ -27,6 +29,10 @@ const shop =
     ? undefined
     : { stripe, publicUrl: config.landing.publicUrl, checkoutOrigin: config.stripe.apiBase?.origin ?? 'https://checkout.stripe.com' };
 
+const metrics = createMetrics('api');
+addQueueGauges(metrics.registry, queue);
+addSessionGauges(metrics.registry, database.sql);
+
 const app = await buildApp({
   log,
   queue,
@@ -34,6 +40,9 @@ const app = await buildApp({
   webhooks: stripe.webhooks,
   webhookSecrets: config.stripe.webhookSecrets,
   livemode: config.stripe.livemode,
+  metrics,
+  readiness: { sql: database.sql, redis: connection },
+  metricsToken: config.ops.metricsToken,
   landing: { queueEvents, publicUrl: config.landing.publicUrl, waitMs: config.landing.waitMs, rateLimitPerMinute: config.landing.rateLimitPerMinute },
   ...(shop === undefined ? {} : { shop }),
 });

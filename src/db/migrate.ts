@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/postgres-js';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 
@@ -49,7 +50,6 @@ async function ensureDatabase(databaseUrl: string): Promise<void> {
 
 /** Whether every migration in the folder has been applied (for readiness checks). */
 export async function pendingMigrations(sql: postgres.Sql): Promise<number> {
-  const { readMigrationFiles } = await import('drizzle-orm/migrator');
   const files = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
   const applied = await sql<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`.catch(() => []);
   const done = new Set(applied.map((r) => r.hash));

@@ -8,6 +8,7 @@ import { recordRun, type Tx } from '../db/fulfillment-store.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { LineItemFulfiller } from '../domain/line-item-fulfiller.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
+import type { Metrics } from '../observability/metrics.js';
 import { classifyError } from './classify-error.js';
 
 export interface WorkerDeps {
@@ -20,6 +21,7 @@ export interface WorkerDeps {
   readonly concurrency: number;
   /** How long a job's lock lives without renewal; a worker that dies loses its jobs after this. */
   readonly lockDurationMs: number;
+  readonly metrics?: Metrics;
 }
 
 export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
@@ -28,20 +30,23 @@ export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof 
 export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   const processJob = async (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME>): Promise<FulfillJobResult> => {
     const log = deps.log.child({ jobId: job.id, sessionId: job.data.sessionId, eventId: job.data.eventId });
+    const stopTimer = deps.metrics?.runSeconds.startTimer();
     try {
       const outcome = await fulfillCheckout(job.data, {
         stripe: deps.stripe,
         record: (input) => recordRun(deps.sql, input, deps.fulfillers),
       });
+      stopTimer?.({ status: outcome.status });
       log.info({ status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1 }, 'fulfillment run');
       return { sessionId: outcome.sessionId, status: outcome.status, changed: outcome.changed };
     } catch (err) {
+      stopTimer?.({ status: 'error' });
       const classified = classifyError(err);
       log.warn({ err: classified, attempt: job.attemptsMade + 1 }, 'fulfillment run failed');
       throw classified;
     }
   };
-  return new Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
+  const worker = new Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
     connection: deps.connection,
     prefix: bullPrefix(deps.prefix),
     // Stored on every job it processes (`processedBy`): which process ran what.
@@ -51,4 +56,13 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
     stalledInterval: deps.lockDurationMs,
     maxStalledCount: 5,
   });
+  const metrics = deps.metrics;
+  if (metrics !== undefined) {
+    worker.on('completed', () => metrics.jobs.inc({ result: 'completed' }));
+    worker.on('failed', (job, err) => {
+      const final = err.name === 'UnrecoverableError' || job === undefined || job.attemptsMade >= (job.opts.attempts ?? 1);
+      metrics.jobs.inc({ result: final ? 'failed' : 'retried' });
+    });
+  }
+  return worker;
 }

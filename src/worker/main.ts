@@ -5,7 +5,10 @@ import { DEFAULT_FULFILLERS } from '../db/fulfillers.js';
 import { createLogger } from '../logger.js';
 import { workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
+import { createMetrics } from '../observability/metrics.js';
+import { instrumentStripe } from '../stripe/instrument.js';
 import { createWorker } from './create-worker.js';
+import { buildWorkerHttp } from './http.js';
 
 const config = loadConfigOrExit(process.env, { stripe: true });
 const log = createLogger(config.logLevel, 'worker');
@@ -18,7 +21,10 @@ const stripe = createStripeClient({
   apiBase: config.stripe.apiBase,
   maxNetworkRetries: config.stripe.maxNetworkRetries,
 });
+const metrics = createMetrics('worker');
+instrumentStripe(stripe, metrics);
 const worker = createWorker({
+  metrics,
   connection,
   sql: database.sql,
   stripe,
@@ -29,11 +35,14 @@ const worker = createWorker({
   lockDurationMs: config.worker.lockDurationMs,
 });
 worker.on('error', (err) => log.error({ err }, 'worker error'));
-log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid }, 'worker started');
+const http = config.ops.workerHttpPort === undefined ? undefined : await buildWorkerHttp({ readiness: { sql: database.sql, redis: connection }, registry: metrics.registry, metricsToken: config.ops.metricsToken });
+if (http !== undefined) await http.listen({ host: config.http.host, port: config.ops.workerHttpPort ?? 0 });
+log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid, httpPort: config.ops.workerHttpPort }, 'worker started');
 
 // Graceful stop: stop taking jobs, let active ones finish, then close connections.
 onShutdown(log, config.worker.shutdownTimeoutMs, async () => {
   await worker.close();
+  await http?.close();
   await connection.quit();
   await database.close();
 });

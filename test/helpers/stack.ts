@@ -14,6 +14,8 @@ import { createStripeClient } from '../../src/stripe/client.js';
 import { createWorker, type FulfillmentWorker } from '../../src/worker/create-worker.js';
 import { freshDatabase, type TestDatabase } from './database.js';
 import { freePort } from './ports.js';
+import { addQueueGauges, addSessionGauges } from '../../src/observability/collectors.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET_KEY = 'sk_test_emulator';
@@ -48,6 +50,7 @@ export interface StackOptions {
   readonly attempts?: number;
   readonly backoffMs?: number;
   readonly landingWaitMs?: number;
+  readonly metricsToken?: string;
   readonly rateLimitPerMinute?: number;
   /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
   readonly redisUrl?: string;
@@ -73,6 +76,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   eventsConnection.on('error', () => undefined);
   const queueEvents = createQueueEvents(eventsConnection, prefix);
   await queueEvents.waitUntilReady();
+  const apiMetrics = createMetrics('api');
+  addQueueGauges(apiMetrics.registry, queue);
+  addSessionGauges(apiMetrics.registry, db.sql);
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = await buildApp({
@@ -82,6 +88,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhooks: stripe.webhooks,
     webhookSecrets: opts.acceptedSecrets ?? [WEBHOOK_SECRET],
     livemode: false,
+    metrics: apiMetrics,
+    readiness: { sql: db.sql, redis: producer },
+    ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
     landing: { queueEvents, publicUrl: apiUrl, waitMs: opts.landingWaitMs ?? 8000, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000 },
     shop: { stripe, publicUrl: apiUrl, checkoutOrigin: emulator.url() },
   });

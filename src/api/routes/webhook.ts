@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
+import type { Metrics } from '../../observability/metrics.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { eventToJob } from '../event-to-job.js';
 import { verifyWebhook, WebhookRejected } from '../verify-webhook.js';
@@ -11,6 +12,7 @@ export interface WebhookRouteOptions {
   readonly queue: FulfillmentQueue;
   /** Past this, an enqueue counts as failed and Stripe gets a 503 to retry later. */
   readonly enqueueTimeoutMs: number;
+  readonly metrics: Metrics;
 }
 
 /** Stripe's payloads are far smaller; anything bigger is not from Stripe. */
@@ -36,6 +38,8 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
       event = verifyWebhook(opts.webhooks, raw, request.headers['stripe-signature'], opts.secrets);
     } catch (err) {
       if (!(err instanceof WebhookRejected)) throw err;
+      if (err.code !== 'malformed_json') opts.metrics.signatureFailures.inc();
+      opts.metrics.webhooks.inc({ type: 'unknown', outcome: 'rejected' });
       request.log.warn({ reason: err.code }, 'webhook rejected');
       return reply.code(400).send({ error: err.code, message: err.message });
     }
@@ -44,23 +48,30 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     const ids = { eventId: event.id, eventType: event.type };
     const log = request.log;
     const decision = eventToJob(event, opts.livemode);
+    const count = (outcome: string) => opts.metrics.webhooks.inc({ type: event.type, outcome });
     switch (decision.kind) {
       case 'ignore':
+        count(decision.reason === 'other_mode' ? 'ignored_mode' : 'ignored_type');
         log[decision.reason === 'other_mode' ? 'warn' : 'debug']({ ...ids, reason: decision.reason, livemode: event.livemode }, 'webhook ignored');
         return reply.code(200).send({ received: true, ignored: decision.reason });
       case 'reject':
+        count('rejected');
         log.warn({ ...ids, reason: decision.message }, 'webhook rejected');
         return reply.code(400).send({ error: 'invalid_event', message: decision.message });
       case 'enqueue':
         break;
     }
 
+    const stopTimer = opts.metrics.enqueueSeconds.startTimer();
     try {
       const job = await withTimeout(enqueueFulfillment(opts.queue, decision.job), opts.enqueueTimeoutMs);
+      stopTimer();
+      count('enqueued');
       log.info({ ...ids, sessionId: decision.job.sessionId, jobId: job.id }, 'webhook enqueued');
       return reply.code(200).send({ received: true, jobId: job.id });
     } catch (err) {
       // Never a 2xx without the job in Redis: Stripe retries a 503.
+      count('unavailable');
       log.error({ ...ids, err, sessionId: decision.job.sessionId }, 'enqueue failed');
       return reply.code(503).header('retry-after', '5').send({ error: 'queue_unavailable', message: 'try again later' });
     }
