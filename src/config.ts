@@ -65,7 +65,9 @@ const schema = z.object({
   ADMIN_USERNAME: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   ADMIN_READONLY: z.enum(['true', 'false']).default('false'),
-  RECONCILE_INTERVAL: duration.default(10 * 60_000),
+  RECONCILE_INTERVAL: z
+    .union([z.literal('off').transform(() => 0), duration])
+    .default(10 * 60_000),
   RECONCILE_LOOKBACK: duration.default(72 * 3_600_000),
   LOG_PII: z.enum(['true', 'false']).default('false'),
 });
@@ -109,6 +111,7 @@ export interface Config {
     readonly admin: { readonly username: string; readonly password: string; readonly readonly: boolean } | undefined;
     readonly logPii: boolean;
   };
+  /** `intervalMs` 0 (RECONCILE_INTERVAL=off): this worker schedules nothing; runs only when asked (CLI). */
   readonly reconcile: { readonly intervalMs: number; readonly lookbackMs: number };
 }
 

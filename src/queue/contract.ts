@@ -31,6 +31,8 @@ export interface FulfillJobData {
   readonly eventId?: string;
   /** The connected account (Stripe Connect) that owns the session; retrieves pass it as `stripeAccount`. */
   readonly account?: string;
+  /** For runs not caused by an event (reconciliation, CLI): makes each run's job id its own. */
+  readonly runId?: string;
 }
 
 export interface FulfillJobResult {
@@ -40,6 +42,21 @@ export interface FulfillJobResult {
 }
 
 export const JOB_NAME = 'fulfill-checkout';
+
+/** The reconciliation queue: one job per scheduled (or requested) run, one run at a time across the fleet. */
+export const RECONCILE_QUEUE = 'reconcile';
+export const RECONCILE_JOB = 'reconcile';
+
+export interface ReconcileJobData {
+  /** Sessions created this long ago or later are checked. */
+  readonly lookbackMs: number;
+}
+
+export interface ReconcileResult {
+  readonly listed: number;
+  readonly alreadyFinal: number;
+  readonly enqueued: number;
+}
 
 /**
  * Job ids are keyed by session *and* by what triggered the run.
@@ -51,7 +68,7 @@ export const JOB_NAME = 'fulfill-checkout';
  * Exactly-once comes from the Postgres transaction, not from the queue. Custom ids may not contain ':'.
  */
 export function jobIdFor(data: FulfillJobData): string {
-  const suffix = data.eventId ?? data.trigger;
+  const suffix = data.eventId ?? (data.runId === undefined ? data.trigger : `${data.trigger}-${data.runId}`);
   const id = `${data.sessionId}_${suffix}`;
   if (id.includes(':')) throw new Error(`job id may not contain ':' (${id})`);
   return id;

@@ -140,6 +140,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         JOB_ATTEMPTS: String(queueSettings.attempts),
         JOB_BACKOFF_MS: String(queueSettings.backoffMs),
         LOG_LEVEL: 'warn',
+        // Tests that want scheduled reconciliation ask for it; others count their jobs exactly.
+        RECONCILE_INTERVAL: 'off',
         ...extra,
       };
     },

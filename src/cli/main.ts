@@ -1,0 +1,181 @@
+import { parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
+import { loadConfigOrExit } from '../boot.js';
+import { parseDuration } from '../config.js';
+import { connectDatabase, type Database } from '../db/client.js';
+import { DEFAULT_FULFILLERS } from '../db/fulfillers.js';
+import { recordRun } from '../db/fulfillment-store.js';
+import { findSessionView } from '../db/session-view.js';
+import { fulfillCheckout } from '../domain/fulfill-checkout.js';
+import { isSessionId } from '../domain/session-id.js';
+import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { createReconcileEvents, createReconcileQueue, requestReconcile } from '../queue/reconcile-queue.js';
+import { producerConnection, workerConnection } from '../queue/redis.js';
+import { createStripeClient } from '../stripe/client.js';
+import { isPermanentStripeError } from '../stripe/errors.js';
+
+const USAGE = `usage: fulfillment <command>
+  fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
+  status <session_id>                       print what Postgres holds for the session
+  reconcile [--since 24h] [--wait 10m]      run one reconciliation (by a worker) and print its counts
+  retry-failed                              move every failed fulfillment job back to waiting
+exit codes: 0 done, 1 not found or failed, 2 bad arguments, 3 a service is unreachable`;
+
+class Exit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const { positionals, values } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { since: { type: 'string' }, wait: { type: 'string' }, account: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+})();
+
+const [command, arg, ...extra] = positionals;
+if (values.help === true) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+const config = loadConfigOrExit(process.env);
+const closers: (() => Promise<unknown>)[] = [];
+
+try {
+  await run();
+  process.exitCode = 0;
+} catch (err) {
+  if (err instanceof Exit) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = err.code;
+  } else if (unreachable(err)) {
+    process.stderr.write(`cannot reach a service: ${(err as Error).message}\n`);
+    process.exitCode = 3;
+  } else {
+    process.stderr.write(`failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+} finally {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+  // A connection still retrying must not keep a finished command alive.
+  process.exit(process.exitCode ?? 0);
+}
+
+async function run(): Promise<void> {
+  switch (command) {
+    case 'fulfill':
+      return fulfill(sessionArg());
+    case 'status':
+      return status(sessionArg());
+    case 'reconcile':
+      return reconcileNow();
+    case 'retry-failed':
+      noExtra(arg === undefined ? [] : [arg, ...extra]);
+      return retryFailed();
+    default:
+      throw new Exit(2, `${command === undefined ? 'no command given' : `unknown command "${command}"`}\n${USAGE}`);
+  }
+}
+
+function sessionArg(): string {
+  noExtra(extra);
+  if (!isSessionId(arg)) throw new Exit(2, `expected a Checkout Session id (cs_test_… or cs_live_…), got ${arg === undefined ? 'nothing' : JSON.stringify(arg)}\n${USAGE}`);
+  return arg;
+}
+
+function noExtra(rest: readonly string[]): void {
+  if (rest.length > 0) throw new Exit(2, `unexpected argument(s): ${rest.join(' ')}\n${USAGE}`);
+}
+
+async function db(): Promise<Database> {
+  const database = connectDatabase(config.databaseUrl, { max: 2 });
+  closers.push(() => database.close());
+  await database.sql`select 1`;
+  return database;
+}
+
+async function redis(kind: 'producer' | 'blocking'): Promise<Redis> {
+  const r = kind === 'producer' ? producerConnection(config.redisUrl) : workerConnection(config.redisUrl);
+  r.on('error', () => undefined);
+  closers.push(async () => r.disconnect());
+  await new Promise<void>((resolve, reject) => {
+    if (r.status === 'ready') return resolve();
+    const timer = setTimeout(() => reject(new Error(`Redis at ${config.redisUrl} did not answer (ECONNREFUSED?)`)), 3000);
+    r.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return r;
+}
+
+async function fulfill(sessionId: string): Promise<void> {
+  const account = values.account;
+  if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account)) throw new Exit(2, '--account must be a connected account id (acct_…)');
+  const { secretKey, apiBase, maxNetworkRetries } = config.stripe;
+  if (secretKey === undefined) throw new Exit(2, 'STRIPE_SECRET_KEY is needed to retrieve the session');
+  const database = await db();
+  const stripe = createStripeClient({ secretKey, apiBase, maxNetworkRetries });
+  try {
+    const outcome = await fulfillCheckout(
+      { sessionId, trigger: 'manual', account },
+      { stripe, record: (input) => recordRun(database.sql, input, DEFAULT_FULFILLERS) },
+    );
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  } catch (err) {
+    if (isPermanentStripeError(err)) throw new Exit(1, `Stripe refused: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+async function status(sessionId: string): Promise<void> {
+  const view = await findSessionView((await db()).db, sessionId);
+  if (view === undefined) throw new Exit(1, `no record of ${sessionId}`);
+  process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+}
+
+async function reconcileNow(): Promise<void> {
+  noExtra(arg === undefined ? [] : [arg, ...extra]);
+  const since = parseDuration(values.since ?? '') ?? (values.since === undefined ? config.reconcile.lookbackMs : undefined);
+  if (since === undefined) throw new Exit(2, `--since must be a duration such as 90m, 24h or 3d, got ${JSON.stringify(values.since)}`);
+  const wait = parseDuration(values.wait ?? '10m');
+  if (wait === undefined) throw new Exit(2, `--wait must be a duration such as 30s or 10m, got ${JSON.stringify(values.wait)}`);
+  const queue = createReconcileQueue(await redis('producer'), config.queue.prefix);
+  closers.push(() => queue.close());
+  const reconcileEvents = createReconcileEvents(await redis('blocking'), config.queue.prefix);
+  closers.push(() => reconcileEvents.close());
+  await reconcileEvents.waitUntilReady();
+  const job = await requestReconcile(queue, since);
+  process.stderr.write(`reconciliation requested (job ${job.id}); waiting for a worker…\n`);
+  try {
+    const counts = await job.waitUntilFinished(reconcileEvents, wait);
+    process.stdout.write(`${JSON.stringify(counts)}\n`);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message.includes('timed out')) throw new Exit(1, `no worker finished the reconciliation within ${values.wait ?? '10m'}: is a worker running?`);
+    throw new Exit(1, `reconciliation failed: ${message}`);
+  }
+}
+
+async function retryFailed(): Promise<void> {
+  const queue = createFulfillmentQueue(await redis('producer'), config.queue);
+  closers.push(() => queue.close());
+  const failed = await queue.getFailedCount();
+  if (failed > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
+  process.stdout.write(`${JSON.stringify({ retried: failed })}\n`);
+}
+
+function unreachable(err: unknown): boolean {
+  const text = `${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`;
+  return /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|did not answer|Connection is closed|Stream isn't writeable/.test(text);
+}

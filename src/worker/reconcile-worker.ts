@@ -1,0 +1,51 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type postgres from 'postgres';
+import type Stripe from 'stripe';
+import { finalSessionIds } from '../db/final-sessions.js';
+import { reconcile } from '../domain/reconcile.js';
+import type { Metrics } from '../observability/metrics.js';
+import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData, type ReconcileResult } from '../queue/contract.js';
+import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
+
+export interface ReconcileWorkerDeps {
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly stripe: Stripe;
+  readonly sql: postgres.Sql;
+  readonly fulfillmentQueue: FulfillmentQueue;
+  readonly log: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** Takes reconcile jobs (one at a time across the fleet) and runs `reconcile` for each. */
+export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB> {
+  const worker = new Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(
+    RECONCILE_QUEUE,
+    async (job) => {
+      const log = deps.log.child({ reconcileJobId: job.id });
+      log.info({ lookbackMs: job.data.lookbackMs }, 'reconciliation started');
+      const runId = `${job.id ?? 'x'}`.replace(/[^A-Za-z0-9_-]/g, '-');
+      const counts = await reconcile(job.data.lookbackMs, {
+        stripe: deps.stripe,
+        finalIds: (ids) => finalSessionIds(deps.sql, ids),
+        enqueue: async (sessionId) => {
+          await enqueueFulfillment(deps.fulfillmentQueue, { sessionId, trigger: 'reconcile', runId });
+        },
+        onProgress: (p) => {
+          log.info(p, 'reconciliation progress');
+          void job.updateProgress(p);
+        },
+      });
+      deps.metrics?.reconcileSessions.inc({ outcome: 'already_final' }, counts.alreadyFinal);
+      deps.metrics?.reconcileSessions.inc({ outcome: 'enqueued' }, counts.enqueued);
+      log.info(counts, 'reconciliation finished');
+      return counts;
+    },
+    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1 },
+  );
+  worker.on('completed', () => deps.metrics?.reconcileRuns.inc({ result: 'completed' }));
+  worker.on('failed', () => deps.metrics?.reconcileRuns.inc({ result: 'failed' }));
+  return worker;
+}
