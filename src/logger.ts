@@ -14,10 +14,13 @@ export const REDACT_PATHS = [
   'config.stripe.webhookSecrets',
 ];
 
-export function createLogger(level: string, service: string): Logger {
+/** Customer personal data, kept out of logs unless LOG_PII=true. */
+export const PII_PATHS = ['customerEmail', 'customerName', '*.customerEmail', '*.customerName'];
+
+export function createLogger(level: string, service: string, opts: { pii?: boolean } = {}): Logger {
   return pino({
     level,
     base: { service },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: [...REDACT_PATHS, ...(opts.pii === true ? [] : PII_PATHS)], censor: '[redacted]' },
   });
 }

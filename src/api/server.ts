@@ -10,7 +10,7 @@ import { createMetrics } from '../observability/metrics.js';
 import { buildApp } from './app.js';
 
 const config = loadConfigOrExit(process.env, { stripe: true });
-const log = createLogger(config.logLevel, 'api');
+const log = createLogger(config.logLevel, 'api', { pii: config.ops.logPii });
 
 await migrateDatabase(config.databaseUrl);
 const database = connectDatabase(config.databaseUrl, { max: 10 });

@@ -131,7 +131,8 @@ async function fulfill(sessionId: string): Promise<void> {
       { sessionId, trigger: 'manual', account },
       { stripe, record: (input) => recordRun(database.sql, input, DEFAULT_FULFILLERS) },
     );
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    const { customerEmail: _email, ...result } = outcome;
+    process.stdout.write(`${JSON.stringify(result)}\n`);
   } catch (err) {
     if (isPermanentStripeError(err)) throw new Exit(1, `Stripe refused: ${(err as Error).message}`);
     throw err;

@@ -69,7 +69,7 @@ export async function recordRun(sql: postgres.Sql, input: RunInput, fulfillers: 
           last_trigger = ${c.lastTrigger}, last_event_id = ${c.lastEventId}
         where id = ${c.id}`;
     }
-    return { sessionId: c.id, status, changed, lineItemCount: status === 'fulfilled' ? input.lineItems.length : 0 };
+    return { sessionId: c.id, status, changed, lineItemCount: status === 'fulfilled' ? input.lineItems.length : 0, customerEmail: c.customerEmail };
   }) as Promise<RunOutcome>;
 }
 

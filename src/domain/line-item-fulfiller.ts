@@ -25,4 +25,6 @@ export interface RunOutcome {
   /** Whether this run changed the stored status (false when another run got there first). */
   readonly changed: boolean;
   readonly lineItemCount: number;
+  /** For the run's log line (redacted unless LOG_PII=true); never part of the job's result. */
+  readonly customerEmail?: string | null;
 }

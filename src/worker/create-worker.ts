@@ -37,7 +37,10 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
         record: (input) => recordRun(deps.sql, input, deps.fulfillers),
       });
       stopTimer?.({ status: outcome.status });
-      log.info({ status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1 }, 'fulfillment run');
+      log.info(
+        { status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1, customerEmail: outcome.customerEmail },
+        'fulfillment run',
+      );
       return { sessionId: outcome.sessionId, status: outcome.status, changed: outcome.changed };
     } catch (err) {
       stopTimer?.({ status: 'error' });

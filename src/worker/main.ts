@@ -14,7 +14,7 @@ import { createReconcileWorker } from './reconcile-worker.js';
 import { buildWorkerHttp } from './http.js';
 
 const config = loadConfigOrExit(process.env, { stripe: true });
-const log = createLogger(config.logLevel, 'worker');
+const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii });
 
 await migrateDatabase(config.databaseUrl);
 const database = connectDatabase(config.databaseUrl, { max: Math.min(config.worker.concurrency, 20) });
