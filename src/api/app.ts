@@ -6,6 +6,7 @@ import type { QueueEvents } from 'bullmq';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
+import { bullBoard, type BullBoardOptions } from './plugins/bull-board.js';
 import { pageSecurity } from './plugins/page-security.js';
 import { opsRoutes } from './routes/ops.js';
 import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   /** Postgres and Redis for `/readyz`. */
   readonly readiness: ReadinessDeps;
   readonly metricsToken?: string | undefined;
+  /** Bull Board at /admin/queues; off (404) when not given. */
+  readonly admin?: BullBoardOptions;
   /** The demo shop; only given outside production. */
   readonly shop?: { readonly stripe: Stripe; readonly publicUrl: string; readonly checkoutOrigin: string };
 }
@@ -78,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 1000,
     metrics: deps.metrics,
   });
+  if (deps.admin !== undefined) await app.register(bullBoard, deps.admin);
   await app.register(opsRoutes, { readiness: deps.readiness, registry: deps.metrics.registry, metricsToken: deps.metricsToken });
   await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });
   const shop = deps.shop;

@@ -3,6 +3,7 @@ import { connectDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { createFulfillmentQueue, createQueueEvents } from '../queue/fulfillment-queue.js';
+import { createReconcileQueue } from '../queue/reconcile-queue.js';
 import { producerConnection, workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { addQueueGauges, addSessionGauges } from '../observability/collectors.js';
@@ -29,6 +30,8 @@ const shop =
     ? undefined
     : { stripe, publicUrl: config.landing.publicUrl, checkoutOrigin: config.stripe.apiBase?.origin ?? 'https://checkout.stripe.com' };
 
+const reconcileQueue = createReconcileQueue(connection, config.queue.prefix);
+const admin = config.ops.admin;
 const metrics = createMetrics('api');
 addQueueGauges(metrics.registry, queue);
 addSessionGauges(metrics.registry, database.sql);
@@ -40,6 +43,7 @@ const app = await buildApp({
   webhooks: stripe.webhooks,
   webhookSecrets: config.stripe.webhookSecrets,
   livemode: config.stripe.livemode,
+  ...(admin === undefined ? {} : { admin: { queues: [queue, reconcileQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
   metrics,
   readiness: { sql: database.sql, redis: connection },
   metricsToken: config.ops.metricsToken,
@@ -48,14 +52,19 @@ const app = await buildApp({
 });
 app.addHook('onClose', async () => {
   await queueEvents.close();
-  await queue.close();
+  await Promise.all([queue.close(), reconcileQueue.close()]);
   await connection.quit().catch(() => undefined);
   eventsConnection.disconnect();
   await database.close();
 });
 
 await app.listen({ host: config.http.host, port: config.http.port });
-log.info({ livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, shop: shop !== undefined, pid: process.pid }, 'api listening');
+log.info(
+  { livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, shop: shop !== undefined, pid: process.pid },
+  'api listening',
+);
+if (admin === undefined) log.info('Bull Board is off: set ADMIN_USERNAME and ADMIN_PASSWORD to serve it at /admin/queues');
+else log.info({ readOnly: admin.readonly }, 'Bull Board at /admin/queues');
 
 // Fastify's close stops accepting, lets in-flight requests finish, then runs the onClose hooks.
 onShutdown(log, 10_000, () => app.close());

@@ -9,6 +9,7 @@ import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
 import type { QueueEvents } from 'bullmq';
 import { createFulfillmentQueue, createQueueEvents, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
+import { createReconcileQueue } from '../../src/queue/reconcile-queue.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
 import { createStripeClient } from '../../src/stripe/client.js';
 import { createWorker, type FulfillmentWorker } from '../../src/worker/create-worker.js';
@@ -51,6 +52,8 @@ export interface StackOptions {
   readonly backoffMs?: number;
   readonly landingWaitMs?: number;
   readonly metricsToken?: string;
+  /** Serve Bull Board with these credentials. */
+  readonly admin?: { username: string; password: string; readOnly?: boolean };
   readonly rateLimitPerMinute?: number;
   /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
   readonly redisUrl?: string;
@@ -76,6 +79,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   eventsConnection.on('error', () => undefined);
   const queueEvents = createQueueEvents(eventsConnection, prefix);
   await queueEvents.waitUntilReady();
+  const reconcileQueue = createReconcileQueue(producer, prefix);
   const apiMetrics = createMetrics('api');
   addQueueGauges(apiMetrics.registry, queue);
   addSessionGauges(apiMetrics.registry, db.sql);
@@ -88,6 +92,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhooks: stripe.webhooks,
     webhookSecrets: opts.acceptedSecrets ?? [WEBHOOK_SECRET],
     livemode: false,
+    ...(opts.admin === undefined
+      ? {}
+      : { admin: { queues: [queue, reconcileQueue], username: opts.admin.username, password: opts.admin.password, readOnly: opts.admin.readOnly ?? false } }),
     metrics: apiMetrics,
     readiness: { sql: db.sql, redis: producer },
     ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
@@ -152,7 +159,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       eventsConnection.disconnect();
       await emulator.app.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
+      await reconcileQueue.obliterate({ force: true }).catch(() => undefined);
+      await Promise.all([queue.close(), reconcileQueue.close()]);
       producer.disconnect();
       for (const c of connections) c.disconnect();
       await db.drop();
