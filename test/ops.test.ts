@@ -18,6 +18,10 @@ describe('health, readiness and metrics', () => {
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${stack.apiUrl}${path}`, { headers });
 
+  it('Bull Board is off (404) when no admin credentials are configured', async () => {
+    expect((await get('/admin/queues')).status).toBe(404);
+  });
+
   it('/healthz answers 200; /readyz 200 with every check ok', async () => {
     expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
     const ready = await get('/readyz');
