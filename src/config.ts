@@ -70,6 +70,8 @@ const schema = z.object({
     .default(10 * 60_000),
   RECONCILE_LOOKBACK: duration.default(72 * 3_600_000),
   LOG_PII: z.enum(['true', 'false']).default('false'),
+  STRIPE_MAX_RPS: int(1, 10_000).optional(),
+  STRIPE_ENDPOINT_MAX_RPS: int(1, 10_000).default(24),
 });
 
 type Env = z.infer<typeof schema>;
@@ -85,6 +87,10 @@ export interface Config {
     readonly apiBase: URL | undefined;
     readonly livemode: boolean;
     readonly maxNetworkRetries: number;
+    /** The fleet-wide budget of Stripe requests per second, all endpoints together. */
+    readonly maxRps: number;
+    /** The fleet-wide budget per endpoint (method and path with ids elided). */
+    readonly endpointMaxRps: number;
   };
   readonly http: { readonly host: string; readonly port: number };
   readonly worker: {
@@ -150,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       apiBase: e.STRIPE_API_BASE === undefined ? undefined : new URL(e.STRIPE_API_BASE),
       livemode: e.STRIPE_SECRET_KEY?.includes('_live_') ?? false,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+      // Stripe allows ~100/s live and ~25/s in test mode: stay under with room for the Dashboard and others.
+      maxRps: e.STRIPE_MAX_RPS ?? (e.STRIPE_SECRET_KEY?.includes('_live_') === true ? 90 : 20),
+      endpointMaxRps: e.STRIPE_ENDPOINT_MAX_RPS,
     },
     http: { host: e.HOST, port: e.PORT },
     worker: {

@@ -4,7 +4,10 @@ import { migrateDatabase } from '../db/migrate.js';
 import { DEFAULT_FULFILLERS } from '../db/fulfillers.js';
 import { createLogger } from '../logger.js';
 import { workerConnection } from '../queue/redis.js';
+import { bullPrefix } from '../queue/contract.js';
 import { createStripeClient } from '../stripe/client.js';
+import { pacedHttpClient } from '../stripe/paced-http-client.js';
+import { StripeRateBudget } from '../stripe/rate-budget.js';
 import { createMetrics } from '../observability/metrics.js';
 import { instrumentStripe } from '../stripe/instrument.js';
 import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
@@ -19,10 +22,13 @@ const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii });
 await migrateDatabase(config.databaseUrl);
 const database = connectDatabase(config.databaseUrl, { max: Math.min(config.worker.concurrency, 20) });
 const connection = workerConnection(config.redisUrl);
+// Every Stripe request of every worker process shares one budget, kept in Redis.
+const budget = new StripeRateBudget(connection, { prefix: bullPrefix(config.queue.prefix), maxRps: config.stripe.maxRps, endpointMaxRps: config.stripe.endpointMaxRps });
 const stripe = createStripeClient({
   secretKey: config.stripe.secretKey,
   apiBase: config.stripe.apiBase,
   maxNetworkRetries: config.stripe.maxNetworkRetries,
+  httpClient: pacedHttpClient(budget),
 });
 const metrics = createMetrics('worker');
 instrumentStripe(stripe, metrics);

@@ -149,6 +149,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         LOG_LEVEL: 'warn',
         // Tests that want scheduled reconciliation ask for it; others count their jobs exactly.
         RECONCILE_INTERVAL: 'off',
+        // The fleet-wide Stripe budget is exercised by its own test; elsewhere it must not pace.
+        STRIPE_MAX_RPS: '10000',
+        STRIPE_ENDPOINT_MAX_RPS: '10000',
         ...extra,
       };
     },
