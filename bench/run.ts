@@ -319,11 +319,60 @@ async function landing(): Promise<void> {
   await Promise.all([api.exited, worker.exited]);
 }
 
+const BUDGET_SESSIONS = Number(process.env.BENCH_BUDGET_SESSIONS ?? 2000);
+
+/** Two worker processes against Stripe's live limits (100/s, 25/s per endpoint) at 150 ms, sharing one budget. */
+async function rateBudget(): Promise<void> {
+  const db = await freshDatabase();
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  cleanups.push(() => obliterate(prefix), () => db.drop());
+  const emulator = await startEmulator({ webhookSecrets: [SECRET], knobs: { latencyMs: 150, maxRps: 100, maxEndpointRps: 25 }, webhookEndpoints: ['http://127.0.0.1:4340/webhook'] });
+  cleanups.push(() => emulator.app.close());
+  // A live key: the defaults are then STRIPE_MAX_RPS=90 and STRIPE_ENDPOINT_MAX_RPS=24.
+  const base = env(db, prefix, { STRIPE_API_BASE: emulator.url(), STRIPE_SECRET_KEY: 'sk_live_bench', NODE_ENV: 'production' });
+  const api = await start('src/api/server.ts', { ...base, PORT: '4340' }, 'api listening');
+  const workers = [await start('src/worker/main.ts', base, 'worker started'), await start('src/worker/main.ts', base, 'worker started')];
+  emulator.gate.resetStats();
+  const t0 = performance.now();
+  for (let i = 0; i < BUDGET_SESSIONS; i++) {
+    const s = emulator.store.createSession({ livemode: true, lineItems: Array.from({ length: 5 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 900 + k })) });
+    void emulator.webhooks.send(emulator.store.complete(s.id, { paymentStatus: 'paid' }));
+  }
+  let fulfilled = 0;
+  while (fulfilled < BUDGET_SESSIONS) {
+    await new Promise((r) => setTimeout(r, 200));
+    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where status = 'fulfilled'`;
+    fulfilled = row?.n ?? 0;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const stats = emulator.gate.stats;
+  const retrieve = stats.byEndpoint['GET /v1/checkout/sessions/:id'] ?? 0;
+  const served = stats.requests - stats.rateLimited - stats.serverErrors;
+  const redis = new Redis(REDIS_URL);
+  const failed = await redis.zcard(`${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}:failed`);
+  await redis.quit();
+  table(`5. Shared Stripe budget: ${BUDGET_SESSIONS.toLocaleString('en')} sessions, 2 worker processes, Stripe at 150 ms enforcing 100/s and 25/s per endpoint (targets: ≥ 95 % of the binding limit, ≤ 1 % 429, 0 failed)`, [
+    {
+      seconds: seconds.toFixed(1),
+      'sessions/s': (BUDGET_SESSIONS / seconds).toFixed(1),
+      'Stripe requests': stats.requests,
+      'binding limit': 'GET /v1/checkout/sessions/:id at 25/s',
+      'its use': `${(((retrieve - stats.rateLimited) / seconds / 25) * 100).toFixed(1)} %`,
+      'all endpoints /s': (served / seconds).toFixed(1),
+      '429s': `${stats.rateLimited} (${((stats.rateLimited / Math.max(stats.requests, 1)) * 100).toFixed(2)} %)`,
+      'failed jobs': failed,
+    },
+  ]);
+  for (const p of [api, ...workers]) p.kill('SIGTERM');
+  await Promise.all([api.exited, ...workers.map((w) => w.exited)]);
+}
+
 try {
   console.log(`bench on ${process.version}, ${(await import('node:os')).cpus().length} cores`);
   const only = process.argv[2];
   if (only === undefined || only === 'ingress' || only === 'ingress-only') await ingressAndComparison(only !== 'ingress-only');
   if (only === undefined || only === 'landing') await landing();
+  if (only === undefined || only === 'budget') await rateBudget();
   if (only === undefined || only === 'e2e') {
     const rows = [await endToEnd('flowing'), await endToEnd('backlog')];
     table(`3. End to end: ${E2E_SESSIONS.toLocaleString('en')} paid sessions × 5 line items, emulator at 0 ms, 1 worker process (target ≥ 1,000/s)`, rows);
