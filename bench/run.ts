@@ -37,6 +37,11 @@ function env(db: TestDatabase, prefix: string, extra: Record<string, string> = {
     STRIPE_SECRET_KEY: KEY,
     STRIPE_WEBHOOK_SECRET: SECRET,
     QUEUE_PREFIX: prefix,
+    // The emulator enforces no limit here (section 5 measures the budget against one); a test key's
+    // default budget of 20/s would measure that budget instead of the service.
+    STRIPE_MAX_RPS: '10000',
+    STRIPE_ENDPOINT_MAX_RPS: '10000',
+    RECONCILE_INTERVAL: 'off',
     ...extra,
   };
 }
@@ -140,7 +145,7 @@ async function ingressAndComparison(compare: boolean): Promise<void> {
   const emulator = await startEmulator({ webhookSecrets: [SECRET], knobs: { latencyMs: 150 } });
   cleanups.push(() => emulator.app.close());
 
-  const api = await start('src/api/server.ts', env(db, prefix, { PORT: '4301', STRIPE_API_BASE: emulator.url()}), 'api listening', process.env.BENCH_API_NODE_ARGS?.split(' '));
+  const api = await start('src/api/server.ts', env(db, prefix, { PORT: '4301', STRIPE_API_BASE: emulator.url(), LOG_PII: process.env.BENCH_LOG_PII ?? 'false' }), 'api listening', process.env.BENCH_API_NODE_ARGS?.split(' '));
   const inline = await start('bench/inline-server.ts', env(db, prefix, { PORT: '4302', STRIPE_API_BASE: emulator.url() }), 'inline server listening');
 
   process.stdout.write('preparing signed events… ');
@@ -329,7 +334,9 @@ async function rateBudget(): Promise<void> {
   const emulator = await startEmulator({ webhookSecrets: [SECRET], knobs: { latencyMs: 150, maxRps: 100, maxEndpointRps: 25 }, webhookEndpoints: ['http://127.0.0.1:4340/webhook'] });
   cleanups.push(() => emulator.app.close());
   // A live key: the defaults are then STRIPE_MAX_RPS=90 and STRIPE_ENDPOINT_MAX_RPS=24.
-  const base = env(db, prefix, { STRIPE_API_BASE: emulator.url(), STRIPE_SECRET_KEY: 'sk_live_bench', NODE_ENV: 'production' });
+  const base = { ...env(db, prefix, { STRIPE_API_BASE: emulator.url(), STRIPE_SECRET_KEY: 'sk_live_bench' }) };
+  delete base.STRIPE_MAX_RPS;
+  delete base.STRIPE_ENDPOINT_MAX_RPS;
   const api = await start('src/api/server.ts', { ...base, PORT: '4340' }, 'api listening');
   const workers = [await start('src/worker/main.ts', base, 'worker started'), await start('src/worker/main.ts', base, 'worker started')];
   emulator.gate.resetStats();

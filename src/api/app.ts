@@ -2,7 +2,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type Stripe from 'stripe';
 import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
-import type { QueueEvents } from 'bullmq';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
@@ -25,7 +24,6 @@ export interface AppDeps {
   readonly enqueueTimeoutMs?: number;
   /** The customer's landing page (the Checkout success URL). */
   readonly landing: {
-    readonly queueEvents: QueueEvents;
     readonly publicUrl: string;
     readonly waitMs: number;
     readonly rateLimitPerMinute: number;
@@ -93,7 +91,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await pages.register(landingRoutes, {
       db: deps.db,
       queue: deps.queue,
-      queueEvents: deps.landing.queueEvents,
       waitMs: deps.landing.waitMs,
       rateLimitPerMinute: deps.landing.rateLimitPerMinute,
     });

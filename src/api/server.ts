@@ -2,9 +2,9 @@ import { loadConfigOrExit, onShutdown } from '../boot.js';
 import { connectDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
-import { createFulfillmentQueue, createQueueEvents } from '../queue/fulfillment-queue.js';
+import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
-import { producerConnection, workerConnection } from '../queue/redis.js';
+import { producerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { addQueueGauges, addSessionGauges } from '../observability/collectors.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -19,10 +19,6 @@ const connection = producerConnection(config.redisUrl);
 connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 const queue = createFulfillmentQueue(connection, config.queue);
 queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-const eventsConnection = workerConnection(config.redisUrl);
-eventsConnection.on('error', (err) => log.warn({ err: err.message }, 'redis (queue events) connection error'));
-const queueEvents = createQueueEvents(eventsConnection, config.queue.prefix);
-queueEvents.on('error', (err) => log.warn({ err: err.message }, 'queue events error'));
 // Used to verify webhooks, and by the demo shop outside production; never on the webhook path.
 const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: 2 });
 const shop =
@@ -47,14 +43,12 @@ const app = await buildApp({
   metrics,
   readiness: { sql: database.sql, redis: connection },
   metricsToken: config.ops.metricsToken,
-  landing: { queueEvents, publicUrl: config.landing.publicUrl, waitMs: config.landing.waitMs, rateLimitPerMinute: config.landing.rateLimitPerMinute },
+  landing: { publicUrl: config.landing.publicUrl, waitMs: config.landing.waitMs, rateLimitPerMinute: config.landing.rateLimitPerMinute },
   ...(shop === undefined ? {} : { shop }),
 });
 app.addHook('onClose', async () => {
-  await queueEvents.close();
   await Promise.all([queue.close(), reconcileQueue.close()]);
   await connection.quit().catch(() => undefined);
-  eventsConnection.disconnect();
   await database.close();
 });
 

@@ -1,4 +1,4 @@
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   FULFILLMENT_QUEUE,
@@ -24,11 +24,6 @@ export function createFulfillmentQueue(connection: Redis, settings: QueueSetting
     prefix: bullPrefix(settings.prefix),
     defaultJobOptions: defaultJobOptions(settings),
   });
-}
-
-/** Completion events of the queue, for waiting on a job (the landing page). Needs its own blocking connection. */
-export function createQueueEvents(connection: Redis, prefix: string): QueueEvents {
-  return new QueueEvents(FULFILLMENT_QUEUE, { connection, prefix: bullPrefix(prefix) });
 }
 
 /**

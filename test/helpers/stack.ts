@@ -7,8 +7,7 @@ import { buildApp } from '../../src/api/app.js';
 import { DEFAULT_FULFILLERS } from '../../src/db/fulfillers.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
-import type { QueueEvents } from 'bullmq';
-import { createFulfillmentQueue, createQueueEvents, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
+import { createFulfillmentQueue, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../../src/queue/reconcile-queue.js';
 import { producerConnection, workerConnection } from '../../src/queue/redis.js';
 import { createStripeClient } from '../../src/stripe/client.js';
@@ -31,7 +30,6 @@ export interface Stack {
   readonly prefix: string;
   readonly producer: Redis;
   readonly queue: FulfillmentQueue;
-  readonly queueEvents: QueueEvents;
   readonly api: FastifyInstance;
   readonly apiUrl: string;
   readonly workers: FulfillmentWorker[];
@@ -75,10 +73,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const queueSettings = { prefix, attempts: opts.attempts ?? 8, backoffMs: opts.backoffMs ?? 50 };
   const queue = createFulfillmentQueue(producer, queueSettings);
   await queue.waitUntilReady();
-  const eventsConnection = workerConnection(redisUrl);
-  eventsConnection.on('error', () => undefined);
-  const queueEvents = createQueueEvents(eventsConnection, prefix);
-  await queueEvents.waitUntilReady();
   const reconcileQueue = createReconcileQueue(producer, prefix);
   const apiMetrics = createMetrics('api');
   addQueueGauges(apiMetrics.registry, queue);
@@ -98,7 +92,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     metrics: apiMetrics,
     readiness: { sql: db.sql, redis: producer },
     ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
-    landing: { queueEvents, publicUrl: apiUrl, waitMs: opts.landingWaitMs ?? 8000, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000 },
+    landing: { publicUrl: apiUrl, waitMs: opts.landingWaitMs ?? 8000, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000 },
     shop: { stripe, publicUrl: apiUrl, checkoutOrigin: emulator.url() },
   });
   await api.listen({ host: '127.0.0.1', port: apiPort });
@@ -113,7 +107,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     prefix,
     producer,
     queue,
-    queueEvents,
     api,
     apiUrl,
     workers,
@@ -158,8 +151,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await api.close();
-      await queueEvents.close();
-      eventsConnection.disconnect();
       await emulator.app.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await reconcileQueue.obliterate({ force: true }).catch(() => undefined);

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { QueueEvents } from 'bullmq';
 import type { Db } from '../../db/client.js';
 import { findOrderDetails } from '../../db/order-details.js';
 import { findSessionView, type SessionView } from '../../db/session-view.js';
 import { isSessionId } from '../../domain/session-id.js';
 import { isFinal } from '../../domain/session-status.js';
 import { enqueueLanding, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import { waitForJob } from '../../queue/wait-for-job.js';
 import type { SafeHtml } from '../views/html.js';
 import {
   awaitingPaymentPage,
@@ -20,7 +20,6 @@ import {
 export interface LandingRouteOptions {
   readonly db: Db;
   readonly queue: FulfillmentQueue;
-  readonly queueEvents: QueueEvents;
   readonly waitMs: number;
   readonly rateLimitPerMinute: number;
 }
@@ -75,12 +74,11 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
 async function runAndWait(opts: LandingRouteOptions, sessionId: string): Promise<'done' | 'not_found' | 'timeout' | 'failed'> {
   try {
     const job = await enqueueLanding(opts.queue, sessionId);
-    await job.waitUntilFinished(opts.queueEvents, opts.waitMs);
-    return 'done';
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (message.includes('resource_missing')) return 'not_found';
-    if (message.includes('timed out')) return 'timeout';
+    if (job.id === undefined) return 'failed';
+    const result = await waitForJob(opts.queue, job.id, opts.waitMs);
+    if (result.state === 'failed') return result.reason.includes('resource_missing') ? 'not_found' : 'failed';
+    return result.state === 'completed' ? 'done' : 'timeout';
+  } catch {
     return 'failed';
   }
 }
