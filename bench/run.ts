@@ -353,7 +353,8 @@ async function rateBudget(): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const stats = emulator.gate.stats;
-  const retrieve = stats.byEndpoint['GET /v1/checkout/sessions/:id'] ?? 0;
+  const retrieve = stats.servedByEndpoint['GET /v1/checkout/sessions/:id'] ?? 0;
+  const active = (stats.lastAt - stats.firstAt) / 1000;
   const served = stats.requests - stats.rateLimited - stats.serverErrors;
   const redis = new Redis(REDIS_URL);
   const failed = await redis.zcard(`${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}:failed`);
@@ -364,7 +365,7 @@ async function rateBudget(): Promise<void> {
       'sessions/s': (BUDGET_SESSIONS / seconds).toFixed(1),
       'Stripe requests': stats.requests,
       'binding limit': 'GET /v1/checkout/sessions/:id at 25/s',
-      'its use': `${(((retrieve - stats.rateLimited) / seconds / 25) * 100).toFixed(1)} %`,
+      'its use (while sessions were waiting)': `${((retrieve / active / 25) * 100).toFixed(1)} %`,
       'all endpoints /s': (served / seconds).toFixed(1),
       '429s': `${stats.rateLimited} (${((stats.rateLimited / Math.max(stats.requests, 1)) * 100).toFixed(2)} %)`,
       'failed jobs': failed,

@@ -21,6 +21,10 @@ export interface TrafficStats {
   rateLimited: number;
   serverErrors: number;
   byEndpoint: Record<string, number>;
+  /** Served (not 429, not 5xx) requests per endpoint, and when the first and last request came. */
+  servedByEndpoint: Record<string, number>;
+  firstAt: number;
+  lastAt: number;
 }
 
 /**
@@ -31,7 +35,7 @@ export class TrafficGate {
   private windowStart = 0;
   private global = 0;
   private perEndpoint = new Map<string, number>();
-  readonly stats: TrafficStats = { requests: 0, rateLimited: 0, serverErrors: 0, byEndpoint: {} };
+  readonly stats: TrafficStats = { requests: 0, rateLimited: 0, serverErrors: 0, byEndpoint: {}, servedByEndpoint: {}, firstAt: 0, lastAt: 0 };
 
   constructor(readonly knobs: Knobs) {}
 
@@ -44,6 +48,8 @@ export class TrafficGate {
       this.perEndpoint = new Map();
     }
     this.stats.requests++;
+    if (this.stats.firstAt === 0) this.stats.firstAt = now;
+    this.stats.lastAt = now;
     this.stats.byEndpoint[endpoint] = (this.stats.byEndpoint[endpoint] ?? 0) + 1;
     const k = this.knobs;
     const ep = (this.perEndpoint.get(endpoint) ?? 0) + 1;
@@ -57,10 +63,11 @@ export class TrafficGate {
       this.stats.serverErrors++;
       return 'server_error';
     }
+    this.stats.servedByEndpoint[endpoint] = (this.stats.servedByEndpoint[endpoint] ?? 0) + 1;
     return 'ok';
   }
 
   resetStats(): void {
-    Object.assign(this.stats, { requests: 0, rateLimited: 0, serverErrors: 0, byEndpoint: {} });
+    Object.assign(this.stats, { requests: 0, rateLimited: 0, serverErrors: 0, byEndpoint: {}, servedByEndpoint: {}, firstAt: 0, lastAt: 0 });
   }
 }

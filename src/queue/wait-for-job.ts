@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 export type JobWait = { readonly state: 'completed' } | { readonly state: 'failed'; readonly reason: string } | { readonly state: 'timeout' };
 
 /**
- * Waits for a job to finish by polling its state, every 10 ms at first and 50 ms at most.
+ * Waits for a job to finish by polling its state, every 10 ms at first and 20 ms at most.
  *
  * Not `job.waitUntilFinished(queueEvents)`: a QueueEvents instance reads the queue's whole event
  * stream, so in the api it would parse an event for every webhook enqueued by every api process; on the
@@ -23,6 +23,6 @@ export async function waitForJob(queue: Queue, jobId: string, timeoutMs: number)
     const left = deadline - Date.now();
     if (left <= 0) return { state: 'timeout' };
     await new Promise((r) => setTimeout(r, Math.min(delay, left)));
-    delay = Math.min(delay * 2, 50);
+    delay = Math.min(delay * 2, 20);
   }
 }

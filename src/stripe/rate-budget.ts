@@ -17,6 +17,9 @@ export class StripeRateBudget {
   private readonly global: RateLimiterRedis;
   private readonly perEndpoint: RateLimiterRedis;
   private readonly pauseKey: string;
+  /** When this process last read the fleet pause, and until when it lasts: read at most every 50 ms. */
+  private pauseCheckedAt = 0;
+  private pausedUntil = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -30,24 +33,27 @@ export class StripeRateBudget {
   /** Resolves when one request to `endpoint` fits the fleet's budget. */
   async take(endpoint: string): Promise<void> {
     for (;;) {
-      const paused = await this.redis.pttl(this.pauseKey);
+      const paused = await this.pausedFor();
       if (paused > 0) {
         await sleep(paused + jitter(50));
         continue;
       }
-      try {
-        await this.perEndpoint.consume(endpoint);
-      } catch (err) {
-        await sleep(waitOf(err));
-        continue;
-      }
-      try {
-        await this.global.consume('all');
-        return;
-      } catch (err) {
-        await sleep(waitOf(err));
-      }
+      // Both at once (one round trip); a point taken from one when the other refuses is simply spent.
+      const [perEndpoint, global] = await Promise.allSettled([this.perEndpoint.consume(endpoint), this.global.consume('all')]);
+      if (perEndpoint.status === 'fulfilled' && global.status === 'fulfilled') return;
+      const waits = [perEndpoint, global].flatMap((r) => (r.status === 'rejected' ? [waitOf(r.reason)] : []));
+      await sleep(Math.max(...waits));
     }
+  }
+
+  private async pausedFor(): Promise<number> {
+    const now = Date.now();
+    if (now - this.pauseCheckedAt >= 50) {
+      this.pauseCheckedAt = now;
+      const ttl = await this.redis.pttl(this.pauseKey);
+      this.pausedUntil = ttl > 0 ? now + ttl : 0;
+    }
+    return Math.max(0, this.pausedUntil - now);
   }
 
   /** Every worker waits `ms` before its next Stripe request (after a 429). */
@@ -55,6 +61,7 @@ export class StripeRateBudget {
     // Only lengthen a pause, never shorten one that another worker set.
     const current = await this.redis.pttl(this.pauseKey);
     if (current < ms) await this.redis.set(this.pauseKey, '1', 'PX', ms);
+    this.pauseCheckedAt = 0;
   }
 }
 
