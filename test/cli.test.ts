@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/processes.js';
-import { items, waitForStatus } from './helpers/sessions.js';
+import { items, permanentlyFailedSession, waitForStatus } from './helpers/sessions.js';
 import { startStack, type Stack } from './helpers/stack.js';
-import { waitFor } from './helpers/wait.js';
 
 /** `npm run cli -- …` as an operator runs it: a real process, its output and exit code. */
 describe('operator CLI', () => {
@@ -53,17 +52,11 @@ describe('operator CLI', () => {
   });
 
   it('retry-failed puts permanently failed jobs back; once the cause is fixed they fulfill', async () => {
-    const s = stack.emulator.store.createSession({ lineItems: items(2) });
-    const event = stack.emulator.store.complete(s.id, { paymentStatus: 'paid' });
-    const stored = stack.emulator.store.peek(s.id);
-    stack.emulator.store.deleteSession(s.id);
-    await stack.emulator.webhooks.send(event);
-    await waitFor(async () => ((await stack.queue.getFailedCount()) > 0 ? true : undefined), 'the job to fail');
-
-    if (stored !== undefined) stack.emulator.store.restoreSession(stored);
+    const failed = await permanentlyFailedSession(stack);
+    failed.restore();
     const run = await runCli(['retry-failed'], stack.env());
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ retried: 1 });
-    await waitForStatus(stack, s.id, 'fulfilled');
+    await waitForStatus(stack, failed.id, 'fulfilled');
   });
 });

@@ -55,6 +55,19 @@ describe('payment flows', () => {
     expect(await storedLineItemCount(stack, s.id)).toBe(2);
   });
 
+  it('both events of a delayed payment, each delivered three times in a shuffled order → fulfilled once', async () => {
+    const s = store().createSession({ lineItems: items(4) });
+    const completed = store().complete(s.id, { paymentStatus: 'unpaid' });
+    const succeeded = store().asyncPayment(s.id, 'succeeded');
+    await stack.emulator.webhooks.sendShuffled([completed, succeeded], { duplicates: 2 });
+    await waitForStatus(stack, s.id, 'fulfilled');
+    await waitForQueueDrained(stack);
+    expect(await storedLineItemCount(stack, s.id)).toBe(4);
+    const runs = (await stack.queue.getJobs(['completed'])).filter((j) => j.data.sessionId === s.id);
+    expect(runs).toHaveLength(2);
+    expect(runs.filter((j) => j.returnvalue.changed && j.returnvalue.status === 'fulfilled')).toHaveLength(1);
+  });
+
   it('async_payment_failed → payment_failed', async () => {
     const s = store().createSession({ lineItems: items(1) });
     await send(store().complete(s.id, { paymentStatus: 'unpaid' }));

@@ -7,5 +7,3 @@ const SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{1,250}$/;
 export function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && SESSION_ID.test(value);
 }
-
-export const SESSION_ID_PATTERN = SESSION_ID.source;

@@ -1,9 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../helpers/browser.js';
-import { items, waitForStatus } from '../helpers/sessions.js';
+import { permanentlyFailedSession, waitForStatus } from '../helpers/sessions.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { waitFor } from '../helpers/wait.js';
 
 const admin = { username: 'ops', password: 'correct-horse-battery' };
 
@@ -32,12 +31,7 @@ describe('Bull Board at /admin/queues', () => {
   });
 
   it('lists the queue, shows a permanent failure with its error, and its Retry fulfills the session', async () => {
-    const s = stack.emulator.store.createSession({ lineItems: items(2) });
-    const event = stack.emulator.store.complete(s.id, { paymentStatus: 'paid' });
-    const stored = stack.emulator.store.peek(s.id);
-    stack.emulator.store.deleteSession(s.id);
-    await stack.emulator.webhooks.send(event);
-    await waitFor(async () => ((await stack.queue.getFailedCount()) === 1 ? true : undefined), 'the job to fail');
+    const failed = await permanentlyFailedSession(stack);
 
     const context = await browser.newContext({ httpCredentials: admin, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -52,12 +46,12 @@ describe('Bull Board at /admin/queues', () => {
       await screenshot(page, 'bull-board-failed');
 
       // The cause is fixed (the session exists again); the operator retries from the dashboard.
-      if (stored !== undefined) stack.emulator.store.restoreSession(stored);
+      failed.restore();
       // The job card's own actions are unlabeled icons; "Retry all" on the failed tab is the labelled one.
       await page.getByRole('button', { name: 'Retry all' }).click();
       const confirm = page.getByRole('button', { name: /^(Confirm|Yes|Retry)$/ });
       if (await confirm.first().isVisible({ timeout: 2000 }).catch(() => false)) await confirm.first().click();
-      await waitForStatus(stack, s.id, 'fulfilled');
+      await waitForStatus(stack, failed.id, 'fulfilled');
       expect(await stack.queue.getFailedCount()).toBe(0);
     } finally {
       await context.close();
@@ -68,11 +62,7 @@ describe('Bull Board at /admin/queues', () => {
     const ro = await startStack({ admin: { ...admin, readOnly: true } });
     const context = await browser.newContext({ httpCredentials: admin });
     try {
-      const s = ro.emulator.store.createSession({ lineItems: items(1) });
-      const event = ro.emulator.store.complete(s.id, { paymentStatus: 'paid' });
-      ro.emulator.store.deleteSession(s.id);
-      await ro.emulator.webhooks.send(event);
-      await waitFor(async () => ((await ro.queue.getFailedCount()) === 1 ? true : undefined), 'the job to fail');
+      await permanentlyFailedSession(ro);
       const page = await context.newPage();
       await page.goto(`${ro.apiUrl}/admin/queues/queue/fulfillment?status=failed`);
       await page.getByText(/404 resource_missing/).first().waitFor();

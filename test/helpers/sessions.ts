@@ -40,3 +40,24 @@ export async function waitForQueueDrained(stack: Stack, timeoutMs?: number): Pro
     timeoutMs,
   );
 }
+
+/**
+ * A paid session whose webhook is delivered while Stripe does not know it: its job fails permanently.
+ * `restore()` puts the session back, as when an operator has fixed the cause.
+ */
+export async function permanentlyFailedSession(stack: Stack): Promise<{ id: string; restore: () => void }> {
+  const { store, webhooks } = stack.emulator;
+  const s = store.createSession({ lineItems: items(2) });
+  const event = store.complete(s.id, { paymentStatus: 'paid' });
+  const stored = store.peek(s.id);
+  store.deleteSession(s.id);
+  const failedBefore = await stack.queue.getFailedCount();
+  await webhooks.send(event);
+  await waitFor(async () => ((await stack.queue.getFailedCount()) > failedBefore ? true : undefined), 'the job to fail');
+  return {
+    id: s.id,
+    restore: () => {
+      if (stored !== undefined) store.restoreSession(stored);
+    },
+  };
+}
