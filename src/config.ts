@@ -66,7 +66,9 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   ADMIN_READONLY: z.enum(['true', 'false']).default('false'),
   RECONCILE_INTERVAL: z
-    .union([z.literal('off').transform(() => 0), duration])
+    .string()
+    .refine((v) => v === 'off' || parseDuration(v) !== undefined, 'a duration such as 10m or 1h, or off')
+    .transform((v) => (v === 'off' ? 0 : (parseDuration(v) as number)))
     .default(10 * 60_000),
   RECONCILE_LOOKBACK: duration.default(72 * 3_600_000),
   LOG_PII: z.enum(['true', 'false']).default('false'),

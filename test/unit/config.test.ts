@@ -43,6 +43,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required in production; STRIPE_WEBHOOK_SECRET: required/);
   });
 
+  it('parses durations, RECONCILE_INTERVAL=off, and the Stripe budget defaults by key mode', () => {
+    const c = loadConfig({ RECONCILE_INTERVAL: 'off', RECONCILE_LOOKBACK: '3d', STRIPE_SECRET_KEY: 'sk_live_1' });
+    expect(c.reconcile).toEqual({ intervalMs: 0, lookbackMs: 3 * 86_400_000 });
+    expect(c.stripe.maxRps).toBe(90);
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1' }).stripe.maxRps).toBe(20);
+    expect(loadConfig({}).reconcile.intervalMs).toBe(600_000);
+    expect(() => loadConfig({ RECONCILE_INTERVAL: 'often' })).toThrow(/RECONCILE_INTERVAL: a duration/);
+  });
+
+  it('wants both admin credentials or neither, and a long enough password', () => {
+    expect(loadConfig({}).ops.admin).toBeUndefined();
+    expect(loadConfig({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'correct-horse-battery' }).ops.admin).toEqual({
+      username: 'ops',
+      password: 'correct-horse-battery',
+      readonly: false,
+    });
+    expect(() => loadConfig({ ADMIN_USERNAME: 'ops' })).toThrow(/ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither/);
+    expect(() => loadConfig({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: at least 12/);
+  });
+
   it('requireStripe names what is missing outside production', () => {
     expect(() => requireStripe(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1' }))).toThrow(/STRIPE_WEBHOOK_SECRET: required/);
   });
