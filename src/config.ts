@@ -74,6 +74,10 @@ const schema = z.object({
   LOG_PII: z.enum(['true', 'false']).default('false'),
   STRIPE_MAX_RPS: int(1, 10_000).optional(),
   STRIPE_ENDPOINT_MAX_RPS: int(1, 10_000).default(24),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+)$/, 'true, false, a number of proxy hops, or a comma-separated list of proxy IPs/CIDRs')
+    .default('false'),
 });
 
 type Env = z.infer<typeof schema>;
@@ -94,7 +98,12 @@ export interface Config {
     /** The fleet-wide budget per endpoint (method and path with ids elided). */
     readonly endpointMaxRps: number;
   };
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Fastify's `trustProxy`: whose X-Forwarded-For to believe for the client IP (rate limits). */
+    readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  };
   readonly worker: {
     readonly concurrency: number;
     readonly lockDurationMs: number;
@@ -162,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxRps: e.STRIPE_MAX_RPS ?? (e.STRIPE_SECRET_KEY?.includes('_live_') === true ? 90 : 20),
       endpointMaxRps: e.STRIPE_ENDPOINT_MAX_RPS,
     },
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, trustProxy: trustProxy(e.TRUST_PROXY) },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
@@ -203,6 +212,15 @@ export function requireStripe(config: Config): StripeReadyConfig {
     throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required`).join('; ')} (or run "npm start" to use the local emulator)`);
   }
   return config as StripeReadyConfig;
+}
+
+function trustProxy(raw: string): Config['http']['trustProxy'] {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    return (_address, hop) => hop < hops;
+  }
+  return raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
 }
 
 function deepFreeze<T extends object>(o: T): T {

@@ -98,6 +98,17 @@ describe('GET /after-checkout', () => {
     }
   });
 
+  it('behind a trusted proxy, counts each client (X-Forwarded-For) on its own', async () => {
+    const proxied = await startStack({ rateLimitPerMinute: 2, workers: 0, trustProxy: true });
+    try {
+      const from = (ip: string) => fetch(`${proxied.apiUrl}/after-checkout?session_id=bad`, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
+      expect([await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.1')]).toEqual([400, 400, 429]);
+      expect(await from('203.0.113.2')).toBe(400);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('answers a friendly 429 page past the per-IP limit, and 429 JSON on the status API', async () => {
     const limited = await startStack({ rateLimitPerMinute: 3, workers: 0 });
     try {

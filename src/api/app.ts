@@ -22,6 +22,8 @@ export interface AppDeps {
   readonly webhookSecrets: readonly string[];
   readonly livemode: boolean;
   readonly enqueueTimeoutMs?: number;
+  /** Behind a load balancer the client IP comes from X-Forwarded-For: say whose to believe. */
+  readonly trustProxy?: boolean | string[] | ((address: string, hop: number) => boolean);
   /** The customer's landing page (the Checkout success URL). */
   readonly landing: {
     readonly publicUrl: string;
@@ -45,6 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One log line per webhook is written by the route itself, with its ids as fields.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    trustProxy: deps.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     // While closing, a request that reached us on a kept-alive connection is still served normally
     // (and its connection then closed), rather than answered 503: fewer retries from Stripe on deploys.

@@ -50,6 +50,7 @@ export interface StackOptions {
   readonly backoffMs?: number;
   readonly landingWaitMs?: number;
   readonly metricsToken?: string;
+  readonly trustProxy?: boolean;
   /** Serve Bull Board with these credentials. */
   readonly admin?: { username: string; password: string; readOnly?: boolean };
   readonly rateLimitPerMinute?: number;
@@ -86,6 +87,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhooks: stripe.webhooks,
     webhookSecrets: opts.acceptedSecrets ?? [WEBHOOK_SECRET],
     livemode: false,
+    ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
     ...(opts.admin === undefined
       ? {}
       : { admin: { queues: [queue, reconcileQueue], username: opts.admin.username, password: opts.admin.password, readOnly: opts.admin.readOnly ?? false } }),

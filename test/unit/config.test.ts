@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/fulfillment');
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 4242 });
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 4242, trustProxy: false });
     expect(c.worker.concurrency).toBe(25);
     expect(c.queue.prefix).toBe('fulfillment');
     expect(Object.isFrozen(c)).toBe(true);
@@ -61,6 +61,15 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ ADMIN_USERNAME: 'ops' })).toThrow(/ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither/);
     expect(() => loadConfig({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: at least 12/);
+  });
+
+  it('reads TRUST_PROXY as a boolean, a hop count or a list of proxies', () => {
+    expect(loadConfig({}).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+    const oneHop = loadConfig({ TRUST_PROXY: '1' }).http.trustProxy as (a: string, hop: number) => boolean;
+    expect([oneHop('10.0.0.1', 0), oneHop('10.0.0.1', 1)]).toEqual([true, false]);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY:/);
   });
 
   it('requireStripe names what is missing outside production', () => {
