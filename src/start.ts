@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from './boot.js';
 import { migrateDatabase } from './db/migrate.js';
-import { startEmulator } from './emulator/start.js';
+import { LOCAL_EMULATOR_WEBHOOK_SECRET, startEmulator } from './emulator/start.js';
 import { createLogger } from './logger.js';
 
 /**
@@ -23,7 +23,7 @@ if (demo && config.nodeEnv === 'production') {
 const useEmulator = demo || (config.nodeEnv !== 'production' && config.stripe.secretKey === undefined && config.stripe.apiBase === undefined);
 let closeEmulator = async (): Promise<void> => {};
 if (useEmulator) {
-  const secrets = demo ? ['whsec_local_emulator_secret_0123456789'] : (config.stripe.webhookSecrets ?? ['whsec_local_emulator_secret_0123456789']);
+  const secrets = demo ? [LOCAL_EMULATOR_WEBHOOK_SECRET] : (config.stripe.webhookSecrets ?? [LOCAL_EMULATOR_WEBHOOK_SECRET]);
   const emulator = await startEmulator({
     port: config.emulatorPort,
     webhookSecrets: secrets,

@@ -48,9 +48,13 @@ async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
+let migrationFiles: ReturnType<typeof readMigrationFiles> | undefined;
+
 /** Whether every migration in the folder has been applied (for readiness checks). */
 export async function pendingMigrations(sql: postgres.Sql): Promise<number> {
-  const files = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  // The folder does not change while the process runs: read and hash it once, not on every probe.
+  migrationFiles ??= readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const files = migrationFiles;
   const applied = await sql<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`.catch(() => []);
   const done = new Set(applied.map((r) => r.hash));
   return files.filter((f) => !done.has(f.hash)).length;

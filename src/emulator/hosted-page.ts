@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Stripe from 'stripe';
-import { html, layout, type SafeHtml } from '../api/views/html.js';
+import { html, layout, sendHtml, type SafeHtml } from '../api/views/html.js';
 import { formatMoney } from '../api/views/money.js';
 import type { TrafficGate } from './knobs.js';
 import type { EmulatorStore } from './store.js';
@@ -143,5 +143,5 @@ ${shipping}
 function page(reply: FastifyReply, status: number, body: SafeHtml) {
   const nonce = randomBytes(16).toString('base64');
   const doc = layout({ title: 'Checkout (Stripe emulator)', nonce: { script: nonce, style: nonce } }, body);
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(doc.value);
+  return sendHtml(reply, status, doc);
 }

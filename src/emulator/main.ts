@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createLogger } from '../logger.js';
-import { startEmulator } from './start.js';
+import { LOCAL_EMULATOR_WEBHOOK_SECRET, startEmulator } from './start.js';
 
 /** `npm run emulator`: the local Stripe emulator on its own, for scripts and manual testing. */
 const schema = z.object({
@@ -8,7 +8,7 @@ const schema = z.object({
   EMULATOR_HOST: z.string().default('127.0.0.1'),
   EMULATOR_WEBHOOK_URL: z.url().optional(),
   EMULATOR_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/).default('whsec_local_emulator_secret_0123456789'),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/).default(LOCAL_EMULATOR_WEBHOOK_SECRET),
   LOG_LEVEL: z.string().default('info'),
 });
 const parsed = schema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== '')));

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import qs from 'qs';
 import type Stripe from 'stripe';
@@ -214,8 +215,4 @@ function parseCreateParams(body: Record<string, unknown>, livemode: boolean): Se
 function toObjects(v: unknown): Record<string, unknown>[] {
   const list = Array.isArray(v) ? v : typeof v === 'object' && v !== null ? Object.values(v) : [];
   return list.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 
 export type JobWait = { readonly state: 'completed' } | { readonly state: 'failed'; readonly reason: string } | { readonly state: 'timeout' };
@@ -22,7 +23,7 @@ export async function waitForJob(queue: Queue, jobId: string, timeoutMs: number)
     }
     const left = deadline - Date.now();
     if (left <= 0) return { state: 'timeout' };
-    await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+    await sleep(Math.min(delay, left));
     delay = Math.min(delay * 2, 20);
   }
 }

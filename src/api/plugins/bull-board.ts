@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import basicAuth from '@fastify/basic-auth';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { constantTimeEqual } from '../constant-time-equal.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -22,7 +22,7 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardOptions): P
     authenticate: { realm: 'fulfillment operators' },
     async validate(username, password) {
       // Both compared every time, so timing tells nothing about which one was wrong.
-      const ok = [safeEqual(username, opts.username), safeEqual(password, opts.password)];
+      const ok = [constantTimeEqual(username, opts.username), constantTimeEqual(password, opts.password)];
       if (!ok.every(Boolean)) throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
     },
   });
@@ -35,11 +35,4 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardOptions): P
     serverAdapter,
   });
   await app.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH });
-}
-
-function safeEqual(given: string, wanted: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(wanted);
-  // timingSafeEqual needs equal lengths; compare against itself to spend the same time, then fail.
-  return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false);
 }

@@ -1,7 +1,7 @@
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { SafeHtml } from '../views/html.js';
+import { sendHtml } from '../views/html.js';
 import { serverErrorPage, tooManyRequestsPage } from '../views/landing-pages.js';
 
 export interface PageSecurityOptions {
@@ -36,11 +36,9 @@ export const pageSecurity = fp<PageSecurityOptions>(
       },
     });
     app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
-      const send = (status: number, page: SafeHtml) =>
-        reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
-      if (err.statusCode === 429) return send(429, tooManyRequestsPage(reply.cspNonce, 10));
+      if (err.statusCode === 429) return sendHtml(reply, 429, tooManyRequestsPage(reply.cspNonce, 10));
       request.log.error({ err }, 'page failed');
-      return send(500, serverErrorPage(reply.cspNonce));
+      return sendHtml(reply, 500, serverErrorPage(reply.cspNonce));
     });
   },
   { name: 'page-security' },

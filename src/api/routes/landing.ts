@@ -6,7 +6,7 @@ import { isSessionId } from '../../domain/session-id.js';
 import { isFinal } from '../../domain/session-status.js';
 import { enqueueLanding, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { waitForJob } from '../../queue/wait-for-job.js';
-import type { SafeHtml } from '../views/html.js';
+import { sendHtml, type SafeHtml } from '../views/html.js';
 import {
   awaitingPaymentPage,
   expiredPage,
@@ -35,18 +35,18 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
     async (request, reply) => {
       const sessionId = request.query.session_id;
       const nonce = reply.cspNonce;
-      if (!isSessionId(sessionId)) return sendPage(reply, 400, malformedPage(nonce));
+      if (!isSessionId(sessionId)) return sendHtml(reply, 400, malformedPage(nonce));
 
       // Postgres first: a session already in a final state renders with no queue round trip.
       let view = await findSessionView(opts.db, sessionId);
-      if (view !== undefined && isFinal(view.status)) return sendPage(reply, 200, await pageFor(view, reply));
+      if (view !== undefined && isFinal(view.status)) return sendHtml(reply, 200, await pageFor(view, reply));
 
       const outcome = await runAndWait(opts, sessionId);
       request.log.info({ sessionId, outcome }, 'landing page run');
       view = await findSessionView(opts.db, sessionId);
-      if (view !== undefined) return sendPage(reply, 200, await pageFor(view, reply));
-      if (outcome === 'not_found') return sendPage(reply, 404, notFoundPage(nonce));
-      return sendPage(reply, 200, stillWorkingPage(sessionId, nonce));
+      if (view !== undefined) return sendHtml(reply, 200, await pageFor(view, reply));
+      if (outcome === 'not_found') return sendHtml(reply, 404, notFoundPage(nonce));
+      return sendHtml(reply, 200, stillWorkingPage(sessionId, nonce));
     },
   );
 
@@ -81,8 +81,4 @@ async function runAndWait(opts: LandingRouteOptions, sessionId: string): Promise
   } catch {
     return 'failed';
   }
-}
-
-function sendPage(reply: FastifyReply, status: number, page: SafeHtml) {
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
 }

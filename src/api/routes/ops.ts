@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { constantTimeEqual } from '../constant-time-equal.js';
 import { checkReadiness, type ReadinessDeps } from '../../observability/readiness.js';
 
 export interface OpsRouteOptions {
@@ -28,9 +28,6 @@ export async function opsRoutes(app: FastifyInstance, opts: OpsRouteOptions): Pr
   });
 }
 
-/** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+function bearerMatches(header: string | undefined, token: string): boolean {
+  return constantTimeEqual(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '', token);
 }

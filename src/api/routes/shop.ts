@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
-import { html, layout } from '../views/html.js';
+import { html, layout, sendHtml } from '../views/html.js';
 import { formatMoney } from '../views/money.js';
 
 export interface ShopRouteOptions {
@@ -54,7 +54,7 @@ export async function shopRoutes(app: FastifyInstance, opts: ShopRouteOptions): 
       { title: 'Demo shop', nonce: reply.cspNonce },
       html`<h1>Demo shop</h1><p class="muted">Test mode: pay with 4242 4242 4242 4242, any future date, any CVC.</p><div class="products">${cards}</div>`,
     );
-    return reply.header('content-type', 'text/html; charset=utf-8').send(page.value);
+    return sendHtml(reply, 200, page);
   });
 
   app.post<{ Body: { product?: unknown } }>('/shop/checkout', async (request, reply) => {

@@ -1,3 +1,5 @@
+import type { FastifyReply } from 'fastify';
+
 /** Escapes text for HTML content and attribute values. Every string that came from Stripe goes through it. */
 export function escapeHtml(value: unknown): string {
   return String(value ?? '')
@@ -98,4 +100,9 @@ ${body}
 ${watch}
 </body>
 </html>`;
+}
+
+/** Sends a page: HTML content type, and never cached (order pages are personal and change state). */
+export function sendHtml(reply: FastifyReply, status: number, page: SafeHtml) {
+  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
 }
