@@ -106,6 +106,9 @@ describe('worker process HTTP', () => {
       expect(sample(text, 'fulfillment_jobs_total', { result: 'completed', service: 'worker' })).toBe(1);
       expect(sample(text, 'fulfillment_run_duration_seconds_count', { status: 'fulfilled' })).toBe(1);
       expect(sample(text, 'stripe_requests_total', { method: 'GET', endpoint: '/v1/checkout/sessions/:id', status: '200' })).toBe(1);
+      // The api reads sessions by final status from Postgres at scrape time.
+      const api = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+      expect(sample(api, 'fulfillment_sessions', { status: 'fulfilled' })).toBe(1);
     } finally {
       worker.kill('SIGTERM');
       await worker.exited;

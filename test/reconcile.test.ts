@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReconcileQueue } from '../src/queue/reconcile-queue.js';
+import { freePort } from './helpers/ports.js';
 import { PrivateRedis } from './helpers/private-redis.js';
+import { sample } from './helpers/prometheus.js';
 import { runCli, startProcess, waitForOutput, type RunningProcess } from './helpers/processes.js';
 import { items } from './helpers/sessions.js';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -29,7 +31,8 @@ describe('reconciliation', () => {
         return s.id;
       });
       // Older than the lookback: not this run's business.
-      const worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info', RECONCILE_INTERVAL: '1h', RECONCILE_LOOKBACK: '72h' }));
+      const port = await freePort();
+      const worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info', RECONCILE_INTERVAL: '1h', RECONCILE_LOOKBACK: '72h', WORKER_HTTP_PORT: String(port) }));
       procs.push(worker);
       await waitForOutput(worker, 'worker started');
       await waitFor(async () => ((await fulfilledCount(stack, ids)) === 50 ? true : undefined), 'all 50 sessions fulfilled', 60_000);
@@ -39,6 +42,9 @@ describe('reconciliation', () => {
       expect(runs).toHaveLength(1);
       expect(runs[0]?.returnvalue).toEqual({ listed: 50, alreadyFinal: 0, enqueued: 50 });
       expect(worker.output()).toContain('reconciliation finished');
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(sample(metrics, 'fulfillment_reconcile_runs_total', { result: 'completed' })).toBe(1);
+      expect(sample(metrics, 'fulfillment_reconcile_sessions_total', { outcome: 'enqueued' })).toBe(50);
       worker.kill('SIGTERM');
       await worker.exited;
     } finally {

@@ -14,8 +14,8 @@ export interface RunningProcess {
 }
 
 /** Starts one of the service's entry points as a real process, as `npm run start:*` would. */
-export function startProcess(entry: string, env: Record<string, string>, nodeArgs: readonly string[] = []): RunningProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(entry: string, env: Record<string, string>, nodeArgs: readonly string[] = [], args: readonly string[] = []): RunningProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let keep = true;
   const collect = (d: Buffer) => {
