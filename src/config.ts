@@ -74,6 +74,26 @@ const schema = z.object({
   LOG_PII: z.enum(['true', 'false']).default('false'),
   STRIPE_MAX_RPS: int(1, 10_000).optional(),
   STRIPE_ENDPOINT_MAX_RPS: int(1, 10_000).default(24),
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587' })
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(320).regex(/^[^\r\n]+$/, 'one line, e.g. "Shop <orders@example.com>"').optional(),
+  CALLBACK_URLS: z
+    .string()
+    .transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each entry must be an http(s) URL' })).min(1))
+    .optional(),
+  CALLBACK_SECRET: z
+    .string()
+    .transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(
+      z
+        .array(z.string().regex(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, 'each secret must be whsec_ followed by base64 (at least 16 bytes)'))
+        .min(1, 'at least one whsec_… secret is required'),
+    )
+    .optional(),
+  EFFECT_BACKOFF_MS: int(1, 3_600_000).default(1000),
+  EFFECT_RETRY_HORIZON: duration.default(72 * 3_600_000),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+)$/, 'true, false, a number of proxy hops, or a comma-separated list of proxy IPs/CIDRs')
@@ -128,6 +148,20 @@ export interface Config {
     readonly admin: { readonly username: string; readonly password: string; readonly readonly: boolean } | undefined;
     readonly logPii: boolean;
   };
+  /** External effects (transactional outbox): receipt emails and signed callbacks. */
+  readonly effects: {
+    /** Undefined: the `email` kind is off (said at start). */
+    readonly smtpUrl: string | undefined;
+    readonly mailFrom: string;
+    /** Empty: no callbacks. */
+    readonly callbackUrls: readonly string[];
+    /** Standard Webhooks signing secrets (`whsec_<base64>`); every one signs each callback (rotation). */
+    readonly callbackSecrets: readonly string[];
+    /** First retry delay; exponential with jitter after that. */
+    readonly backoffMs: number;
+    /** After this long since the effect was recorded, a failing effect goes `dead`. */
+    readonly retryHorizonMs: number;
+  };
   /** `intervalMs` 0 (RECONCILE_INTERVAL=off): this worker schedules nothing; runs only when asked (CLI). */
   readonly reconcile: { readonly intervalMs: number; readonly lookbackMs: number };
 }
@@ -150,6 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const e = parsed.data;
   if ((e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError('invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither');
+  }
+  if (e.CALLBACK_URLS !== undefined && e.CALLBACK_SECRET === undefined) {
+    throw new ConfigError('invalid configuration: CALLBACK_SECRET: required when CALLBACK_URLS is set (whsec_…)');
   }
   if (e.NODE_ENV === 'production') {
     const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const).filter((k) => e[k] === undefined);
@@ -193,6 +230,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
           ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD, readonly: e.ADMIN_READONLY === 'true' }
           : undefined,
       logPii: e.LOG_PII === 'true',
+    },
+    effects: {
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM ?? 'Orders <orders@localhost>',
+      callbackUrls: e.CALLBACK_URLS ?? [],
+      callbackSecrets: e.CALLBACK_SECRET ?? [],
+      backoffMs: e.EFFECT_BACKOFF_MS,
+      retryHorizonMs: e.EFFECT_RETRY_HORIZON,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL, lookbackMs: e.RECONCILE_LOOKBACK },
   });

@@ -1,0 +1,87 @@
+/**
+ * The contract between the transactional outbox (which stores and schedules effects) and the
+ * deliverers (which carry one effect to the outside world: SMTP, an HTTP callback, ...).
+ *
+ * An effect is written as a row inside the session's fulfillment transaction, unique per
+ * (session, scope, kind, target), so it exists exactly once or not at all. Delivery is at least once;
+ * `idempotencyKey` is the same on every attempt of one effect (`Message-ID` for email, `webhook-id`
+ * for callbacks), so a receiver can drop the rare duplicate.
+ */
+
+/** One line item as the outside world sees it (receipt, callback body). Amounts in the smallest currency unit. */
+export interface OrderLineItem {
+  readonly id: string;
+  readonly description: string | null;
+  readonly quantity: number | null;
+  readonly amountTotal: number;
+  readonly currency: string;
+  readonly price: string | null;
+  readonly product: string | null;
+}
+
+/** A line a fulfillment handler added for the customer ("Access code: …", "Ships to …"). */
+export interface OrderNote {
+  /** The line item it is about, or null for the whole order. */
+  readonly lineItemId: string | null;
+  readonly text: string;
+}
+
+/** The order as it was when fulfilled: what receipts and callbacks are made from. */
+export interface OrderSnapshot {
+  readonly sessionId: string;
+  readonly livemode: boolean;
+  readonly customerEmail: string | null;
+  readonly customerName: string | null;
+  readonly currency: string | null;
+  readonly amountSubtotal: number | null;
+  readonly amountTotal: number | null;
+  /** ISO 8601. */
+  readonly fulfilledAt: string;
+  readonly lineItems: readonly OrderLineItem[];
+  readonly notes: readonly OrderNote[];
+}
+
+/** Payload of the built-in kind `email`: one receipt per fulfilled session. */
+export interface EmailEffectPayload {
+  readonly to: string;
+  readonly order: OrderSnapshot;
+}
+
+/** Payload of the built-in kind `callback`: one signed POST per fulfilled session and URL. */
+export interface CallbackEffectPayload {
+  readonly url: string;
+  readonly order: OrderSnapshot;
+}
+
+/** A committed effect handed to a deliverer. */
+export interface EffectRecord<P = unknown> {
+  /** The outbox row's id. */
+  readonly id: string;
+  readonly kind: string;
+  readonly sessionId: string;
+  /** Who receives it: an email address, a URL, ... (part of the effect's unique key). */
+  readonly target: string;
+  readonly payload: P;
+  /** Stable across every attempt of this effect; derived from its unique key. */
+  readonly idempotencyKey: string;
+  /** Attempts already made before this one. */
+  readonly attempts: number;
+  readonly createdAt: Date;
+}
+
+/** What one delivery attempt came to. Every failure carries a stable `code`, never only prose. */
+export type DeliveryResult =
+  | { readonly outcome: 'delivered'; readonly detail?: string }
+  /** Transient (timeout, connection refused, 4xx SMTP reply, non-2xx HTTP): try again later. */
+  | { readonly outcome: 'retry'; readonly code: string; readonly reason: string; readonly retryAfterMs?: number }
+  /** Will not succeed by retrying (5xx SMTP reply for the recipient): dead at once, visible to operators. */
+  | { readonly outcome: 'permanent'; readonly code: string; readonly reason: string }
+  /** The receiver asked never to be called again (HTTP 410): the target is disabled. */
+  | { readonly outcome: 'disabled'; readonly code: string; readonly reason: string };
+
+/** Carries effects of one kind to the outside world. Must not throw for delivery failures: return them. */
+export interface EffectDeliverer<P = unknown> {
+  readonly kind: string;
+  deliver(effect: EffectRecord<P>, signal: AbortSignal): Promise<DeliveryResult>;
+  close?(): Promise<void>;
+}
