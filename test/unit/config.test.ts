@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, requireStripe } from '../../src/config.js';
 describe('loadConfig', () => {
   it('applies the documented defaults and freezes the result', () => {
     const c = loadConfig({});
-    expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/fulfillment');
+    expect(c.databaseUrl).toBe('postgres://postgres:postgres@127.0.0.1:5432/fulfillment');
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 4242, trustProxy: false });
     expect(c.worker.concurrency).toBe(25);
