@@ -2,6 +2,29 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers, as drawn in DESIGN.md: the domain is framework-free and imports no adapter; adapters
+ * import the domain. Each rule matches relative imports by the folder they reach (`../db/…`,
+ * `../../queue/…`), so a file moved deeper is held to the same rule.
+ */
+const folder = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
+
+/** Adapters and process wiring: everything under src/ that is not the domain. */
+const ADAPTERS = ['db', 'queue', 'api', 'worker', 'cli', 'emulator', 'observability', 'stripe', 'boot', 'config', 'logger', 'start'];
+const FRAMEWORKS = ['bullmq', 'fastify', 'fastify-plugin', '@fastify/*', '@bull-board/*', 'ioredis', 'postgres', 'drizzle-orm', 'drizzle-orm/*', 'pino', 'prom-client'];
+
+const restrict = (folders, packages, why) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        { regex: folder(folders), message: why },
+        ...(packages.length === 0 ? [] : [{ group: packages, message: why }]),
+      ],
+    },
+  ],
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'drizzle/', 'coverage/', 'test-results/'] },
   js.configs.recommended,
@@ -12,5 +35,17 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/ban-ts-comment': 'error',
     },
+  },
+  {
+    files: ['src/domain/**'],
+    rules: restrict(ADAPTERS, FRAMEWORKS, 'src/domain is framework-free: it imports no adapter (db, queue, api, worker, …) and no framework; adapters import the domain.'),
+  },
+  {
+    files: ['src/queue/**'],
+    rules: restrict(['db', 'api', 'worker', 'cli'], [], 'src/queue is the transport contract: it imports the domain, never the processes or the database.'),
+  },
+  {
+    files: ['src/db/**'],
+    rules: restrict(['queue', 'api', 'worker', 'cli'], ['bullmq', 'fastify', '@fastify/*'], 'src/db is the Postgres adapter: it imports the domain, never the queue or the processes.'),
   },
 );

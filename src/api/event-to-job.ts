@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { isSessionId } from '../domain/session-id.js';
-import { isHandledEventType, type FulfillJobData } from '../queue/contract.js';
+import { isHandledEventType } from '../domain/trigger.js';
+import type { FulfillJobData } from '../queue/contract.js';
 
 export type EventDecision =
   | { readonly kind: 'enqueue'; readonly job: FulfillJobData }

@@ -1,9 +1,10 @@
 import type postgres from 'postgres';
+import { FINAL_STATUSES } from '../domain/session-status.js';
 
-/** The ids among `ids` that Postgres holds as fulfilled, payment_failed or expired. */
+/** The ids among `ids` that Postgres holds in a final state (FINAL_STATUSES). */
 export async function finalSessionIds(sql: postgres.Sql, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await sql<{ id: string }[]>`
-    select id from checkout_sessions where id in ${sql(ids)} and status in ('fulfilled', 'payment_failed', 'expired')`;
+    select id from checkout_sessions where id in ${sql(ids)} and status in ${sql(FINAL_STATUSES)}`;
   return new Set(rows.map((r) => r.id));
 }

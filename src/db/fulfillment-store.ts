@@ -1,9 +1,8 @@
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import type { LineItemFulfiller, RunOutcome } from '../domain/line-item-fulfiller.js';
-import { isFinal, nextStatus } from '../domain/session-status.js';
-import type { Trigger } from '../queue/contract.js';
-import type { SessionStatus } from './schema.js';
+import { isFinal, nextStatus, type SessionStatus } from '../domain/session-status.js';
+import type { Trigger } from '../domain/trigger.js';
 
 /**
  * The transaction handle fulfillers write through. This hot path uses postgres.js directly rather

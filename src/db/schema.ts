@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { SESSION_STATUSES, type SessionStatus } from '../domain/session-status.js';
 
-/** Fulfillment states. Order matters: a session only moves to a later rank, and final states never change. */
-export const SESSION_STATUSES = ['pending', 'awaiting_payment', 'fulfilled', 'payment_failed', 'expired'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+// Defined by the domain; re-exported for the adapters that read rows.
+export { SESSION_STATUSES, type SessionStatus };
+
+/** `'a','b',…` for a check constraint: the values are the domain's own constants, never input. */
+const sqlList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v.replaceAll("'", "''")}'`).join(','));
 
 export const checkoutSessions = pgTable(
   'checkout_sessions',
@@ -30,7 +33,7 @@ export const checkoutSessions = pgTable(
     lastEventId: text('last_event_id'),
   },
   (t) => [
-    check('checkout_sessions_status_check', sql`${t.status} in ('pending','awaiting_payment','fulfilled','payment_failed','expired')`),
+    check('checkout_sessions_status_check', sql`${t.status} in (${sqlList(SESSION_STATUSES)})`),
     index('checkout_sessions_status_idx').on(t.status),
   ],
 );

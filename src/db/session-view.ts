@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { checkoutLineItems, checkoutSessions, type SessionStatus } from './schema.js';
+import type { SessionStatus } from '../domain/session-status.js';
+import { checkoutLineItems, checkoutSessions } from './schema.js';
 
 /** The public view of a session's fulfillment, as the status API and the landing page show it. */
 export interface SessionView {

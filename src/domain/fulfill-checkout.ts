@@ -1,8 +1,7 @@
 import type Stripe from 'stripe';
-import type { SessionStatus } from '../db/schema.js';
-import type { Trigger } from '../queue/contract.js';
 import type { RunOutcome } from './line-item-fulfiller.js';
-import { targetStatus } from './session-status.js';
+import { targetStatus, type SessionStatus } from './session-status.js';
+import type { Trigger } from './trigger.js';
 
 export interface FulfillRequest {
   readonly sessionId: string;

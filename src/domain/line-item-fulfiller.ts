@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { SessionStatus } from '../db/schema.js';
+import type { SessionStatus } from './session-status.js';
 
 /**
  * One fulfillment action for the line items of a paid session: record the order, grant access, reserve

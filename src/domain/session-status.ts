@@ -1,5 +1,14 @@
-import type { SessionStatus } from '../db/schema.js';
-import type { Trigger } from '../queue/contract.js';
+import type { Trigger } from './trigger.js';
+
+/**
+ * Fulfillment states: the one list that the TypeScript union, the schema's check constraint (db/schema.ts)
+ * and every SQL status list derive from. Order matters: a session only moves to a later rank.
+ */
+export const SESSION_STATUSES = ['pending', 'awaiting_payment', 'fulfilled', 'payment_failed', 'expired'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/** States no run ever changes. */
+export const FINAL_STATUSES = ['fulfilled', 'payment_failed', 'expired'] as const satisfies readonly SessionStatus[];
 
 /** What Stripe says about a session, reduced to what the decision needs. */
 export interface StripeSessionState {
@@ -10,7 +19,7 @@ export interface StripeSessionState {
 }
 
 const PAID: ReadonlySet<string> = new Set(['paid', 'no_payment_required']);
-const FINAL: ReadonlySet<SessionStatus> = new Set(['fulfilled', 'payment_failed', 'expired']);
+const FINAL: ReadonlySet<SessionStatus> = new Set(FINAL_STATUSES);
 const RANK: Record<SessionStatus, number> = {
   pending: 0,
   awaiting_payment: 1,

@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import type { Trigger } from '../domain/trigger.js';
 
 /**
  * The one queue contract shared by producers (api, CLI) and consumers (worker):
@@ -7,22 +8,8 @@ import type { JobsOptions } from 'bullmq';
 
 export const FULFILLMENT_QUEUE = 'fulfillment';
 
-/** The Checkout Session event types that lead to a fulfillment run. Every other type is acknowledged and dropped. */
-export const HANDLED_EVENT_TYPES = [
-  'checkout.session.completed',
-  'checkout.session.async_payment_succeeded',
-  'checkout.session.async_payment_failed',
-  'checkout.session.expired',
-] as const;
-
-export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
-
-export function isHandledEventType(type: string): type is HandledEventType {
-  return (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
-}
-
-/** What asked for a run: a webhook event, or a path that reads Stripe itself (landing page, reconciliation, CLI). */
-export type Trigger = HandledEventType | 'landing' | 'reconcile' | 'manual';
+// The trigger is a domain concept; re-exported because producers and consumers meet here.
+export { HANDLED_EVENT_TYPES, isHandledEventType, type HandledEventType, type Trigger } from '../domain/trigger.js';
 
 export interface FulfillJobData {
   readonly sessionId: string;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionStatus } from '../../src/db/schema.js';
-import { nextStatus, targetStatus } from '../../src/domain/session-status.js';
+import { FINAL_STATUSES, SESSION_STATUSES, nextStatus, targetStatus } from '../../src/domain/session-status.js';
 
 describe('targetStatus', () => {
   it.each([
@@ -18,9 +17,8 @@ describe('targetStatus', () => {
 });
 
 describe('nextStatus only moves forward', () => {
-  const all: SessionStatus[] = ['pending', 'awaiting_payment', 'fulfilled', 'payment_failed', 'expired'];
-  it.each(all)('nothing overwrites a final state (%s)', (target) => {
-    for (const final of ['fulfilled', 'payment_failed', 'expired'] as const) expect(nextStatus(final, target)).toBe(final);
+  it.each(SESSION_STATUSES)('nothing overwrites a final state (%s)', (target) => {
+    for (const final of FINAL_STATUSES) expect(nextStatus(final, target)).toBe(final);
   });
   it('moves pending and awaiting_payment forward, never back', () => {
     expect(nextStatus('pending', 'awaiting_payment')).toBe('awaiting_payment');
