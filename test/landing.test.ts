@@ -129,4 +129,20 @@ describe('GET /after-checkout', () => {
     }
   });
 
+  it('a page request refused as malformed stays a 4xx, with an HTML page that does not retry', async () => {
+    const wrongType = await fetch(`${stack.apiUrl}/shop/checkout`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<product/>' });
+    expect(wrongType.status).toBe(415);
+    const tooBig = await fetch(`${stack.apiUrl}/shop/checkout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `product=${'x'.repeat(2 * 1024 * 1024)}`,
+    });
+    expect(tooBig.status).toBe(413);
+    for (const res of [wrongType, tooBig]) {
+      expect(res.headers.get('content-type')).toMatch(/text\/html/);
+      const body = await res.text();
+      expect(body).toContain('That request could not be understood');
+      expect(body).not.toContain('http-equiv="refresh"');
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { loadConfigOrExit } from '../boot.js';
@@ -13,6 +14,7 @@ import { createReconcileEvents, createReconcileQueue, requestReconcile } from '.
 import { producerConnection, workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { isPermanentStripeError } from '../stripe/errors.js';
+import { isUnreachable, Unreachable } from './unreachable.js';
 
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
@@ -50,6 +52,7 @@ if (values.help === true) {
 
 const config = loadConfigOrExit(process.env);
 const closers: (() => Promise<unknown>)[] = [];
+const redisConnections: Redis[] = [];
 
 try {
   await run();
@@ -58,7 +61,8 @@ try {
   if (err instanceof Exit) {
     process.stderr.write(`${err.message}\n`);
     process.exitCode = err.code;
-  } else if (unreachable(err)) {
+  } else if (isUnreachable(err) || redisConnections.some((r) => r.status !== 'ready')) {
+    // A Redis command failing while its connection is down: ioredis gives such errors no code.
     process.stderr.write(`cannot reach a service: ${(err as Error).message}\n`);
     process.exitCode = 3;
   } else {
@@ -100,17 +104,23 @@ function noExtra(rest: readonly string[]): void {
 async function db(): Promise<Database> {
   const database = connectDatabase(config.databaseUrl, { max: 2 });
   closers.push(() => database.close());
-  await database.sql`select 1`;
+  try {
+    await database.sql`select 1`;
+  } catch (err) {
+    if (isUnreachable(err)) throw new Unreachable(`Postgres: ${(err as Error).message}`, { cause: err });
+    throw err;
+  }
   return database;
 }
 
 async function redis(kind: 'producer' | 'blocking'): Promise<Redis> {
   const r = kind === 'producer' ? producerConnection(config.redisUrl) : workerConnection(config.redisUrl);
   r.on('error', () => undefined);
+  redisConnections.push(r);
   closers.push(async () => r.disconnect());
   await new Promise<void>((resolve, reject) => {
     if (r.status === 'ready') return resolve();
-    const timer = setTimeout(() => reject(new Error(`Redis at ${config.redisUrl} did not answer (ECONNREFUSED?)`)), 3000);
+    const timer = setTimeout(() => reject(new Unreachable(`Redis at ${config.redisUrl} did not answer`)), 3000);
     r.once('ready', () => {
       clearTimeout(timer);
       resolve();
@@ -158,13 +168,18 @@ async function reconcileNow(): Promise<void> {
   await reconcileEvents.waitUntilReady();
   const job = await requestReconcile(queue, since);
   process.stderr.write(`reconciliation requested (job ${job.id}); waiting for a worker…\n`);
+  // Our own timer rather than waitUntilFinished's ttl: its timeout is told apart from a failed run only by its message.
+  const timeout = new AbortController();
+  const timedOut = sleep(wait, 'timed_out' as const, { signal: timeout.signal }).catch(() => undefined);
   try {
-    const counts = await job.waitUntilFinished(reconcileEvents, wait);
+    const counts = await Promise.race([job.waitUntilFinished(reconcileEvents), timedOut]);
+    if (counts === 'timed_out') throw new Exit(1, `no worker finished the reconciliation within ${values.wait ?? '10m'}: is a worker running?`);
     process.stdout.write(`${JSON.stringify(counts)}\n`);
   } catch (err) {
-    const message = (err as Error).message;
-    if (message.includes('timed out')) throw new Exit(1, `no worker finished the reconciliation within ${values.wait ?? '10m'}: is a worker running?`);
-    throw new Exit(1, `reconciliation failed: ${message}`);
+    if (err instanceof Exit || isUnreachable(err)) throw err;
+    throw new Exit(1, `reconciliation failed: ${(err as Error).message}`);
+  } finally {
+    timeout.abort();
   }
 }
 
@@ -174,9 +189,4 @@ async function retryFailed(): Promise<void> {
   const failed = await queue.getFailedCount();
   if (failed > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
   process.stdout.write(`${JSON.stringify({ retried: failed })}\n`);
-}
-
-function unreachable(err: unknown): boolean {
-  const text = `${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`;
-  return /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|did not answer|Connection is closed|Stream isn't writeable/.test(text);
 }

@@ -14,6 +14,11 @@ export function isRetryableStripeError(err: unknown): boolean {
   return status === 409 || status === 429 || status >= 500;
 }
 
-export function isPermanentStripeError(err: unknown): boolean {
+export function isPermanentStripeError(err: unknown): err is Stripe.errors.StripeError {
   return err instanceof Stripe.errors.StripeError && !isRetryableStripeError(err);
+}
+
+/** `stripe 404 resource_missing: No such checkout.session: …`: Stripe's own status, code and message, for logs and Bull Board. */
+export function stripeErrorSummary(err: Stripe.errors.StripeError): string {
+  return `stripe ${err.statusCode ?? ''} ${err.code ?? ''}: ${err.message}`.replace(/\s+/g, ' ');
 }

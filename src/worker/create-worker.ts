@@ -9,7 +9,7 @@ import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { LineItemFulfiller } from '../domain/line-item-fulfiller.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
-import { classifyError } from './classify-error.js';
+import { classifyError, isPermanent } from './classify-error.js';
 
 export interface WorkerDeps {
   readonly connection: Redis;
@@ -63,7 +63,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   if (metrics !== undefined) {
     worker.on('completed', () => metrics.jobs.inc({ result: 'completed' }));
     worker.on('failed', (job, err) => {
-      const final = err.name === 'UnrecoverableError' || job === undefined || job.attemptsMade >= (job.opts.attempts ?? 1);
+      const final = isPermanent(err) || job === undefined || job.attemptsMade >= (job.opts.attempts ?? 1);
       metrics.jobs.inc({ result: final ? 'failed' : 'retried' });
     });
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bullPrefix, jobIdFor } from '../../src/queue/contract.js';
+import { failureCodeOf, failureReason } from '../../src/queue/job-failure.js';
 
 describe('job ids', () => {
   const sessionId = 'cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY';
@@ -15,5 +16,16 @@ describe('job ids', () => {
   });
   it('wrap the queue prefix in a Redis Cluster hash tag', () => {
     expect(bullPrefix('fulfillment')).toBe('{fulfillment}');
+  });
+});
+
+describe('job failure codes', () => {
+  it('travel as the first word of the failed reason and are read back only when known', () => {
+    const reason = failureReason('session_not_found', 'stripe 404 resource_missing: No such checkout.session: x');
+    expect(failureCodeOf(reason)).toBe('session_not_found');
+    expect(failureCodeOf('poison_data')).toBe('poison_data');
+    expect(failureCodeOf('connect ECONNREFUSED 127.0.0.1:5432')).toBeUndefined();
+    expect(failureCodeOf('something: session_not_found')).toBeUndefined();
+    expect(failureCodeOf(undefined)).toBeUndefined();
   });
 });

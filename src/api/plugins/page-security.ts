@@ -1,6 +1,7 @@
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { clientErrorPage } from '../views/client-error-page.js';
 import { sendHtml } from '../views/html.js';
 import { serverErrorPage, tooManyRequestsPage } from '../views/landing-pages.js';
 
@@ -13,7 +14,7 @@ export interface PageSecurityOptions {
 
 /**
  * For the HTML pages' scope: security headers with a strict CSP (no inline script or style without this
- * response's nonce, nothing from other origins) and HTML answers for 429 and 500.
+ * response's nonce, nothing from other origins) and HTML answers for 4xx (kept 4xx) and 500.
  */
 export const pageSecurity = fp<PageSecurityOptions>(
   async (app: FastifyInstance, opts) => {
@@ -36,7 +37,10 @@ export const pageSecurity = fp<PageSecurityOptions>(
       },
     });
     app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
-      if (err.statusCode === 429) return sendHtml(reply, 429, tooManyRequestsPage(reply.cspNonce, 10));
+      const status = err.statusCode ?? 500;
+      if (status === 429) return sendHtml(reply, 429, tooManyRequestsPage(reply.cspNonce, 10));
+      // The request's fault (bad query, body too large, wrong media type) stays a 4xx: no alert, no retry page.
+      if (status >= 400 && status < 500) return sendHtml(reply, status, clientErrorPage(reply.cspNonce));
       request.log.error({ err }, 'page failed');
       return sendHtml(reply, 500, serverErrorPage(reply.cspNonce));
     });

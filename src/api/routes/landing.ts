@@ -5,6 +5,7 @@ import { findSessionView, type SessionView } from '../../db/session-view.js';
 import { isSessionId } from '../../domain/session-id.js';
 import { isFinal } from '../../domain/session-status.js';
 import { enqueueLanding, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import { failureCodeOf } from '../../queue/job-failure.js';
 import { waitForJob } from '../../queue/wait-for-job.js';
 import { sendHtml, type SafeHtml } from '../views/html.js';
 import {
@@ -76,7 +77,7 @@ async function runAndWait(opts: LandingRouteOptions, sessionId: string): Promise
     const job = await enqueueLanding(opts.queue, sessionId);
     if (job.id === undefined) return 'failed';
     const result = await waitForJob(opts.queue, job.id, opts.waitMs);
-    if (result.state === 'failed') return result.reason.includes('resource_missing') ? 'not_found' : 'failed';
+    if (result.state === 'failed') return failureCodeOf(result.reason) === 'session_not_found' ? 'not_found' : 'failed';
     return result.state === 'completed' ? 'done' : 'timeout';
   } catch {
     return 'failed';
