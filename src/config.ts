@@ -60,6 +60,10 @@ const schema = z.object({
   LANDING_WAIT_MS: int(0, 60_000).default(8000),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://shop.example.com' }).optional(),
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(120),
+  LANDING_STRIPE_SHARE: z.coerce.number().gt(0, 'a fraction above 0, such as 0.25').max(1, 'at most 1').default(0.25),
+  LANDING_LOOKUPS_PER_CLIENT: int(1, 10_000).default(10),
+  LANDING_RECHECK_INTERVAL: duration.default(30_000),
+  ORDER_PAGE_SECRET_WINDOW: duration.default(3_600_000),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   WORKER_HTTP_PORT: int(0, 65535).optional(),
   ADMIN_USERNAME: z.string().min(1).optional(),
@@ -139,6 +143,17 @@ export interface Config {
     readonly publicUrl: string;
     /** Requests per minute per client IP on the landing page and the status API. */
     readonly rateLimitPerMinute: number;
+    /**
+     * Stripe lookups the landing page may cause, fleet-wide per second: LANDING_STRIPE_SHARE of the
+     * retrieve budget (the smaller of STRIPE_MAX_RPS and STRIPE_ENDPOINT_MAX_RPS), at least 1.
+     */
+    readonly lookupsPerSecond: number;
+    /** Stripe lookups per client IP per minute (LANDING_LOOKUPS_PER_CLIENT). */
+    readonly lookupsPerClientPerMinute: number;
+    /** A session seen as awaiting payment is looked up again at most this often (LANDING_RECHECK_INTERVAL). */
+    readonly recheckMs: number;
+    /** How long after fulfillment the order page shows secrets such as access codes (ORDER_PAGE_SECRET_WINDOW). */
+    readonly secretWindowMs: number;
   };
   readonly ops: {
     readonly metricsToken: string | undefined;
@@ -194,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required in production`).join('; ')}`);
     }
   }
+  // Stripe allows ~100/s live and ~25/s in test mode: stay under with room for the Dashboard and others.
+  const maxRps = e.STRIPE_MAX_RPS ?? (e.STRIPE_SECRET_KEY?.includes('_live_') === true ? 90 : 20);
   return deepFreeze({
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -204,8 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       apiBase: e.STRIPE_API_BASE === undefined ? undefined : new URL(e.STRIPE_API_BASE),
       livemode: e.STRIPE_SECRET_KEY?.includes('_live_') ?? false,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
-      // Stripe allows ~100/s live and ~25/s in test mode: stay under with room for the Dashboard and others.
-      maxRps: e.STRIPE_MAX_RPS ?? (e.STRIPE_SECRET_KEY?.includes('_live_') === true ? 90 : 20),
+      maxRps,
       endpointMaxRps: e.STRIPE_ENDPOINT_MAX_RPS,
     },
     http: { host: e.HOST, port: e.PORT, trustProxy: trustProxy(e.TRUST_PROXY) },
@@ -221,6 +237,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       waitMs: e.LANDING_WAIT_MS,
       publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      lookupsPerSecond: Math.max(1, Math.floor(Math.min(maxRps, e.STRIPE_ENDPOINT_MAX_RPS) * e.LANDING_STRIPE_SHARE)),
+      lookupsPerClientPerMinute: e.LANDING_LOOKUPS_PER_CLIENT,
+      recheckMs: e.LANDING_RECHECK_INTERVAL,
+      secretWindowMs: e.ORDER_PAGE_SECRET_WINDOW,
     },
     ops: {
       metricsToken: e.METRICS_TOKEN,

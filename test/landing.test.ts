@@ -64,8 +64,11 @@ describe('GET /after-checkout', () => {
     stack.emulator.store.complete(s.id, { paymentStatus: 'unpaid' });
     const body = await (await landing(s.id)).text();
     expect(body).toContain('Your payment is processing');
-    expect(body).toContain('<meta http-equiv="refresh" content="3">');
+    // Without JavaScript only, and backing off: the script polls the status API instead.
+    expect(body).toContain(`<noscript><meta http-equiv="refresh" content="5; url=/after-checkout?session_id=${s.id}&amp;refresh=1"></noscript>`);
     expect(body).toContain('role="status"');
+    // No email promised while no email is configured.
+    expect(body).not.toContain('email');
   });
 
   it('shows payment failed and expired pages', async () => {

@@ -1,10 +1,13 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
+import { LandingGuard } from './landing-guard.js';
 import { bullBoard, type BullBoardOptions } from './plugins/bull-board.js';
 import { pageSecurity } from './plugins/page-security.js';
 import { opsRoutes } from './routes/ops.js';
@@ -25,11 +28,12 @@ export interface AppDeps {
   /** Behind a load balancer the client IP comes from X-Forwarded-For: say whose to believe. */
   readonly trustProxy?: boolean | string[] | ((address: string, hop: number) => boolean);
   /** The customer's landing page (the Checkout success URL). */
-  readonly landing: {
-    readonly publicUrl: string;
-    readonly waitMs: number;
-    readonly rateLimitPerMinute: number;
+  readonly landing: Config['landing'] & {
+    /** Whether the receipt email effect is configured (SMTP_URL): pages promise email only then. */
+    readonly emailConfigured: boolean;
   };
+  /** The api's Redis connection (the queue's): fleet-wide landing caps and the operator login lockout. */
+  readonly redis: Redis;
   readonly metrics: Metrics;
   /** Postgres and Redis for `/readyz`. */
   readonly readiness: ReadinessDeps;
@@ -39,6 +43,12 @@ export interface AppDeps {
   /** The demo shop; only given outside production. */
   readonly shop?: { readonly stripe: Stripe; readonly publicUrl: string; readonly checkoutOrigin: string };
 }
+
+/**
+ * How long "Stripe does not know this id" is remembered. Short: it only has to outlast a burst of
+ * guesses or reloads, and an id Stripe does not know now will not appear later (ids are never reused).
+ */
+const LANDING_MISSING_TTL_MS = 10 * 60_000;
 
 /** Builds the api; never listens. `server.ts` owns the port, signals and closing connections. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -94,8 +104,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await pages.register(landingRoutes, {
       db: deps.db,
       queue: deps.queue,
+      guard: new LandingGuard(deps.redis, {
+        prefix: deps.queue.opts.prefix ?? 'bull',
+        lookupsPerSecond: deps.landing.lookupsPerSecond,
+        lookupsPerClientPerMinute: deps.landing.lookupsPerClientPerMinute,
+        recheckMs: deps.landing.recheckMs,
+        missingTtlMs: LANDING_MISSING_TTL_MS,
+      }),
+      livemode: deps.livemode,
       waitMs: deps.landing.waitMs,
       rateLimitPerMinute: deps.landing.rateLimitPerMinute,
+      secretWindowMs: deps.landing.secretWindowMs,
+      emailConfigured: deps.landing.emailConfigured,
     });
     if (shop !== undefined) await pages.register(shopRoutes, { stripe: shop.stripe, publicUrl: shop.publicUrl });
   });

@@ -43,7 +43,8 @@ const app = await buildApp({
   metrics,
   readiness: { sql: database.sql, redis: connection },
   metricsToken: config.ops.metricsToken,
-  landing: { publicUrl: config.landing.publicUrl, waitMs: config.landing.waitMs, rateLimitPerMinute: config.landing.rateLimitPerMinute },
+  landing: { ...config.landing, emailConfigured: config.effects.smtpUrl !== undefined },
+  redis: connection,
   ...(shop === undefined ? {} : { shop }),
 });
 app.addHook('onClose', async () => {

@@ -54,6 +54,14 @@ export interface StackOptions {
   /** Serve Bull Board with these credentials. */
   readonly admin?: { username: string; password: string; readOnly?: boolean };
   readonly rateLimitPerMinute?: number;
+  /** Landing-page caps and page settings (LANDING_*, ORDER_PAGE_SECRET_WINDOW, whether email is on). */
+  readonly landing?: {
+    readonly lookupsPerSecond?: number;
+    readonly lookupsPerClientPerMinute?: number;
+    readonly recheckMs?: number;
+    readonly secretWindowMs?: number;
+    readonly emailConfigured?: boolean;
+  };
   /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
   readonly redisUrl?: string;
 }
@@ -94,7 +102,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     metrics: apiMetrics,
     readiness: { sql: db.sql, redis: producer },
     ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
-    landing: { publicUrl: apiUrl, waitMs: opts.landingWaitMs ?? 8000, rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000 },
+    landing: {
+      publicUrl: apiUrl,
+      waitMs: opts.landingWaitMs ?? 8000,
+      rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000,
+      lookupsPerSecond: opts.landing?.lookupsPerSecond ?? 10_000,
+      lookupsPerClientPerMinute: opts.landing?.lookupsPerClientPerMinute ?? 100_000,
+      recheckMs: opts.landing?.recheckMs ?? 30_000,
+      secretWindowMs: opts.landing?.secretWindowMs ?? 3_600_000,
+      emailConfigured: opts.landing?.emailConfigured ?? false,
+    },
+    redis: producer,
     shop: { stripe, publicUrl: apiUrl, checkoutOrigin: emulator.url() },
   });
   await api.listen({ host: '127.0.0.1', port: apiPort });

@@ -20,6 +20,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc123' }).stripe.livemode).toBe(false);
   });
 
+  it('gives the landing page a share of the retrieve budget, and the order page a secret window', () => {
+    // Test mode: min(20 in all, 24 per endpoint) × 0.25 → 5 lookups/s; live: min(90, 24) × 0.25 → 6.
+    expect(loadConfig({}).landing).toMatchObject({ lookupsPerSecond: 5, lookupsPerClientPerMinute: 10, recheckMs: 30_000, secretWindowMs: 3_600_000 });
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_live_abc123' }).landing.lookupsPerSecond).toBe(6);
+    expect(loadConfig({ STRIPE_MAX_RPS: '3', LANDING_STRIPE_SHARE: '0.1' }).landing.lookupsPerSecond).toBe(1);
+    expect(loadConfig({ ORDER_PAGE_SECRET_WINDOW: '15m', LANDING_RECHECK_INTERVAL: '2m' }).landing).toMatchObject({ secretWindowMs: 900_000, recheckMs: 120_000 });
+    expect(() => loadConfig({ LANDING_STRIPE_SHARE: '1.5' })).toThrow(/LANDING_STRIPE_SHARE: at most 1/);
+    expect(() => loadConfig({ ORDER_PAGE_SECRET_WINDOW: 'forever' })).toThrow(/ORDER_PAGE_SECRET_WINDOW/);
+  });
+
   it('parses STRIPE_API_BASE as a URL', () => {
     expect(loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe.apiBase?.port).toBe('12111');
   });

@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface LandingGuardOptions {
+  /** Key prefix in Redis: the queue's (`{prefix}`), so the keys share its Cluster slot and its tests' isolation. */
+  readonly prefix: string;
+  /** Landing lookups per second, the whole fleet together. */
+  readonly lookupsPerSecond: number;
+  /** Landing lookups per client per minute. */
+  readonly lookupsPerClientPerMinute: number;
+  /** A session awaiting payment is looked up again at most this often. */
+  readonly recheckMs: number;
+  /** How long "Stripe does not know this id" is remembered. */
+  readonly missingTtlMs: number;
+}
+
+export type LookupVerdict = 'allowed' | 'client_limited' | 'fleet_limited';
+
+/**
+ * What keeps the landing page from spending the Stripe budget that webhook runs need. Every landing
+ * lookup becomes a worker's retrieve, so it is counted here, in Redis, for the whole fleet of api
+ * processes: per client and in all (rate-limiter-flexible, as the worker's Stripe budget), plus two
+ * memories that make repeat visits free: ids Stripe does not know, and sessions checked a moment ago.
+ */
+export class LandingGuard {
+  private readonly perClient: RateLimiterRedis;
+  private readonly fleet: RateLimiterRedis;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: LandingGuardOptions,
+  ) {
+    this.perClient = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${opts.prefix}:landing-lookups-client`,
+      points: opts.lookupsPerClientPerMinute,
+      duration: 60,
+    });
+    this.fleet = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${opts.prefix}:landing-lookups`,
+      points: opts.lookupsPerSecond,
+      duration: 1,
+    });
+  }
+
+  /** Whether Stripe recently said it does not know this id. */
+  async isKnownMissing(sessionId: string): Promise<boolean> {
+    return (await this.redis.exists(this.key('landing-missing', sessionId))) === 1;
+  }
+
+  /**
+   * Remembers that Stripe does not know this id. Short-lived: Stripe never reuses an id, and a session
+   * exists before its success URL can be visited, so the memory only has to outlast a reload storm.
+   */
+  async rememberMissing(sessionId: string): Promise<void> {
+    await this.redis.set(this.key('landing-missing', sessionId), '1', 'PX', this.opts.missingTtlMs);
+  }
+
+  /** True for the first caller in each recheck interval of this session, fleet-wide (SET NX). */
+  async claimRecheck(sessionId: string): Promise<boolean> {
+    return (await this.redis.set(this.key('landing-recheck', sessionId), '1', 'PX', this.opts.recheckMs, 'NX')) === 'OK';
+  }
+
+  /**
+   * Takes one lookup for this client from both caps. The client's own cap is asked first, so one
+   * client over its limit does not eat into the fleet's share.
+   */
+  async takeLookup(client: string): Promise<LookupVerdict> {
+    if (!(await consumed(this.perClient, client))) return 'client_limited';
+    if (!(await consumed(this.fleet, 'all'))) return 'fleet_limited';
+    return 'allowed';
+  }
+
+  private key(kind: string, sessionId: string): string {
+    return `${this.opts.prefix}:${kind}:${sessionId}`;
+  }
+}
+
+async function consumed(limiter: RateLimiterRedis, key: string): Promise<boolean> {
+  try {
+    await limiter.consume(key);
+    return true;
+  } catch (err) {
+    if (err instanceof RateLimiterRes) return false;
+    throw err;
+  }
+}
