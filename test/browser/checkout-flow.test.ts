@@ -83,7 +83,10 @@ describe('checkout in a browser', () => {
     expect(await page.locator('h1').textContent()).toBe('Thank you! Your order is confirmed.');
     // 24 line items: more than the first page of an expanded session.
     expect(await page.locator('tbody tr').count()).toBe(24);
-    expect(await page.getByText('shipping to Ada Lovelace, 1 rue de Rivoli, 75001 Paris, FR').count()).toBe(24);
+    // One address per order, and each shipment in a customer's words, not a raw `pending` badge.
+    expect(await page.getByText('To Ada Lovelace, 1 rue de Rivoli, 75001 Paris, FR').count()).toBe(1);
+    expect(await page.getByText('Preparing to ship').count()).toBe(24);
+    expect(await page.locator('.badge.wait').count()).toBe(0);
     expect((await sessionRow(id))?.status).toBe('fulfilled');
     await screenshot(page, '2-landing-after-webhook');
   });

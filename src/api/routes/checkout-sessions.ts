@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../db/client.js';
-import { findSessionView } from '../../db/session-view.js';
+import { findSessionView, type SessionView } from '../../db/session-view.js';
 import { isSessionId } from '../../domain/session-id.js';
 
 export interface CheckoutSessionRouteOptions {
@@ -8,7 +8,11 @@ export interface CheckoutSessionRouteOptions {
   readonly rateLimitPerMinute: number;
 }
 
-/** `GET /api/checkout-sessions/:id`: the fulfillment record of one session, from Postgres only. */
+/**
+ * `GET /api/checkout-sessions/:id`: the fulfillment state of one session, from Postgres only, for the
+ * order page's poller. Anyone holding the id may ask, so it carries no personal data (no email, name,
+ * address or access code), and no cache keeps it.
+ */
 export async function checkoutSessionRoutes(app: FastifyInstance, opts: CheckoutSessionRouteOptions): Promise<void> {
   app.get<{ Params: { id: string } }>(
     '/api/checkout-sessions/:id',
@@ -19,6 +23,7 @@ export async function checkoutSessionRoutes(app: FastifyInstance, opts: Checkout
       },
     },
     async (request, reply) => {
+      reply.header('cache-control', 'no-store');
       const { id } = request.params;
       if (!isSessionId(id)) {
         return reply.code(400).send({
@@ -28,7 +33,29 @@ export async function checkoutSessionRoutes(app: FastifyInstance, opts: Checkout
       }
       const view = await findSessionView(opts.db, id);
       if (view === undefined) return reply.code(404).send({ error: 'not_found' });
-      return view;
+      return publicView(view);
     },
   );
+}
+
+/** What the status API shows: state, line items and totals; an allow-list, so new columns stay private. */
+function publicView(view: SessionView) {
+  return {
+    session_id: view.session_id,
+    status: view.status,
+    payment_status: view.payment_status,
+    fulfilled_at: view.fulfilled_at,
+    amount_total: view.amount_total,
+    currency: view.currency,
+    line_items: view.line_items.map((i) => ({
+      id: i.id,
+      price: i.price,
+      product: i.product,
+      description: i.description,
+      quantity: i.quantity,
+      unit_amount: i.unit_amount,
+      amount_total: i.amount_total,
+      currency: i.currency,
+    })),
+  };
 }

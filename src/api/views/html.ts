@@ -38,10 +38,16 @@ export interface LayoutOptions {
   readonly title: string;
   /** The CSP nonce for this response's inline style and script. */
   readonly nonce: { script: string; style: string };
-  /** Reload the page after this many seconds (works with JavaScript off). */
-  readonly refreshSeconds?: number;
-  /** Poll this status URL and reload when the status leaves `whileStatus` (smoother than the meta refresh). */
-  readonly watch?: { statusUrl: string; whileStatus: readonly string[] };
+  /**
+   * Reload after `seconds`, going to `url` when given. `onlyWithoutScript`: inside `<noscript>`, for
+   * pages whose script already watches for changes (two refresh mechanisms would double the load).
+   */
+  readonly refresh?: { readonly seconds: number; readonly url?: string; readonly onlyWithoutScript?: boolean };
+  /**
+   * Poll this status URL and reload when the status leaves `whileStatus`. The poll backs off and stops
+   * after `giveUpAfterMs`, then reveals the page's `#help` element.
+   */
+  readonly watch?: { statusUrl: string; whileStatus: readonly string[]; giveUpAfterMs: number };
 }
 
 const STYLE = `
@@ -58,7 +64,10 @@ const STYLE = `
   .muted { color: #5b6472; font-size: .9rem; }
   .badge { display: inline-block; border-radius: 999px; padding: .1rem .6rem; font-size: .85rem; font-weight: 600; }
   .ok { background: #d7f7c2; color: #05690d; } .wait { background: #fdf0d5; color: #8a5a00; } .bad { background: #ffe7f2; color: #b3093c; }
-  code { background: #f0f2f5; padding: .1rem .35rem; border-radius: 4px; word-break: break-all; }
+  code { background: #f0f2f5; padding: .1rem .35rem; border-radius: 4px; }
+  /* Identifiers break only where identifier() put a <wbr>, between groups of characters, never mid-group. */
+  code.id { overflow-wrap: normal; word-break: normal; }
+  code.secret { white-space: nowrap; font-size: 1.05rem; letter-spacing: .02em; }
   a { color: #533afd; }
   ul.items { padding-left: 1.1rem; }
   .btn { display: inline-block; background: #533afd; color: #fff; border: 0; border-radius: 8px; padding: .6rem 1rem; font-size: 1rem; cursor: pointer; text-decoration: none; }
@@ -66,24 +75,10 @@ const STYLE = `
 `;
 
 export function layout(opts: LayoutOptions, body: SafeHtml): SafeHtml {
-  const refresh = opts.refreshSeconds === undefined ? '' : html`<meta http-equiv="refresh" content="${opts.refreshSeconds}">`;
-  const watch =
-    opts.watch === undefined
-      ? ''
-      : html`<script nonce="${opts.nonce.script}">
-(() => {
-  const url = ${new SafeHtml(JSON.stringify(opts.watch.statusUrl).replaceAll('<', '\\u003c'))};
-  const waiting = ${new SafeHtml(JSON.stringify(opts.watch.whileStatus))};
-  const tick = async () => {
-    try {
-      const res = await fetch(url, { headers: { accept: 'application/json' } });
-      if (res.ok) { const body = await res.json(); if (!waiting.includes(body.status)) { location.reload(); return; } }
-    } catch {}
-    setTimeout(tick, 1000);
-  };
-  setTimeout(tick, 1000);
-})();
-</script>`;
+  const r = opts.refresh;
+  const content = r === undefined ? '' : r.url === undefined ? String(r.seconds) : `${r.seconds}; url=${r.url}`;
+  const meta = r === undefined ? '' : html`<meta http-equiv="refresh" content="${content}">`;
+  const refresh = r?.onlyWithoutScript === true ? html`<noscript>${meta}</noscript>` : meta;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -97,9 +92,42 @@ ${refresh}
 <main>
 ${body}
 </main>
-${watch}
+${opts.watch === undefined ? '' : watchScript(opts.watch, opts.nonce.script)}
 </body>
 </html>`;
+}
+
+/** Polls the status API (Postgres only, never Stripe): every 2 s at first, backing off to 30 s, then stops. */
+function watchScript(watch: NonNullable<LayoutOptions['watch']>, nonce: string): SafeHtml {
+  const json = (v: unknown) => new SafeHtml(JSON.stringify(v).replaceAll('<', '\\u003c'));
+  return html`<script nonce="${nonce}">
+(() => {
+  const url = ${json(watch.statusUrl)};
+  const waiting = ${json(watch.whileStatus)};
+  const giveUpAt = Date.now() + ${json(watch.giveUpAfterMs)};
+  let delay = 2000;
+  const tick = async () => {
+    try {
+      const res = await fetch(url, { headers: { accept: 'application/json' } });
+      if (res.ok) { const body = await res.json(); if (!waiting.includes(body.status)) { location.reload(); return; } }
+    } catch {}
+    if (Date.now() + delay > giveUpAt) { const help = document.getElementById('help'); if (help) help.hidden = false; return; }
+    setTimeout(tick, delay);
+    delay = Math.min(delay * 1.5, 30000);
+  };
+  setTimeout(tick, delay);
+})();
+</script>`;
+}
+
+/**
+ * An identifier (order reference, access code) that may break across lines only between groups of
+ * eight characters: never `word-break: break-all` in the middle of what a customer reads out or copies.
+ * `<wbr>` adds no character to copied text.
+ */
+export function identifier(value: string, kind: 'id' | 'secret' = 'id'): SafeHtml {
+  const groups = value.match(/.{1,8}/gsu) ?? [];
+  return html`<code class="${kind}">${groups.map((g, i) => (i === 0 ? html`${g}` : html`<wbr>${g}`))}</code>`;
 }
 
 /** Sends a page: HTML content type, and never cached (order pages are personal and change state). */

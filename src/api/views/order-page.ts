@@ -1,0 +1,116 @@
+import type { OrderDetails } from '../../db/order-details.js';
+import type { SessionView } from '../../db/session-view.js';
+import { html, identifier, layout, type LayoutOptions, type SafeHtml } from './html.js';
+import { formatMoney } from './money.js';
+
+export interface OrderPageContext {
+  readonly nonce: LayoutOptions['nonce'];
+  /** Whether the receipt email effect is configured: the page promises email only then. */
+  readonly emailConfigured: boolean;
+  /** Secrets (access codes) and personal data show only this long after fulfillment. */
+  readonly secretWindowMs: number;
+  readonly now: Date;
+}
+
+type Address = Record<string, string | null>;
+
+/** How a shipment's stored status reads to a customer (the warehouse's words are not theirs). */
+const SHIPMENT_WORDS: Readonly<Record<string, string>> = {
+  pending: 'Preparing to ship',
+  shipped: 'Shipped',
+  delivered: 'Delivered',
+  cancelled: 'Cancelled',
+};
+
+/**
+ * The confirmed order. Whoever holds the session id can open this page, so access codes, the email
+ * address and the shipping address appear only within ORDER_PAGE_SECRET_WINDOW of fulfillment (the
+ * customer's own visit right after paying); later the page says where they went instead.
+ */
+export function fulfilledPage(view: SessionView, details: OrderDetails, ctx: OrderPageContext): SafeHtml {
+  const fulfilledAt = view.fulfilled_at === null ? ctx.now : new Date(view.fulfilled_at);
+  const open = ctx.now.getTime() - fulfilledAt.getTime() < ctx.secretWindowMs;
+  const email = view.customer_email;
+  const currency = view.currency ?? view.line_items[0]?.currency ?? 'usd';
+  const rows = view.line_items.map(
+    (item) => html`<tr>
+  <td>${item.description ?? 'Item'}</td>
+  <td class="num">${item.quantity ?? 1}</td>
+  <td class="num">${formatMoney(item.unit_amount, item.currency)}</td>
+  <td class="num">${formatMoney(item.amount_total, item.currency)}</td>
+</tr>`,
+  );
+  const total = view.amount_total ?? view.line_items.reduce((sum, i) => sum + i.amount_total, 0);
+
+  const access = view.line_items.flatMap((item) => {
+    const grant = details.access.get(item.id);
+    if (grant === undefined) return [];
+    return open
+      ? [html`<li><strong>${item.description}</strong>: yours now. Access code ${identifier(grant.accessCode, 'secret')}</li>`]
+      : [html`<li><strong>${item.description}</strong>: yours.</li>`];
+  });
+  const accessNote =
+    access.length === 0 || open
+      ? ''
+      : html`<p class="muted">Access codes are shown on this page only in the first ${formatWindow(ctx.secretWindowMs)} after purchase.
+${ctx.emailConfigured && email !== null ? html`They were emailed to ${maskEmail(email)}.` : 'Contact the shop with your order reference to have them sent again.'}</p>`;
+
+  const shipped = view.line_items.flatMap((item) => {
+    const ship = details.shipping.get(item.id);
+    if (ship === undefined) return [];
+    return [{ item, ship }];
+  });
+  const first = shipped[0]?.ship;
+  const shipping =
+    first === undefined
+      ? ''
+      : html`<section class="card" aria-labelledby="ship"><h2 id="ship">Shipping</h2>
+${open ? html`<p>To ${addressLine(first.shipToName, first.address)}</p>` : html`<p class="muted">To the address you gave at checkout.</p>`}
+<ul class="items">${shipped.map(({ item, ship }) => html`<li><strong>${item.description}</strong> × ${item.quantity ?? 1}: ${SHIPMENT_WORDS[ship.status] ?? 'In progress'}</li>`)}</ul>
+</section>`;
+
+  return layout(
+    { title: 'Thank you: your order is confirmed', nonce: ctx.nonce },
+    html`<p><span class="badge ok">Paid</span></p>
+<h1>Thank you! Your order is confirmed.</h1>
+${ctx.emailConfigured && email !== null ? html`<p class="muted">A receipt goes to ${open ? email : maskEmail(email)}.</p>` : ''}
+${access.length === 0 ? '' : html`<section class="card" aria-labelledby="have"><h2 id="have">What you have now</h2><ul class="items">${access}</ul>${accessNote}</section>`}
+${shipping}
+<section class="card">
+<table>
+<caption>Order summary</caption>
+<thead><tr><th scope="col">Item</th><th scope="col" class="num">Qty</th><th scope="col" class="num">Unit</th><th scope="col" class="num">Total</th></tr></thead>
+<tbody>${rows}</tbody>
+<tfoot><tr><td colspan="3">Total paid</td><td class="num">${formatMoney(total, currency)}</td></tr></tfoot>
+</table>
+</section>
+<p class="muted">Order reference ${identifier(view.session_id)}</p>`,
+  );
+}
+
+function addressLine(name: string | null, address: Address | null): string {
+  const a = address ?? {};
+  return [name, a.line1, a.line2, [a.postal_code, a.city].filter(Boolean).join(' '), a.state, a.country]
+    .filter((l) => l !== null && l !== undefined && l !== '')
+    .join(', ');
+}
+
+/** 3_600_000 → `hour`, 7_200_000 → `2 hours`, 90_000 → `90 seconds`. */
+export function formatWindow(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
+  const [size, name] = units.find(([u]) => ms % u === 0) ?? [1000, 'second'];
+  const n = Math.max(1, Math.round(ms / size));
+  return n === 1 ? name : `${n} ${name}s`;
+}
+
+/** `ada@example.com` → `a•••@example.com`: enough for the customer to recognise, not to contact them. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return '•••';
+  return `${email.slice(0, 1)}•••${email.slice(at)}`;
+}
