@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney } from '../../src/api/views/money.js';
+import { formatMoney } from '../../src/domain/money.js';
 import { escapeHtml, html } from '../../src/api/views/html.js';
 
 describe('formatMoney', () => {
