@@ -1,0 +1,78 @@
+import { html, type SafeHtml } from '../api/views/html.js';
+import { formatMoney } from '../domain/money.js';
+import type { OrderLineItem, OrderNote, OrderSnapshot } from './effect.js';
+
+/** A rendered receipt: the same facts twice, for mail clients that show HTML and for those that don't. */
+export interface RenderedReceipt {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+export interface ReceiptOptions {
+  /** The shop's public origin; the receipt links to the order page when set. */
+  readonly publicUrl?: string;
+}
+
+/**
+ * The receipt for one fulfilled order: every line item (description, quantity, amount in the session
+ * currency), the total, the session id as order reference, and the notes handlers added. Every customer
+ * or Stripe string goes through the `html` template's escaping; the subject holds no customer text.
+ */
+export function renderReceipt(order: OrderSnapshot, opts: ReceiptOptions = {}): RenderedReceipt {
+  const currency = order.currency ?? order.lineItems[0]?.currency ?? null;
+  const total = order.amountTotal ?? order.lineItems.reduce((sum, i) => sum + i.amountTotal, 0);
+  const money = (amount: number, c: string | null) => formatMoney(amount, c) || String(amount);
+  const orderNotes = order.notes.filter((n) => n.lineItemId === null);
+  const notesFor = (item: OrderLineItem): OrderNote[] => order.notes.filter((n) => n.lineItemId === item.id);
+  const orderUrl =
+    opts.publicUrl === undefined ? undefined : `${opts.publicUrl}/after-checkout?session_id=${encodeURIComponent(order.sessionId)}`;
+
+  const text = [
+    order.customerName === null ? 'Thank you for your order.' : `Thank you for your order, ${oneLine(order.customerName)}.`,
+    '',
+    ...order.lineItems.flatMap((item) => [
+      `${item.quantity ?? 1} × ${oneLine(item.description ?? 'Item')}: ${money(item.amountTotal, item.currency)}`,
+      ...notesFor(item).map((n) => `    ${oneLine(n.text)}`),
+    ]),
+    '',
+    `Total: ${money(total, currency)}`,
+    ...(orderNotes.length === 0 ? [] : ['', ...orderNotes.map((n) => oneLine(n.text))]),
+    '',
+    `Order reference: ${order.sessionId}`,
+    ...(orderUrl === undefined ? [] : [`Your order: ${orderUrl}`]),
+    '',
+  ].join('\n');
+
+  const rows: SafeHtml[] = order.lineItems.map(
+    (item) => html`<tr>
+<td style="padding:6px 4px;border-bottom:1px solid #e3e8ee">${item.description ?? 'Item'}${notesFor(item).map(
+      (n) => html`<br><span style="color:#5b6472;font-size:13px">${n.text}</span>`,
+    )}</td>
+<td style="padding:6px 4px;border-bottom:1px solid #e3e8ee;text-align:right">${item.quantity ?? 1}</td>
+<td style="padding:6px 4px;border-bottom:1px solid #e3e8ee;text-align:right;white-space:nowrap">${money(item.amountTotal, item.currency)}</td>
+</tr>`,
+  );
+  const body = html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Your receipt</title></head>
+<body style="margin:0;background:#f6f7f9;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1f36">
+<div style="max-width:560px;margin:0 auto;padding:24px 16px">
+<h1 style="font-size:20px">${order.customerName === null ? 'Thank you for your order.' : html`Thank you for your order, ${order.customerName}.`}</h1>
+<table style="width:100%;border-collapse:collapse;background:#fff" role="presentation">
+<thead><tr><th style="text-align:left;padding:6px 4px">Item</th><th style="text-align:right;padding:6px 4px">Qty</th><th style="text-align:right;padding:6px 4px">Amount</th></tr></thead>
+<tbody>${rows}</tbody>
+<tfoot><tr><td colspan="2" style="padding:6px 4px;font-weight:600">Total</td><td style="padding:6px 4px;font-weight:600;text-align:right;white-space:nowrap">${money(total, currency)}</td></tr></tfoot>
+</table>
+${orderNotes.length === 0 ? '' : html`<ul>${orderNotes.map((n) => html`<li>${n.text}</li>`)}</ul>`}
+<p style="color:#5b6472;font-size:13px">Order reference <code>${order.sessionId}</code></p>
+${orderUrl === undefined ? '' : html`<p><a href="${orderUrl}" style="color:#533afd">See your order</a></p>`}
+</div>
+</body></html>`;
+
+  return { subject: `Your receipt for order ${order.sessionId}`, text, html: body.value };
+}
+
+/** Plain text stays plain text: a customer's line breaks cannot fake extra receipt lines. */
+function oneLine(s: string): string {
+  return s.replace(/[\r\n\t\u2028\u2029]+/g, ' ');
+}
