@@ -1,0 +1,33 @@
+import type { OrderSnapshot } from './effect.js';
+
+/**
+ * The JSON a merchant's endpoint receives for one fulfilled session (the public contract in the README).
+ * Built from the snapshot alone, so every retry of one effect sends the very same bytes; `timestamp` is
+ * when the order was fulfilled, while the `webhook-timestamp` header is when this attempt was signed.
+ */
+export function callbackBody(order: OrderSnapshot): string {
+  return JSON.stringify({
+    type: 'order.fulfilled',
+    timestamp: order.fulfilledAt,
+    data: {
+      session_id: order.sessionId,
+      livemode: order.livemode,
+      customer_email: order.customerEmail,
+      customer_name: order.customerName,
+      currency: order.currency,
+      amount_subtotal: order.amountSubtotal,
+      amount_total: order.amountTotal,
+      fulfilled_at: order.fulfilledAt,
+      line_items: order.lineItems.map((item) => ({
+        id: item.id,
+        description: item.description,
+        quantity: item.quantity,
+        amount_total: item.amountTotal,
+        currency: item.currency,
+        price: item.price,
+        product: item.product,
+      })),
+      notes: order.notes.map((n) => ({ line_item_id: n.lineItemId, text: n.text })),
+    },
+  });
+}
