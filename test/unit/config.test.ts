@@ -82,6 +82,43 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY:/);
   });
 
+  it('reads the effect settings: SMTP_URL, MAIL_FROM, comma-separated CALLBACK_URLS and CALLBACK_SECRET', () => {
+    expect(loadConfig({}).effects).toMatchObject({ smtpUrl: undefined, mailFrom: 'Orders <orders@localhost>', callbackUrls: [], callbackSecrets: [] });
+    const c = loadConfig({
+      SMTP_URL: 'smtp://user:pass@mail.example.com:587',
+      MAIL_FROM: 'Shop <orders@shop.example>',
+      CALLBACK_URLS: 'https://a.example/hooks, http://127.0.0.1:9000/x',
+      CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
+    });
+    expect(c.effects).toMatchObject({
+      smtpUrl: 'smtp://user:pass@mail.example.com:587',
+      mailFrom: 'Shop <orders@shop.example>',
+      callbackUrls: ['https://a.example/hooks', 'http://127.0.0.1:9000/x'],
+      callbackSecrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD'],
+    });
+  });
+
+  it.each([
+    ['SMTP_URL', { SMTP_URL: 'mail.example.com:587' }],
+    ['SMTP_URL', { SMTP_URL: 'http://mail.example.com' }],
+    ['MAIL_FROM', { MAIL_FROM: 'Shop <orders@shop.example>\r\nBcc: x@evil.example' }],
+    ['CALLBACK_URLS', { CALLBACK_URLS: 'https://ok.example/a,not a url', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
+    ['CALLBACK_URLS', { CALLBACK_URLS: 'ftp://files.example/x', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
+    ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a', CALLBACK_SECRET: 'hunter2' }],
+    ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_short' }],
+    ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a' }],
+  ])('stops on a malformed %s, naming it in one line', (name, env) => {
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^invalid configuration: .*${name}: `));
+    expect(message).not.toContain('\n');
+  });
+
   it('requireStripe names what is missing outside production', () => {
     expect(() => requireStripe(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1' }))).toThrow(/STRIPE_WEBHOOK_SECRET: required/);
   });
