@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Knobs, TrafficGate } from './knobs.js';
+import { z } from 'zod';
+import type { TrafficGate } from './traffic-gate.js';
 import type { SessionSpec } from './objects.js';
 import type { EmulatorStore } from './store.js';
 import type { WebhookSender } from './webhook-sender.js';
@@ -10,6 +11,19 @@ export interface ControlDeps {
   readonly webhooks: WebhookSender;
   readonly endpoints: string[];
 }
+
+const KNOBS = z
+  .object({
+    latencyMs: z.number().int().min(0).max(60_000),
+    maxRps: z.number().int().min(0),
+    maxEndpointRps: z.number().int().min(0),
+    stripeLimits: z.enum(['off', 'by-key', 'live']),
+    errorRate: z.number().min(0).max(1),
+    webhookDelayMs: z.number().int().min(0),
+    asyncPaymentDelayMs: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
 
 /**
  * `/_emulator/*`: what Stripe's Dashboard and a paying customer would do, for scripts and the demo.
@@ -60,8 +74,10 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlDeps): Pr
     return event;
   });
 
-  app.put<{ Body: Partial<Knobs> }>('/_emulator/knobs', async (req) => {
-    Object.assign(gate.knobs, req.body);
+  app.put('/_emulator/knobs', async (req, reply) => {
+    const parsed = KNOBS.safeParse(req.body);
+    if (!parsed.success) return reply.code(400).send({ error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    Object.assign(gate.knobs, parsed.data);
     return gate.knobs;
   });
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Stripe from 'stripe';
 import { html, layout, sendHtml, type SafeHtml } from '../api/views/html.js';
 import { formatMoney } from '../domain/money.js';
-import type { TrafficGate } from './knobs.js';
+import type { TrafficGate } from './traffic-gate.js';
 import type { EmulatorStore } from './store.js';
 import type { WebhookSender } from './webhook-sender.js';
 

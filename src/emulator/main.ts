@@ -8,6 +8,8 @@ const schema = z.object({
   EMULATOR_HOST: z.string().default('127.0.0.1'),
   EMULATOR_WEBHOOK_URL: z.url().optional(),
   EMULATOR_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** Stripe's request-rate limits: off, by-key (as Stripe: live 100/s and 25/s per endpoint, test 25/s), live. */
+  EMULATOR_STRIPE_LIMITS: z.enum(['off', 'by-key', 'live']).default('off'),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/).default(LOCAL_EMULATOR_WEBHOOK_SECRET),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -23,7 +25,7 @@ const emulator = await startEmulator({
   host: env.EMULATOR_HOST,
   webhookSecrets: env.STRIPE_WEBHOOK_SECRET.split(','),
   webhookEndpoints: env.EMULATOR_WEBHOOK_URL === undefined ? [] : [env.EMULATOR_WEBHOOK_URL],
-  knobs: { latencyMs: env.EMULATOR_LATENCY_MS },
+  knobs: { latencyMs: env.EMULATOR_LATENCY_MS, stripeLimits: env.EMULATOR_STRIPE_LIMITS },
 });
 log.info({ url: emulator.url(), webhookEndpoints: emulator.endpoints }, 'stripe emulator listening');
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -2,11 +2,36 @@ import type Stripe from 'stripe';
 import { randomId } from './ids.js';
 import { buildLineItem, buildProduct, buildSession, type SessionSpec } from './objects.js';
 
-interface StoredSession {
+export interface StoredSession {
   session: Stripe.Checkout.Session;
   lineItems: Stripe.LineItem[];
   /** Connected account that owns it (Stripe Connect), or undefined for the platform. */
   account: string | undefined;
+}
+
+export interface SessionFilter {
+  readonly account?: string | undefined;
+  readonly status?: string | undefined;
+  readonly paymentIntent?: string | undefined;
+  readonly customer?: string | undefined;
+  readonly created?: CreatedRange | undefined;
+}
+
+/** `created[gte|gt|lte|lt]` in Unix seconds (a plain `created=<n>` is gte and lte n). */
+export interface CreatedRange {
+  readonly gte?: number;
+  readonly gt?: number;
+  readonly lte?: number;
+  readonly lt?: number;
+}
+
+function matches(s: Stripe.Checkout.Session, f: SessionFilter): boolean {
+  if (f.status !== undefined && s.status !== f.status) return false;
+  if (f.paymentIntent !== undefined && s.payment_intent !== f.paymentIntent) return false;
+  if (f.customer !== undefined && s.customer !== f.customer) return false;
+  const c = f.created;
+  if (c === undefined) return true;
+  return (c.gte === undefined || s.created >= c.gte) && (c.gt === undefined || s.created > c.gt) && (c.lte === undefined || s.created <= c.lte) && (c.lt === undefined || s.created < c.lt);
 }
 
 export class NotFound extends Error {}
@@ -17,16 +42,17 @@ export class EmulatorStore {
   private readonly sessions = new Map<string, StoredSession>();
   /** Creation order, newest last; lists walk it backwards as Stripe lists newest first. */
   private readonly order: string[] = [];
-  private readonly products = new Map<string, Stripe.Product>();
+  /** Products with the account that owns them, in creation order. */
+  private readonly products = new Map<string, { product: Stripe.Product; account: string | undefined }>();
 
   constructor(private readonly hostedBase: () => string) {}
 
   createSession(spec: SessionSpec, account?: string): Stripe.Checkout.Session {
     const livemode = spec.livemode ?? false;
     const items = spec.lineItems.map((i) => {
-      const known = i.productId === undefined ? undefined : this.products.get(i.productId);
+      const known = i.productId === undefined ? undefined : this.products.get(i.productId)?.product;
       const product = known ?? buildProduct(i, livemode);
-      this.products.set(product.id, product);
+      this.products.set(product.id, { product, account });
       return buildLineItem(i, product, livemode);
     });
     const session = buildSession(spec, items, this.hostedBase());
@@ -52,25 +78,40 @@ export class EmulatorStore {
     return stored;
   }
 
-  product(id: string): Stripe.Product | undefined {
-    return this.products.get(id);
+  /** A product as its owner sees it (undefined for another account's, as on Stripe). */
+  product(id: string, account?: string): Stripe.Product | undefined {
+    const stored = this.products.get(id);
+    return stored === undefined || stored.account !== account ? undefined : stored.product;
+  }
+
+  /** The account's products, newest first, optionally only those with the given ids. */
+  listProducts(account: string | undefined, ids?: readonly string[]): Stripe.Product[] {
+    const wanted = ids === undefined ? undefined : new Set(ids);
+    return [...this.products.values()]
+      .filter((p) => p.account === account && (wanted === undefined || wanted.has(p.product.id)))
+      .map((p) => p.product)
+      .reverse();
+  }
+
+  /** Changes a product's metadata, as the merchant would in the Dashboard. */
+  updateProduct(id: string, metadata: Record<string, string>): Stripe.Product {
+    const stored = this.products.get(id);
+    if (stored === undefined) throw new NotFound(`No such product: '${id}'`);
+    stored.product = { ...stored.product, metadata: { ...stored.product.metadata, ...metadata }, updated: Math.floor(Date.now() / 1000) };
+    return stored.product;
   }
 
   peek(id: string): StoredSession | undefined {
     return this.sessions.get(id);
   }
 
-  /** Newest first, optionally filtered; `starting_after` pages toward older ones. */
-  list(filter: { account?: string | undefined; status?: string; createdGte?: number; createdLte?: number }): Stripe.Checkout.Session[] {
-    const out: Stripe.Checkout.Session[] = [];
+  /** Newest first, optionally filtered (the filters of `GET /v1/checkout/sessions`); `starting_after` pages toward older ones. */
+  list(filter: SessionFilter): StoredSession[] {
+    const out: StoredSession[] = [];
     for (let i = this.order.length - 1; i >= 0; i--) {
       const stored = this.sessions.get(this.order[i] as string);
       if (stored === undefined || stored.account !== filter.account) continue;
-      const s = stored.session;
-      if (filter.status !== undefined && s.status !== filter.status) continue;
-      if (filter.createdGte !== undefined && s.created < filter.createdGte) continue;
-      if (filter.createdLte !== undefined && s.created > filter.createdLte) continue;
-      out.push(s);
+      if (matches(stored.session, filter)) out.push(stored);
     }
     return out;
   }
