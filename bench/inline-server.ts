@@ -7,7 +7,7 @@ import { verifyWebhook } from '../src/api/verify-webhook.js';
 import { loadConfigOrExit } from '../src/boot.js';
 import { connectDatabase } from '../src/db/client.js';
 import { recordRun } from '../src/db/fulfillment-store.js';
-import { recordLineItems } from '../src/db/record-line-items.js';
+import { recordLineItems } from '../src/fulfillment/built-in/record-line-items.js';
 import { fulfillCheckout } from '../src/domain/fulfill-checkout.js';
 import { createStripeClient } from '../src/stripe/client.js';
 

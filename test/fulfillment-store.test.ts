@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordRun, type Tx } from '../src/db/fulfillment-store.js';
-import { recordLineItems } from '../src/db/record-line-items.js';
-import type { LineItemFulfiller } from '../src/domain/line-item-fulfiller.js';
+import { recordRun } from '../src/db/fulfillment-store.js';
+import { recordLineItems } from '../src/fulfillment/built-in/record-line-items.js';
+import { defineHandler, type FulfillmentHandler } from '../src/fulfillment/index.js';
 import { EmulatorStore } from '../src/emulator/store.js';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { items } from './helpers/sessions.js';
@@ -30,8 +30,9 @@ describe('recordRun', () => {
     const gate = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const inside = new Promise<void>((r) => (entered = r));
-    const f: LineItemFulfiller<Tx> & { runs: number } = {
+    const f: FulfillmentHandler & { runs: number } = {
       name: 'gated',
+      takes: 'order',
       runs: 0,
       async fulfill() {
         f.runs++;
@@ -79,12 +80,13 @@ describe('recordRun', () => {
 
   it('a run that fails inside the transaction leaves nothing behind, and a retry fulfills', async () => {
     const { session, lineItems } = paidSession(2);
-    const failing: LineItemFulfiller<Tx> = {
+    const failing = defineHandler({
       name: 'failing',
+      takes: 'order',
       async fulfill() {
         throw new Error('warehouse unavailable');
       },
-    };
+    });
     const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const };
     await expect(recordRun(db.sql, input, [recordLineItems, failing])).rejects.toThrow('warehouse unavailable');
     expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);

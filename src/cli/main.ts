@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { loadConfigOrExit } from '../boot.js';
 import { parseDuration } from '../config.js';
 import { connectDatabase, type Database } from '../db/client.js';
-import { DEFAULT_FULFILLERS } from '../db/fulfillers.js';
+import { fulfillmentHandlers } from '../fulfillment/registry.js';
 import { recordRun } from '../db/fulfillment-store.js';
 import { findSessionView } from '../db/session-view.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
@@ -139,9 +139,9 @@ async function fulfill(sessionId: string): Promise<void> {
   try {
     const outcome = await fulfillCheckout(
       { sessionId, trigger: 'manual', account },
-      { stripe, record: (input) => recordRun(database.sql, input, DEFAULT_FULFILLERS) },
+      { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects)) },
     );
-    const { customerEmail: _email, ...result } = outcome;
+    const { customerEmail: _email, newEffects: _effects, ...result } = outcome;
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } catch (err) {
     if (isPermanentStripeError(err)) throw new Exit(1, `Stripe refused: ${(err as Error).message}`);

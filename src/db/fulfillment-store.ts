@@ -1,11 +1,13 @@
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
-import type { LineItemFulfiller, RunOutcome } from '../domain/line-item-fulfiller.js';
+import type { RunOutcome } from '../domain/run-outcome.js';
 import { isFinal, nextStatus, type SessionStatus } from '../domain/session-status.js';
 import type { Trigger } from '../domain/trigger.js';
+import type { FulfillmentHandler } from '../fulfillment/handler.js';
+import { runHandlers, type NewEffect } from './run-handlers.js';
 
 /**
- * The transaction handle fulfillers write through. This hot path uses postgres.js directly rather
+ * The transaction handle (handlers see it wrapped, see handler-db.ts). This hot path uses postgres.js directly rather
  * than drizzle's query builder: its tagged templates become prepared statements, and on the end-to-end
  * benchmark drizzle's per-query building cost about a fifth of the worker's CPU. Table and column names
  * are drizzle's schema (schema.ts), which owns the migrations.
@@ -25,10 +27,20 @@ export interface RunInput {
 /**
  * Records one fulfillment run in one transaction, exactly once per session however many runs race:
  * claim the row (insert it, or lock the existing one with `FOR UPDATE`), return if it is already
- * final, else run every fulfiller and move the status forward. No network call happens while the row
+ * final, else run every handler (writing their notes and outbox effects) and move the status forward. No network call happens while the row
  * lock is held: the Stripe calls are done before this is called.
  */
-export async function recordRun(sql: postgres.Sql, input: RunInput, fulfillers: readonly LineItemFulfiller<Tx>[]): Promise<RunOutcome> {
+export interface RecordOptions {
+  /** The caller adds delivery jobs for `newEffects` right after commit (the worker does; the CLI leaves them to the sweeper). */
+  readonly enqueuesAfterCommit?: boolean;
+}
+
+export async function recordRun(
+  sql: postgres.Sql,
+  input: RunInput,
+  handlers: readonly FulfillmentHandler[],
+  options: RecordOptions = {},
+): Promise<RunOutcome> {
   const { session } = input;
   const c = columns(input);
   return sql.begin(async (tx): Promise<RunOutcome> => {
@@ -56,8 +68,14 @@ export async function recordRun(sql: postgres.Sql, input: RunInput, fulfillers: 
       status = nextStatus(row.status, input.target);
       changed = status !== row.status;
     }
+    let newEffects: readonly NewEffect[] = [];
     if (status === 'fulfilled') {
-      for (const f of fulfillers) await f.fulfill({ tx, session, lineItems: input.lineItems, fulfilledAt: nowDate });
+      newEffects = await runHandlers(tx, sql, handlers, {
+        session,
+        lineItems: input.lineItems,
+        fulfilledAt: nowDate,
+        enqueuesAfterCommit: options.enqueuesAfterCommit ?? false,
+      });
     }
     if (inserted.length === 0) {
       await tx`
@@ -68,7 +86,8 @@ export async function recordRun(sql: postgres.Sql, input: RunInput, fulfillers: 
           last_trigger = ${c.lastTrigger}, last_event_id = ${c.lastEventId}
         where id = ${c.id}`;
     }
-    return { sessionId: c.id, status, changed, lineItemCount: status === 'fulfilled' ? input.lineItems.length : 0, customerEmail: c.customerEmail };
+    const lineItemCount = status === 'fulfilled' ? input.lineItems.length : 0;
+    return { sessionId: c.id, status, changed, lineItemCount, newEffects, customerEmail: c.customerEmail };
   }) as Promise<RunOutcome>;
 }
 

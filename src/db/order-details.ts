@@ -1,23 +1,34 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, notInArray } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { accessGrants, shipments } from './schema.js';
+import { accessGrants, fulfillmentNotes, shipments } from './schema.js';
+
+/** Built-ins whose notes the order page renders its own way (from their tables, with the privacy window). */
+const SHOWN_OWN_WAY = ['grant-access', 'create-shipments'];
 
 /** What each line item's fulfiller produced, keyed by line item id: for the customer's order page. */
 export interface OrderDetails {
   readonly access: ReadonlyMap<string, { accessCode: string; productName: string | null }>;
   readonly shipping: ReadonlyMap<string, { shipToName: string | null; address: Record<string, string | null> | null; status: string }>;
+  /** What other handlers told the customer (`ctx.note`), in the order they added it. */
+  readonly notes: readonly { readonly lineItemId: string | null; readonly text: string }[];
 }
 
 export async function findOrderDetails(db: Db, sessionId: string): Promise<OrderDetails> {
-  const [grants, ships] = await Promise.all([
+  const [grants, ships, notes] = await Promise.all([
     db.select().from(accessGrants).where(eq(accessGrants.sessionId, sessionId)),
     db.select().from(shipments).where(eq(shipments.sessionId, sessionId)),
+    db
+      .select({ lineItemId: fulfillmentNotes.lineItemId, text: fulfillmentNotes.text })
+      .from(fulfillmentNotes)
+      .where(and(eq(fulfillmentNotes.sessionId, sessionId), notInArray(fulfillmentNotes.handler, SHOWN_OWN_WAY)))
+      .orderBy(asc(fulfillmentNotes.position)),
   ]);
   return {
     access: new Map(grants.map((g) => [g.lineItemId, { accessCode: g.accessCode, productName: g.productName }])),
     shipping: new Map(
       ships.map((s) => [s.lineItemId, { shipToName: s.shipToName, address: parseAddress(s.address), status: s.status }]),
     ),
+    notes,
   };
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { SESSION_STATUSES, type SessionStatus } from '../domain/session-status.js';
 
 // Defined by the domain; re-exported for the adapters that read rows.
@@ -95,6 +95,79 @@ export const shipments = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.lineItemId] })],
+);
+
+/** Lines a fulfillment handler added for the customer (`ctx.note`): the order page and the receipt show them. */
+export const fulfillmentNotes = pgTable(
+  'fulfillment_notes',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    /** The line item it is about, or null for the whole order. */
+    lineItemId: text('line_item_id'),
+    /** The handler that added it. */
+    handler: text('handler').notNull(),
+    text: text('text').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.position] })],
+);
+
+/** Effect states: `pending` until delivered, `dead` after the retry horizon or a permanent refusal, `skipped` on purpose. */
+export const EFFECT_STATUSES = ['pending', 'delivered', 'dead', 'skipped'] as const;
+export type EffectStatus = (typeof EFFECT_STATUSES)[number];
+
+/**
+ * The transactional outbox: every external effect of a fulfillment (receipt email, callback, ...), written
+ * in the session's fulfillment transaction and delivered after commit by the dispatcher. Unique on
+ * (session, scope, kind, target), so an effect exists exactly once or not at all.
+ */
+export const fulfillmentEffects = pgTable(
+  'fulfillment_effects',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
+    /** A line item id, or `order` for the whole order. */
+    scope: text('scope').notNull(),
+    kind: text('kind').notNull(),
+    /** Who receives it (email address, URL, ...); '' when the kind has a single receiver. */
+    target: text('target').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status').$type<EffectStatus>().notNull(),
+    /** Delivery attempts started (a claimed attempt counts even when its process died). */
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+    /** A delivery is in flight until then (a lease: a dead process's attempt expires). */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    /** When a BullMQ job was last added for it; the sweeper re-adds jobs only for rows stale since. */
+    enqueuedAt: timestamp('enqueued_at', { withTimezone: true }),
+    lastCode: text('last_code'),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('fulfillment_effects_key').on(t.sessionId, t.scope, t.kind, t.target),
+    check('fulfillment_effects_status_check', sql`${t.status} in ('pending','delivered','dead','skipped')`),
+    // The sweeper's and the gauges' scans: only pending rows, in due order.
+    index('fulfillment_effects_pending_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('fulfillment_effects_status_idx').on(t.status, t.kind),
+  ],
+);
+
+/** Receivers that asked never to be called again (HTTP 410); effects to them are skipped until re-enabled. */
+export const effectTargetsDisabled = pgTable(
+  'effect_targets_disabled',
+  {
+    kind: text('kind').notNull(),
+    target: text('target').notNull(),
+    reason: text('reason').notNull(),
+    disabledAt: timestamp('disabled_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.target] })],
 );
 
 export type CheckoutSessionRow = typeof checkoutSessions.$inferSelect;

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { RunOutcome } from './line-item-fulfiller.js';
+import type { RunOutcome } from './run-outcome.js';
 import { targetStatus, type SessionStatus } from './session-status.js';
 import type { Trigger } from './trigger.js';
 

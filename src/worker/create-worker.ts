@@ -4,9 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type postgres from 'postgres';
-import { recordRun, type Tx } from '../db/fulfillment-store.js';
+import { recordRun } from '../db/fulfillment-store.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
-import type { LineItemFulfiller } from '../domain/line-item-fulfiller.js';
+import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
 import { classifyError, isPermanent } from './classify-error.js';
@@ -15,7 +15,8 @@ export interface WorkerDeps {
   readonly connection: Redis;
   readonly sql: postgres.Sql;
   readonly stripe: Stripe;
-  readonly fulfillers: readonly LineItemFulfiller<Tx>[];
+  /** The fulfillment handlers (src/fulfillment/registry.ts), run in each paid session's transaction. */
+  readonly handlers: readonly FulfillmentHandler[];
   readonly log: Logger;
   readonly prefix: string;
   readonly concurrency: number;
@@ -34,7 +35,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
     try {
       const outcome = await fulfillCheckout(job.data, {
         stripe: deps.stripe,
-        record: (input) => recordRun(deps.sql, input, deps.fulfillers),
+        record: (input) => recordRun(deps.sql, input, deps.handlers),
       });
       stopTimer?.({ status: outcome.status });
       log.info(

@@ -1,7 +1,7 @@
 import { loadConfigOrExit, onShutdown } from '../boot.js';
 import { connectDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { DEFAULT_FULFILLERS } from '../db/fulfillers.js';
+import { fulfillmentHandlers } from '../fulfillment/registry.js';
 import { createLogger } from '../logger.js';
 import { workerConnection } from '../queue/redis.js';
 import { bullPrefix } from '../queue/contract.js';
@@ -37,7 +37,7 @@ const worker = createWorker({
   connection,
   sql: database.sql,
   stripe,
-  fulfillers: DEFAULT_FULFILLERS,
+  handlers: fulfillmentHandlers(config.effects),
   log,
   prefix: config.queue.prefix,
   concurrency: config.worker.concurrency,

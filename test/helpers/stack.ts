@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type Stripe from 'stripe';
 import { buildApp } from '../../src/api/app.js';
-import { DEFAULT_FULFILLERS } from '../../src/db/fulfillers.js';
+import { fulfillmentHandlers } from '../../src/fulfillment/registry.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
@@ -138,7 +138,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         connection,
         sql: db.sql,
         stripe,
-        fulfillers: DEFAULT_FULFILLERS,
+        handlers: fulfillmentHandlers({ callbackUrls: [] }),
         log: silent,
         prefix,
         concurrency: w.concurrency ?? 10,

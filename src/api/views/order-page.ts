@@ -69,6 +69,16 @@ ${open ? html`<p>To ${addressLine(first.shipToName, first.address)}</p>` : html`
 <ul class="items">${shipped.map(({ item, ship }) => html`<li><strong>${item.description}</strong> × ${item.quantity ?? 1}: ${SHIPMENT_WORDS[ship.status] ?? 'In progress'}</li>`)}</ul>
 </section>`;
 
+  // Handlers' notes may carry secrets too (a licence key, a link): same window as the access codes.
+  const described = new Map(view.line_items.map((item) => [item.id, item.description ?? 'Item']));
+  const notes =
+    details.notes.length === 0 || !open
+      ? ''
+      : html`<section class="card" aria-labelledby="notes"><h2 id="notes">From the shop</h2><ul class="items">${details.notes.map((n) => {
+          const about = n.lineItemId === null ? undefined : described.get(n.lineItemId);
+          return about === undefined ? html`<li>${n.text}</li>` : html`<li><strong>${about}</strong>: ${n.text}</li>`;
+        })}</ul></section>`;
+
   return layout(
     { title: 'Thank you: your order is confirmed', nonce: ctx.nonce },
     html`<p><span class="badge ok">Paid</span></p>
@@ -76,6 +86,7 @@ ${open ? html`<p>To ${addressLine(first.shipToName, first.address)}</p>` : html`
 ${ctx.emailConfigured && email !== null ? html`<p class="muted">A receipt goes to ${open ? email : maskEmail(email)}.</p>` : ''}
 ${access.length === 0 ? '' : html`<section class="card" aria-labelledby="have"><h2 id="have">What you have now</h2><ul class="items">${access}</ul>${accessNote}</section>`}
 ${shipping}
+${notes}
 <section class="card">
 <table>
 <caption>Order summary</caption>

@@ -1,0 +1,49 @@
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type postgres from 'postgres';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import type { Db } from './client.js';
+import type { Tx } from './fulfillment-store.js';
+import * as schema from './schema.js';
+import type { HandlerDb } from '../fulfillment/handler.js';
+
+/** Postgres caps bind parameters at 65,535 per statement. */
+const MAX_PARAMETERS = 60_000;
+
+/**
+ * The handlers' database: drizzle's row shapes on the hot path's postgres.js transaction. drizzle makes
+ * that client's timestamp and json serializers pass-through, so a raw write would need ISO and JSON
+ * strings; here every value goes through its drizzle column's own `mapToDriverValue` instead, and the
+ * rows go out in one prepared multi-row insert (drizzle's builder costs more CPU per statement).
+ */
+export function createHandlerDb(tx: Tx, pool: postgres.Sql): HandlerDb {
+  let bound: Db | undefined;
+  return {
+    async insert<T extends PgTable>(table: T, rows: readonly T['$inferInsert'][]): Promise<void> {
+      if (rows.length === 0) return;
+      const columns = getTableColumns(table);
+      const driverRows = rows.map((row) => {
+        const out: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(row as Record<string, unknown>)) {
+          const column = columns[key];
+          if (column === undefined) throw new Error(`${getTableName(table)} has no column "${key}"`);
+          out[column.name] = value === null || value === undefined ? null : column.mapToDriverValue(value);
+        }
+        return out;
+      });
+      const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Object.keys(columns).length));
+      for (let i = 0; i < driverRows.length; i += perStatement) {
+        const name: string = getTableName(table);
+        await tx`insert into ${tx(name)} ${tx(driverRows.slice(i, i + perStatement))}`;
+      }
+    },
+    get drizzle(): Db {
+      // Built on first use only: most runs never need it. drizzle's postgres.js driver wants a pool (it
+      // reads the shared `options` and runs queries through `unsafe`); a transaction has no `options`, so
+      // hand it the pool's. Its `transaction()` is not available here: the handler is already in one.
+      const client = { unsafe: tx.unsafe, options: pool.options } as unknown as postgres.Sql;
+      bound ??= drizzle(client, { schema });
+      return bound;
+    },
+  };
+}

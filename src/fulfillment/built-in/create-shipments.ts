@@ -1,0 +1,32 @@
+import { shipments } from '../../db/schema.js';
+import { defineHandler, productId } from '../index.js';
+
+/** Physical goods: a pending shipment per line item whose product says `fulfillment=shipping`. */
+export const createShipments = defineHandler({
+  name: 'create-shipments',
+  takes: { fulfillment: 'shipping' },
+  async fulfill({ db, session, lineItems, fulfilledAt, note }) {
+    // Newer API versions put the address under collected_information; older ones on the session.
+    const details = session.collected_information?.shipping_details ?? null;
+    const name = details?.name ?? session.customer_details?.name ?? null;
+    const address = details?.address ?? null;
+    await db.insert(
+      shipments,
+      lineItems.map((item) => ({
+        sessionId: session.id,
+        lineItemId: item.id,
+        productId: productId(item),
+        quantity: item.quantity ?? 1,
+        shipToName: name,
+        address: address === null ? null : { ...address },
+        status: 'pending',
+        createdAt: fulfilledAt,
+      })),
+    );
+    const a = address ?? undefined;
+    const to = [name, a?.line1, a?.line2, [a?.postal_code, a?.city].filter(Boolean).join(' '), a?.state, a?.country].filter(
+      (l): l is string => typeof l === 'string' && l !== '',
+    );
+    for (const item of lineItems) note(to.length === 0 ? 'Ships soon.' : `Ships to ${to.join(', ')}.`, item.id);
+  },
+});

@@ -1,0 +1,27 @@
+import { createShipments } from './built-in/create-shipments.js';
+import { grantAccess } from './built-in/grant-access.js';
+import { notifyCallbacks } from './built-in/notify-callbacks.js';
+import { recordLineItems } from './built-in/record-line-items.js';
+import { sendReceipt } from './built-in/send-receipt.js';
+import type { FulfillmentHandler } from './handler.js';
+
+/** What the built-in handlers need from the configuration. */
+export interface HandlerSettings {
+  /** `CALLBACK_URLS`: one `callback` effect per URL and fulfilled session. */
+  readonly callbackUrls: readonly string[];
+}
+
+/**
+ * Every fulfillment handler, in the order they run inside each paid session's one transaction
+ * (stage `announce` after all the others). To add yours: put a file next to this one (see README,
+ * "Write your own fulfillment") and add one line to this list.
+ */
+export function fulfillmentHandlers(settings: HandlerSettings): readonly FulfillmentHandler[] {
+  return [
+    recordLineItems,
+    grantAccess,
+    createShipments,
+    sendReceipt,
+    notifyCallbacks(settings.callbackUrls),
+  ];
+}
