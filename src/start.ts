@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from './boot.js';
 import { migrateDatabase } from './db/migrate.js';
+import { startDemoMailbox } from './demo/mailbox-server.js';
 import { LOCAL_EMULATOR_WEBHOOK_SECRET, startEmulator } from './emulator/start.js';
 import { createLogger } from './logger.js';
 
@@ -32,6 +33,15 @@ if (useEmulator) {
   log.info({ url: emulator.url() }, 'no Stripe settings: using the local Stripe emulator (test mode, nothing reaches Stripe)');
   Object.assign(env, { STRIPE_SECRET_KEY: 'sk_test_local_emulator', STRIPE_API_BASE: emulator.url(), STRIPE_WEBHOOK_SECRET: secrets.join(',') });
   closeEmulator = () => emulator.app.close();
+}
+
+// The demo's receipts go to a local SMTP sink, shown at its mailbox page (linked from the order page).
+let closeMailbox = async (): Promise<void> => {};
+if (demo) {
+  const mailbox = await startDemoMailbox({ host: '127.0.0.1', shopUrl: `${config.landing.publicUrl}/`, log });
+  Object.assign(env, { SMTP_URL: mailbox.sink.smtpUrl, DEMO_MAILBOX_URL: mailbox.url });
+  log.info({ url: mailbox.url, smtpUrl: mailbox.sink.smtpUrl }, 'demo mailbox: receipt emails land here');
+  closeMailbox = () => mailbox.close();
 }
 
 // Migrate once here so the two children do not both wait on the migration lock.
@@ -70,5 +80,6 @@ async function stop(code: number): Promise<void> {
     ),
   );
   await closeEmulator();
+  await closeMailbox();
   process.exit(code);
 }

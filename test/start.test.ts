@@ -70,6 +70,14 @@ describe('npm start / npm run demo', () => {
       const shop = await fetch(`http://127.0.0.1:${port}/`);
       expect(shop.status).toBe(200);
       expect(await shop.text()).toContain('Demo shop');
+      // The demo's receipts go to its own SMTP sink, shown at the mailbox page it logs.
+      await waitForOutput(p, 'demo mailbox: receipt emails land here');
+      const line = p.output().split('\n').find((l) => l.includes('demo mailbox: receipt emails land here')) ?? '{}';
+      const { url, smtpUrl } = JSON.parse(line) as { url?: string; smtpUrl?: string };
+      expect(smtpUrl).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
+      const mailbox = await fetch(url ?? '');
+      expect(mailbox.status).toBe(200);
+      expect(await mailbox.text()).toContain('Demo mailbox');
     } finally {
       p.kill('SIGTERM');
     }

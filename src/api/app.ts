@@ -116,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       rateLimitPerMinute: deps.landing.rateLimitPerMinute,
       secretWindowMs: deps.landing.secretWindowMs,
       emailConfigured: deps.landing.emailConfigured,
+      demoMailboxUrl: deps.landing.demoMailboxUrl,
     });
     if (shop !== undefined) await pages.register(shopRoutes, { stripe: shop.stripe, publicUrl: shop.publicUrl });
   });

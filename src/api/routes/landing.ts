@@ -31,6 +31,8 @@ export interface LandingRouteOptions {
   readonly rateLimitPerMinute: number;
   readonly secretWindowMs: number;
   readonly emailConfigured: boolean;
+  /** `npm run demo`'s mailbox page, linked from the order page. */
+  readonly demoMailboxUrl?: string | undefined;
 }
 
 type Query = { session_id?: unknown; refresh?: unknown };
@@ -89,7 +91,13 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
     switch (view?.status) {
       case 'fulfilled': {
         const details = await findOrderDetails(opts.db, view.session_id);
-        return fulfilledPage(view, details, { nonce, emailConfigured: opts.emailConfigured, secretWindowMs: opts.secretWindowMs, now: new Date() });
+        return fulfilledPage(view, details, {
+          nonce,
+          emailConfigured: opts.emailConfigured,
+          secretWindowMs: opts.secretWindowMs,
+          now: new Date(),
+          demoMailboxUrl: opts.demoMailboxUrl,
+        });
       }
       case 'payment_failed':
         return paymentFailedPage(sessionId, nonce);

@@ -10,6 +10,8 @@ export interface OrderPageContext {
   /** Secrets (access codes) and personal data show only this long after fulfillment. */
   readonly secretWindowMs: number;
   readonly now: Date;
+  /** `npm run demo`'s mailbox page, where the receipt email can be seen. */
+  readonly demoMailboxUrl?: string | undefined;
 }
 
 type Address = Record<string, string | null>;
@@ -84,6 +86,7 @@ ${open ? html`<p>To ${addressLine(first.shipToName, first.address)}</p>` : html`
     html`<p><span class="badge ok">Paid</span></p>
 <h1>Thank you! Your order is confirmed.</h1>
 ${ctx.emailConfigured && email !== null ? html`<p class="muted">A receipt goes to ${open ? email : maskEmail(email)}.</p>` : ''}
+${ctx.demoMailboxUrl === undefined ? '' : html`<p class="card">Demo: nothing leaves this machine. <a href="${ctx.demoMailboxUrl}">Open the demo mailbox</a> to see the receipt email.</p>`}
 ${access.length === 0 ? '' : html`<section class="card" aria-labelledby="have"><h2 id="have">What you have now</h2><ul class="items">${access}</ul>${accessNote}</section>`}
 ${shipping}
 ${notes}
