@@ -210,9 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('invalid configuration: DEMO_MAILBOX_URL: only outside production (the demo mailbox holds every receipt)');
   }
   if (e.NODE_ENV === 'production') {
-    const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const).filter((k) => e[k] === undefined);
+    // METRICS_TOKEN too: without it /metrics (queue depths, session counts) is public on the api's port.
+    const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'METRICS_TOKEN'] as const).filter((k) => e[k] === undefined);
     if (missing.length > 0) {
-      throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required in production`).join('; ')}`);
+      const why = (k: string) => (k === 'METRICS_TOKEN' ? ' (at least 16 characters; /metrics would be public without it)' : '');
+      throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required in production${why(k)}`).join('; ')}`);
     }
   }
   // Stripe allows ~100/s live and ~25/s in test mode: stay under with room for the Dashboard and others.

@@ -92,7 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 1000,
     metrics: deps.metrics,
   });
-  if (deps.admin !== undefined) await app.register(bullBoard, deps.admin);
+  if (deps.admin !== undefined) {
+    await app.register(bullBoard, { ...deps.admin, redis: deps.redis, keyPrefix: deps.queue.opts.prefix ?? 'bull', https: deps.landing.publicUrl.startsWith('https:') });
+  }
   await app.register(opsRoutes, { readiness: deps.readiness, registry: deps.metrics.registry, metricsToken: deps.metricsToken });
   await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });
   const shop = deps.shop;

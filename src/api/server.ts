@@ -39,6 +39,7 @@ const app = await buildApp({
   webhooks: stripe.webhooks,
   webhookSecrets: config.stripe.webhookSecrets,
   livemode: config.stripe.livemode,
+  trustProxy: config.http.trustProxy,
   ...(admin === undefined ? {} : { admin: { queues: [queue, reconcileQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
   metrics,
   readiness: { sql: database.sql, redis: connection },

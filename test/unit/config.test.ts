@@ -51,6 +51,10 @@ describe('loadConfig', () => {
 
   it('requires the Stripe settings in production, naming each missing one', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required in production; STRIPE_WEBHOOK_SECRET: required/);
+    // docker-compose.yml runs NODE_ENV=production and publishes the api's port: /metrics needs its token.
+    const keys = { NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_aaaaaaaaaa' };
+    expect(() => loadConfig(keys)).toThrow(/METRICS_TOKEN: required in production \(at least 16 characters; \/metrics would be public without it\)/);
+    expect(loadConfig({ ...keys, METRICS_TOKEN: 'metrics-token-0123456789' }).ops.metricsToken).toBe('metrics-token-0123456789');
   });
 
   it('parses durations, RECONCILE_INTERVAL=off, and the Stripe budget defaults by key mode', () => {

@@ -1,10 +1,13 @@
 import basicAuth from '@fastify/basic-auth';
+import helmet from '@fastify/helmet';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { constantTimeEqual } from '../constant-time-equal.js';
+import { LoginLockout } from './login-lockout.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -16,14 +19,71 @@ export interface BullBoardOptions {
   readonly readOnly: boolean;
 }
 
-/** Bull Board over every queue of the service, behind HTTP Basic auth (compared in constant time). */
-export async function bullBoard(app: FastifyInstance, opts: BullBoardOptions): Promise<void> {
+/** What the api adds to the operator's settings: where failed logins are counted, and the scheme. */
+export interface BullBoardWiring extends BullBoardOptions {
+  readonly redis: Redis;
+  /** Redis key prefix (the queue's). Not `prefix`: Fastify reads that register option as a route prefix. */
+  readonly keyPrefix: string;
+  /** Whether operators reach the api over https (then browsers are told to upgrade any http request). */
+  readonly https: boolean;
+}
+
+/** 10 wrong passwords per client in 15 minutes, then 15 minutes locked: ~1,000 guesses a day at most. */
+const LOCKOUT = { maxFailures: 10, windowSeconds: 15 * 60, lockSeconds: 15 * 60 } as const;
+
+/**
+ * Bull Board over every queue of the service, behind HTTP Basic auth (compared in constant time) with a
+ * per-client lockout after repeated failures, security headers, and nothing cached.
+ */
+export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Promise<void> {
+  const lockout = new LoginLockout(opts.redis, { prefix: opts.keyPrefix, ...LOCKOUT });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // The board's prebuilt page carries inline style attributes and one <style> (its loading dots);
+        // scripts stay 'self' only. Its Google Fonts link is left to fail: the system font is used.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // The page sets <base href="/admin/queues/"> for its relative asset paths.
+        baseUri: ["'self'"],
+        objectSrc: ["'none'"],
+        upgradeInsecureRequests: opts.https ? [] : null,
+      },
+    },
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  // Before the credentials are looked at: a locked-out client learns nothing from its guesses.
+  app.addHook('onRequest', async (request, reply) => {
+    const ms = await lockout.lockedFor(request.ip);
+    if (ms > 0) {
+      request.log.warn({ ip: request.ip, retryAfterSeconds: Math.ceil(ms / 1000) }, 'operator login locked out');
+      return reply
+        .code(429)
+        .header('retry-after', String(Math.ceil(ms / 1000)))
+        .send({ error: 'login_locked', message: `too many failed logins from this client; retry in ${Math.ceil(ms / 1000)} s` });
+    }
+  });
   await app.register(basicAuth, {
     authenticate: { realm: 'fulfillment operators' },
-    async validate(username, password) {
+    async validate(username, password, request) {
       // Both compared every time, so timing tells nothing about which one was wrong.
       const ok = [constantTimeEqual(username, opts.username), constantTimeEqual(password, opts.password)];
-      if (!ok.every(Boolean)) throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
+      if (!ok.every(Boolean)) {
+        await lockout.failed(request.ip);
+        request.log.warn({ ip: request.ip }, 'operator login failed');
+        throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
+      }
+      await lockout.succeeded(request.ip);
     },
   });
   app.addHook('onRequest', app.basicAuth);

@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface LoginLockoutOptions {
+  /** Key prefix in Redis (the queue's), so every api process sees the same count. */
+  readonly prefix: string;
+  /** Failed logins a client may make within `windowSeconds`; the next failed one locks it out. */
+  readonly maxFailures: number;
+  readonly windowSeconds: number;
+  /** How long a client stays locked out, whatever it sends. */
+  readonly lockSeconds: number;
+}
+
+/**
+ * Failed operator logins per client, fleet-wide in Redis (rate-limiter-flexible, as the Stripe budget).
+ * Past `maxFailures` the client is refused without its credentials being looked at, so guessing
+ * costs the attacker `lockSeconds` per `maxFailures` guesses; other clients log in as usual.
+ */
+export class LoginLockout {
+  private readonly failures: RateLimiterRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly opts: LoginLockoutOptions,
+  ) {
+    this.failures = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${opts.prefix}:admin-login-failures`,
+      points: opts.maxFailures,
+      duration: opts.windowSeconds,
+      blockDuration: opts.lockSeconds,
+    });
+  }
+
+  /** Milliseconds this client is still locked out for; 0 when it may try. */
+  async lockedFor(client: string): Promise<number> {
+    const res = await this.failures.get(client);
+    return res !== null && res.consumedPoints > this.opts.maxFailures ? res.msBeforeNext : 0;
+  }
+
+  /** Counts a failed login; the one past the limit starts the lockout. */
+  async failed(client: string): Promise<void> {
+    try {
+      await this.failures.consume(client);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+    }
+  }
+
+  /** A good login clears the client's count (an operator's typo yesterday does not shorten today's budget). */
+  async succeeded(client: string): Promise<void> {
+    await this.failures.delete(client);
+  }
+}
