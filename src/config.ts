@@ -54,7 +54,9 @@ const schema = z.object({
   JOB_ATTEMPTS: int(1, 100).default(12),
   JOB_BACKOFF_MS: int(1, 3_600_000).default(1000),
   WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
-  WORKER_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).optional(),
+  /** The older, worker-only name of SHUTDOWN_TIMEOUT_MS; still read when SHUTDOWN_TIMEOUT_MS is unset. */
+  WORKER_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).optional(),
   STRIPE_MAX_NETWORK_RETRIES: int(0, 10).default(2),
   EMULATOR_PORT: int(0, 65535).default(12111),
   LANDING_WAIT_MS: int(0, 60_000).default(8000),
@@ -132,8 +134,9 @@ export interface Config {
   readonly worker: {
     readonly concurrency: number;
     readonly lockDurationMs: number;
-    readonly shutdownTimeoutMs: number;
   };
+  /** How long a graceful stop (SIGTERM) may take before the process exits anyway; every role. */
+  readonly shutdownTimeoutMs: number;
   readonly queue: { readonly prefix: string; readonly attempts: number; readonly backoffMs: number };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly emulatorPort: number;
@@ -186,6 +189,15 @@ export interface Config {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** A stable code for callers (start-up reports it); never match the message. */
+  readonly code = 'config_invalid';
+  constructor(
+    message: string,
+    /** The variables at fault, by name: what an operator has to change. */
+    readonly variables: readonly string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** Parses the environment; throws one ConfigError naming every bad variable. */
@@ -197,24 +209,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     const lines = parsed.error.issues.map(
       (i) => `${String(i.path[0])}: ${i.message}${i.path.length > 1 ? ` (entry ${Number(i.path[1]) + 1})` : ''}`,
     );
-    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`, [...new Set(parsed.error.issues.map((i) => String(i.path[0])))]);
   }
   const e = parsed.data;
   if ((e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
-    throw new ConfigError('invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither');
+    throw new ConfigError('invalid configuration: ADMIN_USERNAME and ADMIN_PASSWORD: set both or neither', ['ADMIN_USERNAME', 'ADMIN_PASSWORD']);
   }
   if (e.CALLBACK_URLS !== undefined && e.CALLBACK_SECRET === undefined) {
-    throw new ConfigError('invalid configuration: CALLBACK_SECRET: required when CALLBACK_URLS is set (whsec_…)');
+    throw new ConfigError('invalid configuration: CALLBACK_SECRET: required when CALLBACK_URLS is set (whsec_…)', ['CALLBACK_SECRET']);
   }
   if (e.NODE_ENV === 'production' && e.DEMO_MAILBOX_URL !== undefined) {
-    throw new ConfigError('invalid configuration: DEMO_MAILBOX_URL: only outside production (the demo mailbox holds every receipt)');
+    throw new ConfigError('invalid configuration: DEMO_MAILBOX_URL: only outside production (the demo mailbox holds every receipt)', ['DEMO_MAILBOX_URL']);
   }
   if (e.NODE_ENV === 'production') {
     // METRICS_TOKEN too: without it /metrics (queue depths, session counts) is public on the api's port.
     const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'METRICS_TOKEN'] as const).filter((k) => e[k] === undefined);
     if (missing.length > 0) {
       const why = (k: string) => (k === 'METRICS_TOKEN' ? ' (at least 16 characters; /metrics would be public without it)' : '');
-      throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required in production${why(k)}`).join('; ')}`);
+      throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required in production${why(k)}`).join('; ')}`, missing);
     }
   }
   // Stripe allows ~100/s live and ~25/s in test mode: stay under with room for the Dashboard and others.
@@ -236,8 +248,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
-      shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
     },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? e.WORKER_SHUTDOWN_TIMEOUT_MS ?? 25_000,
     queue: { prefix: e.QUEUE_PREFIX, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS },
     logLevel: e.LOG_LEVEL,
     emulatorPort: e.EMULATOR_PORT,
@@ -277,13 +289,13 @@ export interface StripeReadyConfig extends Config {
   readonly stripe: Config['stripe'] & { readonly secretKey: string; readonly webhookSecrets: readonly string[] };
 }
 
-export function requireStripe(config: Config): StripeReadyConfig {
+export function requireStripe(config: Config, fix = 'or run "npm start" to use the local emulator'): StripeReadyConfig {
   const missing = [
     config.stripe.secretKey === undefined ? 'STRIPE_SECRET_KEY' : undefined,
     config.stripe.webhookSecrets === undefined ? 'STRIPE_WEBHOOK_SECRET' : undefined,
   ].filter((k) => k !== undefined);
   if (missing.length > 0) {
-    throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required`).join('; ')} (or run "npm start" to use the local emulator)`);
+    throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required`).join('; ')} (${fix})`, missing);
   }
   return config as StripeReadyConfig;
 }

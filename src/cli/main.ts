@@ -14,7 +14,9 @@ import { createReconcileEvents, createReconcileQueue, requestReconcile } from '.
 import { producerConnection, workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { isPermanentStripeError } from '../stripe/errors.js';
-import { isUnreachable, Unreachable } from './unreachable.js';
+import { isUnreachable } from './unreachable.js';
+import { localEmulatorUrl, usesLocalEmulator, withLocalEmulator } from '../roles/local-emulator.js';
+import { StartError, postgresStep, redisStep, type StartFailure } from '../roles/start-failure.js';
 
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
@@ -50,7 +52,9 @@ if (values.help === true) {
   process.exit(0);
 }
 
-const config = loadConfigOrExit(process.env);
+const loaded = loadConfigOrExit(process.env);
+// Outside production with no Stripe settings, the CLI talks to the local emulator that `npm start` / `npm run demo` runs.
+const config = usesLocalEmulator(loaded) ? withLocalEmulator(loaded, localEmulatorUrl(loaded)) : loaded;
 const closers: (() => Promise<unknown>)[] = [];
 const redisConnections: Redis[] = [];
 
@@ -61,6 +65,9 @@ try {
   if (err instanceof Exit) {
     process.stderr.write(`${err.message}\n`);
     process.exitCode = err.code;
+  } else if (err instanceof StartError) {
+    reportFailure(err.failure);
+    process.exitCode = 3;
   } else if (isUnreachable(err) || redisConnections.some((r) => r.status !== 'ready')) {
     // A Redis command failing while its connection is down: ioredis gives such errors no code.
     process.stderr.write(`cannot reach a service: ${(err as Error).message}\n`);
@@ -101,15 +108,16 @@ function noExtra(rest: readonly string[]): void {
   if (rest.length > 0) throw new Exit(2, `unexpected argument(s): ${rest.join(' ')}\n${USAGE}`);
 }
 
+/** One JSON line on stderr, as the services log a start failure: what, which variable, what to do. */
+function reportFailure(failure: StartFailure): void {
+  const { cause, ...fields } = failure;
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'cli', ...fields, msg: `cannot reach a service: ${cause}` })}\n`);
+}
+
 async function db(): Promise<Database> {
   const database = connectDatabase(config.databaseUrl, { max: 2 });
   closers.push(() => database.close());
-  try {
-    await database.sql`select 1`;
-  } catch (err) {
-    if (isUnreachable(err)) throw new Unreachable(`Postgres: ${(err as Error).message}`, { cause: err });
-    throw err;
-  }
+  await postgresStep(config.databaseUrl, () => database.sql`select 1`);
   return database;
 }
 
@@ -118,14 +126,7 @@ async function redis(kind: 'producer' | 'blocking'): Promise<Redis> {
   r.on('error', () => undefined);
   redisConnections.push(r);
   closers.push(async () => r.disconnect());
-  await new Promise<void>((resolve, reject) => {
-    if (r.status === 'ready') return resolve();
-    const timer = setTimeout(() => reject(new Unreachable(`Redis at ${config.redisUrl} did not answer`)), 3000);
-    r.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  await redisStep(r, config.redisUrl, 3000);
   return r;
 }
 
@@ -145,6 +146,16 @@ async function fulfill(sessionId: string): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } catch (err) {
     if (isPermanentStripeError(err)) throw new Exit(1, `Stripe refused: ${(err as Error).message}`);
+    if ((err as { type?: string }).type === 'StripeConnectionError') {
+      const local = usesLocalEmulator(loaded);
+      throw new StartError({
+        code: 'stripe_unreachable',
+        variable: local ? 'EMULATOR_PORT' : 'STRIPE_API_BASE',
+        cause: local ? `the local Stripe emulator at ${localEmulatorUrl(loaded)} is not running` : 'Stripe did not answer',
+        fix: local ? 'start "npm run demo" (or "npm start") first, or set STRIPE_SECRET_KEY to use Stripe' : 'check the network, or unset STRIPE_API_BASE to reach api.stripe.com',
+        detail: (err as Error).message,
+      });
+    }
     throw err;
   }
 }

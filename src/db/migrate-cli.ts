@@ -1,13 +1,14 @@
-import { loadConfigOrExit } from '../boot.js';
+import { failStart, loadConfigOrExit } from '../boot.js';
 import { createLogger } from '../logger.js';
+import { postgresStep } from '../roles/start-failure.js';
 import { migrateDatabase } from './migrate.js';
 
+/** `npm run db:migrate`: creates the database when missing and applies every migration. */
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'migrate');
 try {
-  await migrateDatabase(config.databaseUrl);
+  await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
   log.info('migrations applied');
 } catch (err) {
-  log.error({ err }, 'migration failed');
-  process.exitCode = 1;
+  failStart(log, err);
 }

@@ -1,29 +1,42 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { pendingMigrations } from '../db/migrate.js';
 
 export interface ReadinessDeps {
   readonly sql: postgres.Sql;
   readonly redis: Redis;
+  /** Where a failing check's error text goes; the HTTP answer names only the variable. */
+  readonly log?: Logger;
 }
+
+type CheckName = 'postgres' | 'redis' | 'migrations';
 
 export interface Readiness {
   readonly ready: boolean;
-  readonly checks: Record<'postgres' | 'redis' | 'migrations', string>;
+  /** `ok`, or `failed (VARIABLE)`: which setting points at the failing dependency. */
+  readonly checks: Record<CheckName, string>;
 }
 
 const CHECK_TIMEOUT_MS = 1000;
 
+/** What an operator looks at when a check fails. Error texts stay in the log: they can hold addresses and internals. */
+const POINTS_AT: Record<CheckName, string> = {
+  postgres: 'DATABASE_URL',
+  redis: 'REDIS_URL',
+  migrations: 'npm run db:migrate',
+};
+
 /** Postgres and Redis reachable, every migration applied. Each check answers within a second. */
 export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   const [postgresCheck, redisCheck, migrations] = await Promise.all([
-    check(async () => {
+    check(deps, 'postgres', async () => {
       await deps.sql`select 1`;
     }),
-    check(async () => {
+    check(deps, 'redis', async () => {
       await deps.redis.ping();
     }),
-    check(async () => {
+    check(deps, 'migrations', async () => {
       const pending = await pendingMigrations(deps.sql);
       if (pending > 0) throw new Error(`${pending} migration(s) not applied`);
     }),
@@ -32,7 +45,7 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
 }
 
-async function check(run: () => Promise<void>): Promise<string> {
+async function check(deps: ReadinessDeps, name: CheckName, run: () => Promise<void>): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -43,7 +56,8 @@ async function check(run: () => Promise<void>): Promise<string> {
     ]);
     return 'ok';
   } catch (err) {
-    return `failed: ${err instanceof Error ? err.message : String(err)}`;
+    deps.log?.warn({ check: name, variable: POINTS_AT[name], err: err instanceof Error ? err.message : String(err) }, 'readiness check failed');
+    return `failed (${POINTS_AT[name]})`;
   } finally {
     clearTimeout(timer);
   }

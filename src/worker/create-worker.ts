@@ -23,6 +23,8 @@ export interface WorkerDeps {
   /** How long a job's lock lives without renewal; a worker that dies loses its jobs after this. */
   readonly lockDurationMs: number;
   readonly metrics?: Metrics;
+  /** false: take no job until `worker.run()` (the worker role starts it once its checks pass). Default true. */
+  readonly autorun?: boolean;
 }
 
 export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
@@ -59,6 +61,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
     lockDuration: deps.lockDurationMs,
     stalledInterval: deps.lockDurationMs,
     maxStalledCount: 5,
+    autorun: deps.autorun ?? true,
   });
   const metrics = deps.metrics;
   if (metrics !== undefined) {

@@ -17,6 +17,8 @@ export interface ReconcileWorkerDeps {
   readonly fulfillmentQueue: FulfillmentQueue;
   readonly log: Logger;
   readonly metrics?: Metrics;
+  /** false: take no job until `worker.run()`. Default true. */
+  readonly autorun?: boolean;
 }
 
 /** Takes reconcile jobs (one at a time across the fleet) and runs `reconcile` for each. */
@@ -43,7 +45,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       log.info(counts, 'reconciliation finished');
       return counts;
     },
-    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1 },
+    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1, autorun: deps.autorun ?? true },
   );
   worker.on('completed', () => deps.metrics?.reconcileRuns.inc({ result: 'completed' }));
   worker.on('failed', () => deps.metrics?.reconcileRuns.inc({ result: 'failed' }));

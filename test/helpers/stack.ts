@@ -3,19 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type Stripe from 'stripe';
-import { buildApp } from '../../src/api/app.js';
-import { fulfillmentHandlers } from '../../src/fulfillment/registry.js';
+import { loadConfig, requireStripe } from '../../src/config.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
-import { createFulfillmentQueue, type FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
+import type { FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../../src/queue/reconcile-queue.js';
-import { producerConnection, workerConnection } from '../../src/queue/redis.js';
+import { createApiProcess, type ApiProcess } from '../../src/roles/api-process.js';
+import { createWorkerProcess, type WorkerProcess } from '../../src/roles/worker-process.js';
 import { createStripeClient } from '../../src/stripe/client.js';
-import { createWorker, type FulfillmentWorker } from '../../src/worker/create-worker.js';
+import type { FulfillmentWorker } from '../../src/worker/create-worker.js';
 import { freshDatabase, type TestDatabase } from './database.js';
 import { freePort } from './ports.js';
-import { addQueueGauges, addSessionGauges } from '../../src/observability/collectors.js';
-import { createMetrics } from '../../src/observability/metrics.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET_KEY = 'sk_test_emulator';
@@ -26,14 +24,18 @@ export const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export interface Stack {
   readonly db: TestDatabase;
   readonly emulator: Emulator;
+  /** A Stripe client of the test's own (the "Dashboard"), pointed at the emulator. */
   readonly stripe: Stripe;
   readonly prefix: string;
+  /** The api role's Redis connection. */
   readonly producer: Redis;
+  /** The api role's fulfillment queue. */
   readonly queue: FulfillmentQueue;
   readonly api: FastifyInstance;
+  readonly apiProcess: ApiProcess;
   readonly apiUrl: string;
   readonly workers: FulfillmentWorker[];
-  /** Starts an in-process worker on this stack's queue. */
+  /** Starts a worker role in this process on this stack's queue (it takes jobs once its start-up checks pass). */
   startWorker(opts?: { concurrency?: number; lockDurationMs?: number }): FulfillmentWorker;
   /** Environment for a worker or api *process* on this stack. */
   env(extra?: Record<string, string>): Record<string, string>;
@@ -66,7 +68,28 @@ export interface StackOptions {
   readonly redisUrl?: string;
 }
 
-/** The real thing, wired on loopback: emulator, api on a real port, Redis, a fresh database and queue prefix. */
+/**
+ * The landing options as the variables that set them. Tests' Stripe budget is 10000/s on every endpoint,
+ * so LANDING_STRIPE_SHARE = n / 10000 gives n lookups per second.
+ */
+function landingEnv(landing: StackOptions['landing'] = {}): Record<string, string> {
+  const seconds = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`;
+  return {
+    LANDING_STRIPE_SHARE: String(landing.lookupsPerSecond === undefined ? 1 : Math.min(1, (landing.lookupsPerSecond + 0.5) / 10_000)),
+    LANDING_LOOKUPS_PER_CLIENT: String(landing.lookupsPerClientPerMinute ?? 10_000),
+    LANDING_RECHECK_INTERVAL: seconds(landing.recheckMs ?? 30_000),
+    ORDER_PAGE_SECRET_WINDOW: seconds(landing.secretWindowMs ?? 3_600_000),
+    // Pages promise email only when the email effect is configured; nothing listens here in tests.
+    ...(landing.emailConfigured === true ? { SMTP_URL: 'smtp://127.0.0.1:2525' } : {}),
+  };
+}
+
+/**
+ * The real thing on loopback: the emulator, a fresh database and queue prefix, and the api and worker
+ * *roles* built by the same factories as `npm run start:api` / `start:worker`, from a Config that the real
+ * `loadConfig` parsed out of an environment record. Nothing is wired by hand here: a variable that does
+ * not reach the code is as absent in the tests as in production.
+ */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const db = await freshDatabase();
   const prefix = `test-${randomBytes(6).toString('hex')}`;
@@ -77,106 +100,80 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   const stripe = createStripeClient({ secretKey: SECRET_KEY, apiBase: new URL(emulator.url()), maxNetworkRetries: 2 });
   const redisUrl = opts.redisUrl ?? REDIS_URL;
-  const producer = producerConnection(redisUrl);
-  producer.on('error', () => undefined);
-  const queueSettings = { prefix, attempts: opts.attempts ?? 8, backoffMs: opts.backoffMs ?? 50 };
-  const queue = createFulfillmentQueue(producer, queueSettings);
-  await queue.waitUntilReady();
-  const reconcileQueue = createReconcileQueue(producer, prefix);
-  const apiMetrics = createMetrics('api');
-  addQueueGauges(apiMetrics.registry, queue);
-  addSessionGauges(apiMetrics.registry, db.sql);
   const apiPort = await freePort();
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const api = await buildApp({
-    log: silent,
-    queue,
-    db: db.db,
-    webhooks: stripe.webhooks,
-    webhookSecrets: opts.acceptedSecrets ?? [WEBHOOK_SECRET],
-    livemode: false,
-    ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
+
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    STRIPE_SECRET_KEY: SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET: (opts.acceptedSecrets ?? [WEBHOOK_SECRET]).join(','),
+    STRIPE_API_BASE: emulator.url(),
+    QUEUE_PREFIX: prefix,
+    JOB_ATTEMPTS: String(opts.attempts ?? 8),
+    JOB_BACKOFF_MS: String(opts.backoffMs ?? 50),
+    LOG_LEVEL: 'warn',
+    // Tests that want scheduled reconciliation ask for it; others count their jobs exactly.
+    RECONCILE_INTERVAL: 'off',
+    // The fleet-wide Stripe budget is exercised by its own test; elsewhere it must not pace.
+    STRIPE_MAX_RPS: '10000',
+    STRIPE_ENDPOINT_MAX_RPS: '10000',
+    LANDING_WAIT_MS: String(opts.landingWaitMs ?? 8000),
+    RATE_LIMIT_PER_MINUTE: String(opts.rateLimitPerMinute ?? 100_000),
+    ...(opts.trustProxy === undefined ? {} : { TRUST_PROXY: String(opts.trustProxy) }),
+    ...(opts.metricsToken === undefined ? {} : { METRICS_TOKEN: opts.metricsToken }),
     ...(opts.admin === undefined
       ? {}
-      : { admin: { queues: [queue, reconcileQueue], username: opts.admin.username, password: opts.admin.password, readOnly: opts.admin.readOnly ?? false } }),
-    metrics: apiMetrics,
-    readiness: { sql: db.sql, redis: producer },
-    ...(opts.metricsToken === undefined ? {} : { metricsToken: opts.metricsToken }),
-    landing: {
-      publicUrl: apiUrl,
-      waitMs: opts.landingWaitMs ?? 8000,
-      rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000,
-      lookupsPerSecond: opts.landing?.lookupsPerSecond ?? 10_000,
-      lookupsPerClientPerMinute: opts.landing?.lookupsPerClientPerMinute ?? 100_000,
-      recheckMs: opts.landing?.recheckMs ?? 30_000,
-      secretWindowMs: opts.landing?.secretWindowMs ?? 3_600_000,
-      emailConfigured: opts.landing?.emailConfigured ?? false,
-    },
-    redis: producer,
-    shop: { stripe, publicUrl: apiUrl, checkoutOrigin: emulator.url() },
+      : { ADMIN_USERNAME: opts.admin.username, ADMIN_PASSWORD: opts.admin.password, ADMIN_READONLY: String(opts.admin.readOnly ?? false) }),
+    ...landingEnv(opts.landing),
+    ...extra,
   });
-  await api.listen({ host: '127.0.0.1', port: apiPort });
+  // In this process: the same environment, but quiet unless TEST_LOG_LEVEL asks otherwise.
+  const inProcess = (extra: Record<string, string> = {}) =>
+    requireStripe(loadConfig(env({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...extra })));
+
+  const apiProcess = await createApiProcess(inProcess({ HOST: '127.0.0.1', PORT: String(apiPort) }));
+  await apiProcess.start();
+  const apiUrl = apiProcess.url();
   emulator.endpoints.push(`${apiUrl}/webhook`);
 
   const workers: FulfillmentWorker[] = [];
-  const connections: Redis[] = [];
+  const workerProcesses: { role: WorkerProcess; started: Promise<void> }[] = [];
   const stack: Stack = {
     db,
     emulator,
     stripe,
     prefix,
-    producer,
-    queue,
-    api,
+    producer: apiProcess.redis,
+    queue: apiProcess.queue,
+    api: apiProcess.app,
+    apiProcess,
     apiUrl,
     workers,
     startWorker(w = {}) {
-      const connection = workerConnection(redisUrl);
-      connection.on('error', () => undefined);
-      connections.push(connection);
-      const worker = createWorker({
-        connection,
-        sql: db.sql,
-        stripe,
-        handlers: fulfillmentHandlers({ callbackUrls: [] }),
-        log: silent,
-        prefix,
-        concurrency: w.concurrency ?? 10,
-        lockDurationMs: w.lockDurationMs ?? 30_000,
-      });
-      workers.push(worker);
-      return worker;
+      const role = createWorkerProcess(
+        inProcess({
+          ...(w.concurrency === undefined ? { WORKER_CONCURRENCY: '10' } : { WORKER_CONCURRENCY: String(w.concurrency) }),
+          ...(w.lockDurationMs === undefined ? {} : { WORKER_LOCK_DURATION_MS: String(w.lockDurationMs) }),
+        }),
+      );
+      // Synchronous for the callers' convenience; a failed start surfaces in close().
+      const started = role.start();
+      started.catch(() => undefined);
+      workerProcesses.push({ role, started });
+      workers.push(role.worker);
+      return role.worker;
     },
-    env(extra = {}) {
-      return {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        DATABASE_URL: db.url,
-        REDIS_URL: redisUrl,
-        STRIPE_SECRET_KEY: SECRET_KEY,
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        STRIPE_API_BASE: emulator.url(),
-        QUEUE_PREFIX: prefix,
-        JOB_ATTEMPTS: String(queueSettings.attempts),
-        JOB_BACKOFF_MS: String(queueSettings.backoffMs),
-        LOG_LEVEL: 'warn',
-        // Tests that want scheduled reconciliation ask for it; others count their jobs exactly.
-        RECONCILE_INTERVAL: 'off',
-        // The fleet-wide Stripe budget is exercised by its own test; elsewhere it must not pace.
-        STRIPE_MAX_RPS: '10000',
-        STRIPE_ENDPOINT_MAX_RPS: '10000',
-        ...extra,
-      };
-    },
+    env,
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
-      await api.close();
+      for (const { started } of workerProcesses) await started.catch(() => undefined);
+      await Promise.all(workerProcesses.map(({ role }) => role.stop()));
+      const reconcileQueue = createReconcileQueue(apiProcess.redis, prefix);
+      await Promise.all([apiProcess.queue, reconcileQueue].map((q) => q.obliterate({ force: true }).catch(() => undefined)));
+      await reconcileQueue.close();
+      await apiProcess.stop();
       await emulator.app.close();
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await reconcileQueue.obliterate({ force: true }).catch(() => undefined);
-      await Promise.all([queue.close(), reconcileQueue.close()]);
-      producer.disconnect();
-      for (const c of connections) c.disconnect();
       await db.drop();
     },
   };

@@ -1,0 +1,110 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { buildApp, type AppDeps } from '../api/app.js';
+import type { StripeReadyConfig } from '../config.js';
+import { connectDatabase, type Database } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+import { addQueueGauges, addSessionGauges } from '../observability/collectors.js';
+import { createMetrics } from '../observability/metrics.js';
+import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { createReconcileQueue } from '../queue/reconcile-queue.js';
+import { producerConnection } from '../queue/redis.js';
+import { createStripeClient } from '../stripe/client.js';
+import { Closers, type RoleProcess } from './role-process.js';
+import { listenStep, postgresStep, redisStep } from './start-failure.js';
+
+export interface ApiProcess extends RoleProcess {
+  readonly log: Logger;
+  readonly app: FastifyInstance;
+  readonly queue: FulfillmentQueue;
+  /** The api's Redis connection (fail-fast producer). */
+  readonly redis: Redis;
+  readonly database: Database;
+  /** `http://host:port` once started. */
+  url(): string;
+}
+
+/**
+ * The api role: the one place its object graph is assembled from the frozen config. Used by
+ * `npm run start:api`, `npm start` / `npm run demo` and the test stack, so they all run the same program.
+ * To add a dependency of a route, create it here from `config`, pass it in `deps` and register its closer.
+ */
+export async function createApiProcess(config: StripeReadyConfig): Promise<ApiProcess> {
+  const log = createLogger(config.logLevel, 'api', { pii: config.ops.logPii });
+  const closers = new Closers();
+  let started = false;
+
+  const database = connectDatabase(config.databaseUrl, { max: 10 });
+  closers.add('postgres', () => database.close());
+  const redis = producerConnection(config.redisUrl);
+  // Before start, redisStep reports an unreachable Redis as one line; after, an outage is a warning
+  // (webhooks answer 503 meanwhile, and Stripe retries them).
+  redis.on('error', (err) => {
+    if (started) log.warn({ err: err.message }, 'redis connection error');
+  });
+  closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
+  const queue = createFulfillmentQueue(redis, config.queue);
+  queue.on('error', (err) => {
+    if (started) log.warn({ err: err.message }, 'queue error');
+  });
+  const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
+  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close()]));
+
+  // Verifies webhooks, and serves the demo shop outside production; never called on the webhook path.
+  const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: config.stripe.maxNetworkRetries });
+  const shop =
+    config.nodeEnv === 'production'
+      ? undefined
+      : { stripe, publicUrl: config.landing.publicUrl, checkoutOrigin: config.stripe.apiBase?.origin ?? 'https://checkout.stripe.com' };
+  const metrics = createMetrics('api');
+  addQueueGauges(metrics.registry, queue);
+  addSessionGauges(metrics.registry, database.sql);
+  const admin = config.ops.admin;
+
+  const deps: AppDeps = {
+    log,
+    queue,
+    db: database.db,
+    webhooks: stripe.webhooks,
+    webhookSecrets: config.stripe.webhookSecrets,
+    livemode: config.stripe.livemode,
+    trustProxy: config.http.trustProxy,
+    ...(admin === undefined ? {} : { admin: { queues: [queue, reconcileQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
+    metrics,
+    readiness: { sql: database.sql, redis, log },
+    metricsToken: config.ops.metricsToken,
+    landing: { ...config.landing, emailConfigured: config.effects.smtpUrl !== undefined },
+    redis,
+    ...(shop === undefined ? {} : { shop }),
+  };
+  const app = await buildApp(deps);
+  let address = '';
+
+  return {
+    log,
+    app,
+    queue,
+    redis,
+    database,
+    url: () => address,
+    async start() {
+      await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
+      await redisStep(redis, config.redisUrl);
+      await listenStep('PORT', config.http.host, config.http.port, () => app.listen({ host: config.http.host, port: config.http.port }));
+      const bound = app.server.address();
+      const port = typeof bound === 'object' && bound !== null ? bound.port : config.http.port;
+      address = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+      started = true;
+      log.info({ livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, shop: shop !== undefined, pid: process.pid, port }, 'api listening');
+      if (admin === undefined) log.info('Bull Board is off: set ADMIN_USERNAME and ADMIN_PASSWORD to serve it at /admin/queues');
+      else log.info({ readOnly: admin.readonly }, 'Bull Board at /admin/queues');
+    },
+    async stop() {
+      // Fastify's close stops accepting, lets in-flight requests finish; then the connections close.
+      await app.close();
+      await closers.closeAll((name, err) => log.warn({ err, resource: name }, 'close failed'));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { Config, StripeReadyConfig } from '../config.js';
+import { requireStripe } from '../config.js';
+import { startDemoMailbox } from '../demo/mailbox-server.js';
+import type { Emulator } from '../emulator/server.js';
+import { LOCAL_EMULATOR_WEBHOOK_SECRET, startEmulator } from '../emulator/start.js';
+import { createLogger } from '../logger.js';
+import { createApiProcess } from './api-process.js';
+import { localEmulatorUrl, usesLocalEmulator, withLocalEmulator } from './local-emulator.js';
+import { Closers, type RoleProcess } from './role-process.js';
+import { listenStep } from './start-failure.js';
+import { createWorkerProcess } from './worker-process.js';
+
+/**
+ * `npm start` and `npm run demo`: the api role and one worker role in this one process (and, without
+ * Stripe settings outside production, the local Stripe emulator). One process means one pid for a
+ * process manager or a terminal to signal; scale out with `npm run start:worker` elsewhere.
+ */
+export function createLocalProcess(config: Config, opts: { demo: boolean }): RoleProcess {
+  const log = createLogger(config.logLevel, 'start');
+  const closers = new Closers();
+  const useEmulator = opts.demo || usesLocalEmulator(config);
+
+  return {
+    async start() {
+      let roleConfig: StripeReadyConfig;
+      if (useEmulator) {
+        const secrets = opts.demo ? [LOCAL_EMULATOR_WEBHOOK_SECRET] : (config.stripe.webhookSecrets ?? [LOCAL_EMULATOR_WEBHOOK_SECRET]);
+        const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+        const emulator: Emulator = await listenStep('EMULATOR_PORT', '127.0.0.1', config.emulatorPort, () =>
+          startEmulator({ port: config.emulatorPort, webhookSecrets: secrets, webhookEndpoints: [`http://${host}:${config.http.port}/webhook`] }),
+        );
+        closers.add('emulator', () => emulator.app.close());
+        const url = localEmulatorUrl(config, Number(new URL(emulator.url()).port));
+        log.info({ url }, 'no Stripe settings: using the local Stripe emulator (test mode, nothing reaches Stripe)');
+        roleConfig = withLocalEmulator(config, url, secrets);
+      } else {
+        roleConfig = requireStripe(config, 'set both to use Stripe, or unset STRIPE_SECRET_KEY and STRIPE_API_BASE to use the local emulator');
+      }
+      if (opts.demo) {
+        // The demo's receipts go to a local SMTP sink, shown at its mailbox page (linked from the order page).
+        const mailbox = await startDemoMailbox({ host: '127.0.0.1', shopUrl: `${config.landing.publicUrl}/`, log });
+        closers.add('mailbox', () => mailbox.close());
+        log.info({ url: mailbox.url, smtpUrl: mailbox.sink.smtpUrl }, 'demo mailbox: receipt emails land here');
+        roleConfig = withDemoMailbox(roleConfig, mailbox.sink.smtpUrl, mailbox.url);
+      }
+      const worker = createWorkerProcess(roleConfig);
+      closers.add('worker', () => worker.stop());
+      const api = await createApiProcess(roleConfig);
+      closers.add('api', () => api.stop());
+      await worker.start();
+      await api.start();
+      if (opts.demo) log.info({ url: `${config.landing.publicUrl}/` }, `demo shop: open ${config.landing.publicUrl}/ in a browser`);
+    },
+    async stop() {
+      // The api first (no new work), then the worker drains, then the emulator goes.
+      await closers.closeAll((name, err) => log.warn({ err, resource: name }, 'close failed'));
+    },
+  };
+}
+
+/** The config with receipt email going to the demo's SMTP sink, and the order page linking its mailbox. */
+function withDemoMailbox(config: StripeReadyConfig, smtpUrl: string, mailboxUrl: string): StripeReadyConfig {
+  return Object.freeze({
+    ...config,
+    effects: Object.freeze({ ...config.effects, smtpUrl }),
+    landing: Object.freeze({ ...config.landing, demoMailboxUrl: mailboxUrl }),
+  });
+}

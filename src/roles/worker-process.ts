@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { StripeReadyConfig } from '../config.js';
+import { connectDatabase, type Database } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { fulfillmentHandlers } from '../fulfillment/registry.js';
+import { createLogger } from '../logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { bullPrefix } from '../queue/contract.js';
+import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { createReconcileQueue, scheduleReconcile } from '../queue/reconcile-queue.js';
+import { workerConnection } from '../queue/redis.js';
+import { createStripeClient } from '../stripe/client.js';
+import { instrumentStripe } from '../stripe/instrument.js';
+import { pacedHttpClient } from '../stripe/paced-http-client.js';
+import { StripeRateBudget } from '../stripe/rate-budget.js';
+import { createWorker, type FulfillmentWorker } from '../worker/create-worker.js';
+import { buildWorkerHttp } from '../worker/http.js';
+import { createReconcileWorker } from '../worker/reconcile-worker.js';
+import { Closers, type RoleProcess } from './role-process.js';
+import { listenStep, postgresStep, redisStep } from './start-failure.js';
+
+export interface WorkerProcess extends RoleProcess {
+  readonly log: Logger;
+  /** Takes fulfillment jobs once started. */
+  readonly worker: FulfillmentWorker;
+  readonly redis: Redis;
+  readonly database: Database;
+  readonly metrics: Metrics;
+  /** The WORKER_HTTP_PORT server (/healthz, /readyz, /metrics) once started; undefined when not configured. */
+  http(): FastifyInstance | undefined;
+}
+
+/**
+ * The worker role: the one place its object graph is assembled from the frozen config. Used by
+ * `npm run start:worker`, `npm start` / `npm run demo` and the test stack. Building takes no job;
+ * `start` migrates, checks Postgres and Redis, then runs. To add a part (e.g. an effect dispatcher):
+ * create it here from `config`, run it in `start`, and register its closer in the right place.
+ */
+export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
+  const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii });
+  const closers = new Closers();
+  let started = false;
+
+  const database = connectDatabase(config.databaseUrl, { max: Math.min(config.worker.concurrency, 20) });
+  closers.add('postgres', () => database.close());
+  const redis = workerConnection(config.redisUrl);
+  redis.on('error', (err) => {
+    if (started) log.warn({ err: err.message }, 'redis connection error');
+  });
+  closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
+
+  // Every Stripe request of every worker process shares one budget, kept in Redis.
+  const budget = new StripeRateBudget(redis, { prefix: bullPrefix(config.queue.prefix), maxRps: config.stripe.maxRps, endpointMaxRps: config.stripe.endpointMaxRps });
+  const stripe = createStripeClient({
+    secretKey: config.stripe.secretKey,
+    apiBase: config.stripe.apiBase,
+    maxNetworkRetries: config.stripe.maxNetworkRetries,
+    httpClient: pacedHttpClient(budget),
+  });
+  const metrics = createMetrics('worker');
+  instrumentStripe(stripe, metrics);
+
+  const fulfillmentQueue = createFulfillmentQueue(redis, config.queue);
+  const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
+  closers.add('queues', () => Promise.all([fulfillmentQueue.close(), reconcileQueue.close()]));
+  const worker = createWorker({
+    metrics,
+    connection: redis,
+    sql: database.sql,
+    stripe,
+    handlers: fulfillmentHandlers(config.effects),
+    log,
+    prefix: config.queue.prefix,
+    concurrency: config.worker.concurrency,
+    lockDurationMs: config.worker.lockDurationMs,
+    autorun: false,
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
+  const reconcileWorker = createReconcileWorker({ connection: redis, prefix: config.queue.prefix, stripe, sql: database.sql, fulfillmentQueue, log, metrics, autorun: false });
+  reconcileWorker.on('error', (err) => log.error({ err }, 'reconcile worker error'));
+  // Graceful stop: stop taking jobs and let the active ones finish before anything they use closes.
+  closers.add('workers', () => Promise.all([worker.close(), reconcileWorker.close()]));
+
+  let http: FastifyInstance | undefined;
+  const run = (w: { run(): Promise<unknown> }, name: string) => void w.run().catch((err: unknown) => log.error({ err, worker: name }, 'worker stopped running'));
+
+  return {
+    log,
+    worker,
+    redis,
+    database,
+    metrics,
+    http: () => http,
+    async start() {
+      await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
+      await redisStep(redis, config.redisUrl);
+      if (config.reconcile.intervalMs > 0) await scheduleReconcile(reconcileQueue, config.reconcile.intervalMs, config.reconcile.lookbackMs);
+      const httpPort = config.ops.workerHttpPort;
+      if (httpPort !== undefined) {
+        const server = await buildWorkerHttp({ readiness: { sql: database.sql, redis, log }, registry: metrics.registry, metricsToken: config.ops.metricsToken });
+        closers.add('http', () => server.close());
+        http = server;
+        await listenStep('WORKER_HTTP_PORT', config.http.host, httpPort, () => server.listen({ host: config.http.host, port: httpPort }));
+      }
+      run(worker, 'fulfillment');
+      run(reconcileWorker, 'reconcile');
+      started = true;
+      log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid, httpPort }, 'worker started');
+    },
+    async stop() {
+      await closers.closeAll((name, err) => log.warn({ err, resource: name }, 'close failed'));
+    },
+  };
+}
