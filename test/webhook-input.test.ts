@@ -37,12 +37,17 @@ describe('POST /webhook input handling', () => {
 
   const cases: [string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string][] = [
     ['missing Stripe-Signature', () => post(body, json), 400, 'missing_signature'],
-    ['a signature that is not a signature', () => post(body, { ...json, 'stripe-signature': 'garbage' }), 400, 'invalid_signature'],
+    ['a signature that is not a signature', () => post(body, { ...json, 'stripe-signature': 'garbage' }), 400, 'malformed_signature'],
+    ['a signature header with no v1', () => post(body, { ...json, 'stripe-signature': `t=${Math.floor(Date.now() / 1000)},v0=${'0'.repeat(64)}` }), 400, 'malformed_signature'],
+    ['a signature header of 3 KB', () => post(body, { ...json, 'stripe-signature': `t=1,v1=${'0'.repeat(3000)}` }), 400, 'malformed_signature'],
     ['a wrong v1 signature', () => post(body, { ...json, 'stripe-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` }), 400, 'invalid_signature'],
     ['a signature by an unknown secret', () => post(body, signed(body, ['whsec_someone_else_0123456789'])), 400, 'invalid_signature'],
-    ['a timestamp older than 300 s', () => post(body, signed(body, [WEBHOOK_SECRET], Math.floor(Date.now() / 1000) - 301)), 400, 'invalid_signature'],
+    ['a timestamp older than 300 s', () => post(body, signed(body, [WEBHOOK_SECRET], Math.floor(Date.now() / 1000) - 301)), 400, 'expired_signature'],
     ['a body altered after signing', () => post(body.replace('"paid"', '"unpaid"'), signed(body)), 400, 'invalid_signature'],
     ['malformed JSON (correctly signed)', () => post('{"id": "evt_1", ', signed('{"id": "evt_1", ')), 400, 'malformed_json'],
+    ...(['null', '[]', '[{"id":"evt_1"}]', '42', '"checkout.session.completed"', 'true'] as const).map(
+      (payload): (typeof cases)[number] => [`a correctly signed ${payload}`, () => post(payload, signed(payload)), 400, 'not_an_event'],
+    ),
     ['a non-JSON content type', () => post(body, { ...signed(body), 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
     ['a body over 1 MiB', () => {
       const big = JSON.stringify({ ...event, padding: 'x'.repeat(1024 * 1024) });

@@ -10,6 +10,7 @@ import type { ReadinessDeps } from '../observability/readiness.js';
 import { LandingGuard } from './landing-guard.js';
 import { bullBoard, type BullBoardOptions } from './plugins/bull-board.js';
 import { pageSecurity } from './plugins/page-security.js';
+import { requestId } from './request-id.js';
 import { opsRoutes } from './routes/ops.js';
 import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
 import { landingRoutes } from './routes/landing.js';
@@ -56,7 +57,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log,
     // One log line per webhook is written by the route itself, with its ids as fields.
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
+    // Read by `requestId`, which accepts only short plain ids.
+    requestIdHeader: false,
+    genReqId: requestId,
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     // While closing, a request that reached us on a kept-alive connection is still served normally

@@ -1,17 +1,11 @@
 import Stripe from 'stripe';
+import { checkSignatureHeader } from './signature-header.js';
+import { WebhookRejected } from './webhook-rejected.js';
+
+export { WebhookRejected } from './webhook-rejected.js';
 
 /** Stripe's default: a signed timestamp older than this is a replay. https://docs.stripe.com/webhooks#replay-attacks */
 export const SIGNATURE_TOLERANCE_S = 300;
-
-export class WebhookRejected extends Error {
-  override readonly name = 'WebhookRejected';
-  constructor(
-    readonly code: 'missing_signature' | 'invalid_signature' | 'malformed_json',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Verifies the raw body against every configured signing secret with the SDK's `constructEvent`
@@ -24,17 +18,24 @@ export function verifyWebhook(
   signatureHeader: string | string[] | undefined,
   secrets: readonly string[],
 ): Stripe.Event {
-  if (typeof signatureHeader !== 'string' || signatureHeader.length === 0) {
-    throw new WebhookRejected('missing_signature', 'missing Stripe-Signature header');
-  }
+  const headerProblem = checkSignatureHeader(signatureHeader, Date.now() / 1000, SIGNATURE_TOLERANCE_S);
+  if (headerProblem !== undefined) throw headerProblem;
+  const header = signatureHeader as string;
   let lastError: unknown;
   for (const secret of secrets) {
+    let event: unknown;
     try {
-      return webhooks.constructEvent(rawBody, signatureHeader, secret, SIGNATURE_TOLERANCE_S);
+      event = webhooks.constructEvent(rawBody, header, secret, SIGNATURE_TOLERANCE_S);
     } catch (err) {
       if (err instanceof SyntaxError) throw new WebhookRejected('malformed_json', 'body is not valid JSON');
       lastError = err;
+      continue;
     }
+    // Signed JSON is not necessarily an event: `null`, an array or a number must not reach the handlers.
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      throw new WebhookRejected('not_an_event', 'the signed payload is not a JSON object');
+    }
+    return event as Stripe.Event;
   }
   const reason = lastError instanceof Stripe.errors.StripeSignatureVerificationError ? lastError.message : 'no secret matched';
   throw new WebhookRejected('invalid_signature', `signature verification failed: ${reason}`);

@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
 import type { Metrics } from '../../observability/metrics.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { eventToJob } from '../event-to-job.js';
-import { verifyWebhook, WebhookRejected } from '../verify-webhook.js';
+import { checkSignatureHeader } from '../signature-header.js';
+import { SIGNATURE_TOLERANCE_S, verifyWebhook, WebhookRejected } from '../verify-webhook.js';
 
 export interface WebhookRouteOptions {
   readonly webhooks: Stripe['webhooks'];
@@ -29,6 +30,19 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     done(null, body);
   });
 
+  const rejected = (request: FastifyRequest, reply: FastifyReply, err: WebhookRejected) => {
+    if (err.code !== 'malformed_json' && err.code !== 'not_an_event') opts.metrics.signatureFailures.inc();
+    opts.metrics.webhooks.inc({ type: 'unknown', outcome: 'rejected' });
+    request.log.warn({ reason: err.code }, 'webhook rejected');
+    return reply.code(400).send({ error: err.code, message: err.message });
+  };
+
+  // Before the body is read: an unsigned or replayed request costs no parsing and no HMAC over a megabyte.
+  app.addHook('onRequest', async (request, reply) => {
+    const problem = checkSignatureHeader(request.headers['stripe-signature'], Date.now() / 1000, SIGNATURE_TOLERANCE_S);
+    if (problem !== undefined) return rejected(request, reply, problem);
+  });
+
   app.post('/webhook', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
     const raw = request.body;
     if (!Buffer.isBuffer(raw)) return reply.code(415).send({ error: 'unsupported_media_type', message: 'expected application/json' });
@@ -38,10 +52,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
       event = verifyWebhook(opts.webhooks, raw, request.headers['stripe-signature'], opts.secrets);
     } catch (err) {
       if (!(err instanceof WebhookRejected)) throw err;
-      if (err.code !== 'malformed_json') opts.metrics.signatureFailures.inc();
-      opts.metrics.webhooks.inc({ type: 'unknown', outcome: 'rejected' });
-      request.log.warn({ reason: err.code }, 'webhook rejected');
-      return reply.code(400).send({ error: err.code, message: err.message });
+      return rejected(request, reply, err);
     }
 
     // Fields on each line rather than a child logger: this is the hot path.
