@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { FINAL_STATUSES } from '../domain/session-status.js';
+import { FINAL_STATUSES, type SessionStatus } from '../domain/session-status.js';
 
 /** The ids among `ids` that Postgres holds in a final state (FINAL_STATUSES). */
 export async function finalSessionIds(sql: postgres.Sql, ids: readonly string[]): Promise<Set<string>> {
@@ -7,4 +7,11 @@ export async function finalSessionIds(sql: postgres.Sql, ids: readonly string[])
   const rows = await sql<{ id: string }[]>`
     select id from checkout_sessions where id in ${sql(ids)} and status in ${sql(FINAL_STATUSES)}`;
   return new Set(rows.map((r) => r.id));
+}
+
+/** The session's status if Postgres holds it in a final state (a primary-key read), else undefined. */
+export async function storedFinalStatus(sql: postgres.Sql, id: string): Promise<SessionStatus | undefined> {
+  const [row] = await sql<{ status: SessionStatus }[]>`
+    select status from checkout_sessions where id = ${id} and status in ${sql(FINAL_STATUSES)}`;
+  return row?.status;
 }

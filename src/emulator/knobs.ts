@@ -18,6 +18,8 @@ export interface Knobs {
   maxEndpointRps: number;
   /** Stripe's own limits, enforced on top of `maxRps`/`maxEndpointRps`. */
   stripeLimits: StripeLimits;
+  /** Fraction (0..1) of API requests answered 429 whatever the rate: a storm of rate limits. */
+  rateLimitRate: number;
   /** Fraction (0..1) of API requests answered with a 500 `api_error`. */
   errorRate: number;
   /** Hosted page: 0 delivers the webhook before redirecting the customer; > 0 sends it that long after. */
@@ -31,6 +33,7 @@ export const DEFAULT_KNOBS: Knobs = {
   maxRps: 0,
   maxEndpointRps: 0,
   stripeLimits: 'off',
+  rateLimitRate: 0,
   errorRate: 0,
   webhookDelayMs: 0,
   asyncPaymentDelayMs: 3000,

@@ -47,7 +47,8 @@ export class TrafficGate {
     const endpointKey = `${totalKey} ${endpoint}`;
     const total = (this.counts.get(totalKey) ?? 0) + 1;
     const perEndpoint = (this.counts.get(endpointKey) ?? 0) + 1;
-    if ((limits.total > 0 && total > limits.total) || (limits.perEndpoint > 0 && perEndpoint > limits.perEndpoint)) {
+    const over = (limits.total > 0 && total > limits.total) || (limits.perEndpoint > 0 && perEndpoint > limits.perEndpoint);
+    if (over || (this.knobs.rateLimitRate > 0 && Math.random() < this.knobs.rateLimitRate)) {
       this.stats.rateLimited++;
       return 'rate_limited';
     }

@@ -1,15 +1,17 @@
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type postgres from 'postgres';
+import { storedFinalStatus } from '../db/final-sessions.js';
 import { recordRun } from '../db/fulfillment-store.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
 import { classifyError, isPermanent } from './classify-error.js';
+import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
 export interface WorkerDeps {
   readonly connection: Redis;
@@ -31,12 +33,15 @@ export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof 
 
 /** Builds the worker; it starts taking jobs at once. `main.ts` owns signals and process exit. */
 export function createWorker(deps: WorkerDeps): FulfillmentWorker {
+  // Its own handle on the queue, for `rateLimit` (Worker#rateLimit is deprecated in BullMQ 5).
+  const queue = new Queue(FULFILLMENT_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) });
   const processJob = async (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME>): Promise<FulfillJobResult> => {
     const log = deps.log.child({ jobId: job.id, sessionId: job.data.sessionId, eventId: job.data.eventId });
     const stopTimer = deps.metrics?.runSeconds.startTimer();
     try {
       const outcome = await fulfillCheckout(job.data, {
         stripe: deps.stripe,
+        storedFinal: (sessionId) => storedFinalStatus(deps.sql, sessionId),
         record: (input) => recordRun(deps.sql, input, deps.handlers),
       });
       stopTimer?.({ status: outcome.status });
@@ -47,6 +52,10 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
       return { sessionId: outcome.sessionId, status: outcome.status, changed: outcome.changed };
     } catch (err) {
       stopTimer?.({ status: 'error' });
+      if (isStripeRateLimit(err)) {
+        log.warn({ attempt: job.attemptsMade + 1 }, 'stripe rate limited: job back to wait, attempt not used');
+        throw await putBackRateLimited(queue);
+      }
       const classified = classifyError(err);
       log.warn({ err: classified, attempt: job.attemptsMade + 1 }, 'fulfillment run failed');
       throw classified;
@@ -62,7 +71,9 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
     stalledInterval: deps.lockDurationMs,
     maxStalledCount: 5,
     autorun: deps.autorun ?? true,
+    limiter: NEVER_BINDING_LIMITER,
   });
+  worker.on('closed', () => void queue.close());
   const metrics = deps.metrics;
   if (metrics !== undefined) {
     worker.on('completed', () => metrics.jobs.inc({ result: 'completed' }));

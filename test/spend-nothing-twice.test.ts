@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueFulfillment, enqueueLanding } from '../src/queue/fulfillment-queue.js';
+import { items, storedLineItemCount, waitForQueueDrained, waitForStatus } from './helpers/sessions.js';
+import { startStack, type Stack } from './helpers/stack.js';
+import { waitFor } from './helpers/wait.js';
+
+/** Stripe's budget is the ceiling: no request for a run that cannot change anything, no attempt lost to a 429. */
+describe('spend nothing twice', () => {
+  describe('a session already final in Postgres', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack();
+    });
+    afterAll(async () => stack.close());
+
+    it('reruns of every kind make zero Stripe requests and return the stored outcome', async () => {
+      const s = stack.emulator.store.createSession({ lineItems: items(30) });
+      await stack.emulator.webhooks.send(stack.emulator.store.complete(s.id, { paymentStatus: 'paid' }));
+      await waitForStatus(stack, s.id, 'fulfilled');
+      await waitForQueueDrained(stack);
+      stack.emulator.gate.resetStats();
+
+      // A rerun after a crash just after the commit, a late event, a landing page visit, an operator.
+      const jobs = await Promise.all([
+        enqueueFulfillment(stack.queue, { sessionId: s.id, trigger: 'checkout.session.completed', eventId: 'evt_redelivered_after_crash' }),
+        enqueueFulfillment(stack.queue, { sessionId: s.id, trigger: 'checkout.session.async_payment_succeeded', eventId: 'evt_late' }),
+        enqueueLanding(stack.queue, s.id),
+        enqueueFulfillment(stack.queue, { sessionId: s.id, trigger: 'manual', runId: 'operator' }),
+      ]);
+      await waitForQueueDrained(stack);
+      for (const job of jobs) {
+        const done = await stack.queue.getJob(job.id as string);
+        expect(done?.returnvalue).toEqual({ sessionId: s.id, status: 'fulfilled', changed: false });
+      }
+      expect(stack.emulator.gate.stats.requests).toBe(0);
+      expect(await storedLineItemCount(stack, s.id)).toBe(30);
+      const [row] = await stack.db.sql`select attempt_count from checkout_sessions where id = ${s.id}`;
+      expect(row?.attempt_count).toBe(1);
+    });
+
+    it('a session not yet final still reads Stripe', async () => {
+      const s = stack.emulator.store.createSession({ lineItems: items(1) });
+      await stack.emulator.webhooks.send(stack.emulator.store.complete(s.id, { paymentStatus: 'unpaid' }));
+      await waitForStatus(stack, s.id, 'awaiting_payment');
+      stack.emulator.gate.resetStats();
+      await stack.emulator.webhooks.send(stack.emulator.store.asyncPayment(s.id, 'succeeded'));
+      await waitForStatus(stack, s.id, 'fulfilled');
+      expect(stack.emulator.gate.stats.servedByEndpoint['GET /v1/checkout/sessions/:id']).toBe(1);
+    });
+  });
+
+  it('a 429 storm longer than JOB_ATTEMPTS × backoff ends fulfilled, with no attempt used by a 429', { timeout: 60_000 }, async () => {
+    // 2 attempts 50 ms apart: a storm of a few seconds would exhaust them many times over.
+    const stack = await startStack({ attempts: 2, backoffMs: 50 });
+    try {
+      stack.emulator.gate.knobs.rateLimitRate = 1;
+      const sessions = Array.from({ length: 5 }, () => stack.emulator.store.createSession({ lineItems: items(3) }));
+      await Promise.all(sessions.map((s) => stack.emulator.webhooks.send(stack.emulator.store.complete(s.id, { paymentStatus: 'paid' }))));
+      // Every job has met at least three 429s (each put back, the queue paused for a second in between).
+      await waitFor(async () => {
+        const jobs = await stack.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
+        return jobs.length === 5 && jobs.every((j) => (j.attemptsStarted ?? 0) >= 3) ? true : undefined;
+      }, 'every job to meet three 429s');
+      expect(await stack.queue.getFailedCount()).toBe(0);
+      stack.emulator.gate.knobs.rateLimitRate = 0;
+
+      for (const s of sessions) await waitForStatus(stack, s.id, 'fulfilled');
+      const done = await stack.queue.getJobs(['completed']);
+      expect(done).toHaveLength(5);
+      for (const job of done) {
+        expect(job.attemptsStarted).toBeGreaterThanOrEqual(3);
+        // Only the run that succeeded counts as an attempt.
+        expect(job.attemptsMade).toBe(1);
+      }
+      expect(stack.emulator.gate.stats.rateLimited).toBeGreaterThanOrEqual(15);
+      expect(await stack.queue.getFailedCount()).toBe(0);
+    } finally {
+      await stack.close();
+    }
+  });
+});
