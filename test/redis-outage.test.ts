@@ -20,6 +20,22 @@ describe('Redis outage', () => {
     await redis.down();
   });
 
+  it('the landing page says "still working" while Redis is down: no 500, no lookup', async () => {
+    const session = stack.emulator.store.createSession({ lineItems: items(1) });
+    stack.emulator.store.complete(session.id, { paymentStatus: 'paid' });
+    const retrieves = () => stack.emulator.gate.stats.byEndpoint['GET /v1/checkout/sessions/:id'] ?? 0;
+    const before = retrieves();
+    await redis.down();
+    try {
+      const res = await fetch(`${stack.apiUrl}/after-checkout?session_id=${session.id}`, { signal: AbortSignal.timeout(5000) });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain("We're confirming your order");
+      expect(retrieves()).toBe(before);
+    } finally {
+      await redis.up();
+    }
+  });
+
   it('answers 503 while Redis is down; once it is back, the retried delivery is accepted and fulfilled', async () => {
     const session = stack.emulator.store.createSession({ lineItems: items(2) });
     const event = stack.emulator.store.complete(session.id, { paymentStatus: 'paid' });
@@ -47,4 +63,5 @@ describe('Redis outage', () => {
     expect(attempts.at(-1)?.status).toBe(200);
     await waitForStatus(stack, session.id, 'fulfilled', 30_000);
   });
+
 });
