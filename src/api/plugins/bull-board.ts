@@ -4,7 +4,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { constantTimeEqual } from '../constant-time-equal.js';
 import { LoginLockout } from './login-lockout.js';
@@ -62,9 +62,12 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Pr
     return payload;
   });
 
+  // Clients with failures on record, so that only their good login costs a Redis write (the board polls).
+  const hadFailures = new WeakSet<FastifyRequest>();
   // Before the credentials are looked at: a locked-out client learns nothing from its guesses.
   app.addHook('onRequest', async (request, reply) => {
-    const ms = await lockout.lockedFor(request.ip);
+    const { failures, lockedMs: ms } = await lockout.check(request.ip);
+    if (failures > 0) hadFailures.add(request);
     if (ms > 0) {
       request.log.warn({ ip: request.ip, retryAfterSeconds: Math.ceil(ms / 1000) }, 'operator login locked out');
       return reply
@@ -83,7 +86,7 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Pr
         request.log.warn({ ip: request.ip }, 'operator login failed');
         throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
       }
-      await lockout.succeeded(request.ip);
+      if (hadFailures.has(request)) await lockout.succeeded(request.ip);
     },
   });
   app.addHook('onRequest', app.basicAuth);

@@ -32,10 +32,11 @@ export class LoginLockout {
     });
   }
 
-  /** Milliseconds this client is still locked out for; 0 when it may try. */
-  async lockedFor(client: string): Promise<number> {
+  /** The client's recent failures, and how many milliseconds it is still locked out for (0: it may try). */
+  async check(client: string): Promise<{ failures: number; lockedMs: number }> {
     const res = await this.failures.get(client);
-    return res !== null && res.consumedPoints > this.opts.maxFailures ? res.msBeforeNext : 0;
+    if (res === null) return { failures: 0, lockedMs: 0 };
+    return { failures: res.consumedPoints, lockedMs: res.consumedPoints > this.opts.maxFailures ? res.msBeforeNext : 0 };
   }
 
   /** Counts a failed login; the one past the limit starts the lockout. */
