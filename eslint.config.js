@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
 const folder = (names) => `^(\\.\\./)+(${names.join('|')})(/|$)`;
 
 /** Adapters and process wiring: everything under src/ that is not the domain. */
-const ADAPTERS = ['db', 'queue', 'api', 'worker', 'cli', 'emulator', 'observability', 'stripe', 'boot', 'config', 'logger', 'start'];
+const ADAPTERS = ['db', 'queue', 'api', 'worker', 'cli', 'emulator', 'observability', 'stripe', 'boot', 'config', 'logger', 'start', 'roles'];
 const FRAMEWORKS = ['bullmq', 'fastify', 'fastify-plugin', '@fastify/*', '@bull-board/*', 'ioredis', 'postgres', 'drizzle-orm', 'drizzle-orm/*', 'pino', 'prom-client'];
 
 const restrict = (folders, packages, why) => ({
@@ -29,6 +29,11 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'drizzle/', 'coverage/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // Plain Node scripts (the build, the CLI launcher): Node's globals.
+    files: ['bin/**/*.js', 'scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// The operator CLI (`npx fulfillment …` / `npm run cli -- …`): runs src/cli/main.ts through tsx.
-import { register } from 'tsx/esm/api';
+// The operator CLI (`npx fulfillment …` / `npm run cli -- …`): runs the compiled dist/cli/main.js.
+// In a source checkout it first rebuilds dist/ when it is older than src/ (never runs stale output);
+// in an image that ships only dist/, there is nothing to check.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const build = new URL('../scripts/build.mjs', import.meta.url);
+if (existsSync(new URL('../src', import.meta.url)) && existsSync(build)) {
+  const { ensureBuilt } = await import(build.href);
+  ensureBuilt();
+}
+await import('../dist/cli/main.js');

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { isRunning, signalTracked, spawnTracked } from './spawned.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,9 +14,15 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Starts one of the service's entry points as a real process, as `npm run start:*` would. */
-export function startProcess(entry: string, env: Record<string, string>, nodeArgs: readonly string[] = [], args: readonly string[] = []): RunningProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The compiled file for a source entry point: `src/api/server.ts` → `dist/api/server.js`. Tests run what
+ * production runs; test/global-setup.ts builds dist/ when it is older than src/.
+ */
+export function compiled(entry: string): string {
+  return entry.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js');
+}
+
+function watch(child: ChildProcess, kill: (signal: NodeJS.Signals) => void): RunningProcess {
   let out = '';
   let keep = true;
   const collect = (d: Buffer) => {
@@ -32,9 +39,31 @@ export function startProcess(entry: string, env: Record<string, string>, nodeArg
     },
     exited,
     kill: (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (isRunning(child)) kill(signal);
     },
   };
+}
+
+/** Starts one of the service's entry points (compiled) as a real `node` process. */
+export function startProcess(entry: string, env: Record<string, string>, nodeArgs: readonly string[] = [], args: readonly string[] = []): RunningProcess {
+  const child = spawnTracked(process.execPath, [...nodeArgs, compiled(entry), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(child, (signal) => signalTracked(child, signal));
+}
+
+export interface NpmProcess extends RunningProcess {
+  /** Signals the whole process group, as systemd (KillMode=control-group) or a terminal does. */
+  killGroup(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * `npm run <script>` exactly as an operator types it, as the leader of its own process group (detached),
+ * so that a test can signal npm's pid alone (`kill`) or the group (`killGroup`).
+ */
+export function startNpm(script: string, env: Record<string, string>, args: readonly string[] = []): NpmProcess {
+  const npmEnv = { HOME: process.env.HOME ?? '/tmp', ...env };
+  const child = spawnTracked('npm', ['run', '--silent', script, ...(args.length > 0 ? ['--', ...args] : [])], { cwd: ROOT, env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const running = watch(child, (signal) => signalTracked(child, signal));
+  return { ...running, killGroup: (signal = 'SIGTERM') => signalTracked(child, signal, true) };
 }
 
 /** Waits until the process has printed `text` (e.g. its "worker started" log line). */
@@ -47,10 +76,10 @@ export async function waitForOutput(p: RunningProcess, text: string, timeoutMs =
   }
 }
 
-/** Runs the operator CLI to completion: its exit code and what it printed. */
+/** Runs the operator CLI (compiled) to completion: its exit code and what it printed. */
 export function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [compiled('src/cli/main.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
