@@ -93,6 +93,11 @@ export class EmulatorStore {
       .reverse();
   }
 
+  /** Removes a product, as if it could no longer be read (tests of a product that cannot be read). */
+  deleteProduct(id: string): void {
+    this.products.delete(id);
+  }
+
   /** Changes a product's metadata, as the merchant would in the Dashboard. */
   updateProduct(id: string, metadata: Record<string, string>): Stripe.Product {
     const stored = this.products.get(id);

@@ -66,7 +66,7 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
     }),
     reconcileSessions: new Counter({
       name: 'fulfillment_reconcile_sessions_total',
-      help: 'Sessions seen by reconciliation, by outcome (already_final, enqueued).',
+      help: 'Sessions seen by reconciliation, by outcome (already_final, recorded from the list page, enqueued for a run, already_queued).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -42,7 +42,12 @@ export interface ReconcileJobData {
 export interface ReconcileResult {
   readonly listed: number;
   readonly alreadyFinal: number;
+  /** Recorded straight from the list pages. */
+  readonly recorded: number;
+  /** Handed to a fulfillment run (the page could not serve them). */
   readonly enqueued: number;
+  /** Not handed to a run because one was already waiting. */
+  readonly alreadyQueued: number;
 }
 
 /**

@@ -65,12 +65,13 @@ export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
   const fulfillmentQueue = createFulfillmentQueue(redis, config.queue);
   const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
   closers.add('queues', () => Promise.all([fulfillmentQueue.close(), reconcileQueue.close()]));
+  const handlers = fulfillmentHandlers(config.effects);
   const worker = createWorker({
     metrics,
     connection: redis,
     sql: database.sql,
     stripe,
-    handlers: fulfillmentHandlers(config.effects),
+    handlers,
     log,
     prefix: config.queue.prefix,
     concurrency: config.worker.concurrency,
@@ -79,7 +80,17 @@ export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
   });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
-  const reconcileWorker = createReconcileWorker({ connection: redis, prefix: config.queue.prefix, stripe, sql: database.sql, fulfillmentQueue, log, metrics, autorun: false });
+  const reconcileWorker = createReconcileWorker({
+    connection: redis,
+    prefix: config.queue.prefix,
+    stripe,
+    sql: database.sql,
+    fulfillmentQueue,
+    handlers,
+    log,
+    metrics,
+    autorun: false,
+  });
   reconcileWorker.on('error', (err) => log.error({ err }, 'reconcile worker error'));
   // Graceful stop: stop taking jobs and let the active ones finish before anything they use closes.
   closers.add('workers', () => Promise.all([worker.close(), reconcileWorker.close()]));

@@ -4,10 +4,13 @@ import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import { finalSessionIds } from '../db/final-sessions.js';
+import { recordRun } from '../db/fulfillment-store.js';
 import { reconcile } from '../domain/reconcile.js';
 import type { Metrics } from '../observability/metrics.js';
 import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData, type ReconcileResult } from '../queue/contract.js';
+import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { queuedSessionIds } from '../queue/queued-sessions.js';
 
 export interface ReconcileWorkerDeps {
   readonly connection: Redis;
@@ -15,13 +18,18 @@ export interface ReconcileWorkerDeps {
   readonly stripe: Stripe;
   readonly sql: postgres.Sql;
   readonly fulfillmentQueue: FulfillmentQueue;
+  /** The fulfillment handlers: reconciliation records sessions itself, through the worker's transaction. */
+  readonly handlers: readonly FulfillmentHandler[];
   readonly log: Logger;
   readonly metrics?: Metrics;
   /** false: take no job until `worker.run()`. Default true. */
   readonly autorun?: boolean;
 }
 
-/** Takes reconcile jobs (one at a time across the fleet) and runs `reconcile` for each. */
+/**
+ * Takes reconcile jobs (one at a time across the fleet) and runs `reconcile` for each: sessions are
+ * recorded from the list pages; only those a page cannot serve are handed to a fulfillment run.
+ */
 export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB> {
   const worker = new Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(
     RECONCILE_QUEUE,
@@ -32,16 +40,21 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       const counts = await reconcile(job.data.lookbackMs, {
         stripe: deps.stripe,
         finalIds: (ids) => finalSessionIds(deps.sql, ids),
+        record: (input) => recordRun(deps.sql, input, deps.handlers),
+        queuedIds: (ids) => queuedSessionIds(deps.fulfillmentQueue, ids),
         enqueue: async (sessionId) => {
           await enqueueFulfillment(deps.fulfillmentQueue, { sessionId, trigger: 'reconcile', runId });
         },
+        onFallback: (sessionId, reason) => log.warn({ sessionId, reason }, 'reconciliation: session handed to a run'),
         onProgress: (p) => {
           log.info(p, 'reconciliation progress');
           void job.updateProgress(p);
         },
       });
       deps.metrics?.reconcileSessions.inc({ outcome: 'already_final' }, counts.alreadyFinal);
+      deps.metrics?.reconcileSessions.inc({ outcome: 'recorded' }, counts.recorded);
       deps.metrics?.reconcileSessions.inc({ outcome: 'enqueued' }, counts.enqueued);
+      deps.metrics?.reconcileSessions.inc({ outcome: 'already_queued' }, counts.alreadyQueued);
       log.info(counts, 'reconciliation finished');
       return counts;
     },

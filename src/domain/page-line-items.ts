@@ -1,0 +1,69 @@
+import type Stripe from 'stripe';
+
+/** Stripe's cap on a list page, and on how many ids one `GET /v1/products?ids[]=…` is asked for here. */
+const PAGE = 100;
+
+/** Products read during one reconciliation run, by id: sessions of a sale share a handful of products. */
+export type ProductCache = Map<string, Stripe.Product>;
+
+/**
+ * Every line item of each listed session, with its product expanded as the fulfillment path expects,
+ * spending as little as the list allows: the page's own `expand[]=data.line_items` first page, one
+ * `/line_items` walk only for a session whose expanded list `has_more`, and the products the page
+ * cannot expand (5 levels deep, refused by Stripe) read `ids[]` at a time, each product once per run.
+ *
+ * A session one of whose products cannot be read maps to undefined: its items are never recorded with
+ * a product missing (that would fulfill them as the wrong kind); the caller falls back to a run.
+ */
+export async function lineItemsForPage(
+  stripe: Stripe,
+  sessions: readonly Stripe.Checkout.Session[],
+  cache: ProductCache,
+): Promise<Map<string, Stripe.LineItem[] | undefined>> {
+  const raw = new Map<string, Stripe.LineItem[]>();
+  for (const session of sessions) raw.set(session.id, await allLineItems(stripe, session, cache));
+  const wanted = new Set<string>();
+  for (const items of raw.values()) for (const item of items) {
+    const product = item.price?.product;
+    if (typeof product === 'string' && !cache.has(product)) wanted.add(product);
+  }
+  const ids = [...wanted];
+  for (let i = 0; i < ids.length; i += PAGE) {
+    const products = await stripe.products.list({ ids: ids.slice(i, i + PAGE), limit: PAGE });
+    for (const product of products.data) cache.set(product.id, product);
+  }
+  const out = new Map<string, Stripe.LineItem[] | undefined>();
+  for (const [id, items] of raw) out.set(id, withProducts(items, cache));
+  return out;
+}
+
+async function allLineItems(stripe: Stripe, session: Stripe.Checkout.Session, cache: ProductCache): Promise<Stripe.LineItem[]> {
+  const first = session.line_items;
+  const items = [...(first?.data ?? [])];
+  const last = items.at(-1);
+  if (first !== undefined && first !== null && !(first.has_more && last !== undefined)) return items;
+  // Three levels from this endpoint, so the rest come with their products expanded.
+  const expand = ['data.price.product'];
+  const params = last === undefined ? { limit: PAGE, expand } : { limit: PAGE, starting_after: last.id, expand };
+  await stripe.checkout.sessions.listLineItems(session.id, params).autoPagingEach((item) => {
+    const product = item.price?.product;
+    if (typeof product === 'object' && product !== null && !('deleted' in product)) cache.set(product.id, product);
+    items.push(item);
+  });
+  return items;
+}
+
+function withProducts(items: readonly Stripe.LineItem[], cache: ProductCache): Stripe.LineItem[] | undefined {
+  const out: Stripe.LineItem[] = [];
+  for (const item of items) {
+    const id = item.price?.product;
+    if (typeof id !== 'string' || item.price === null) {
+      out.push(item);
+      continue;
+    }
+    const product = cache.get(id);
+    if (product === undefined) return undefined;
+    out.push({ ...item, price: { ...item.price, product } });
+  }
+  return out;
+}
