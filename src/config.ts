@@ -29,13 +29,12 @@ const webhookSecrets = z
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // A URL parser, not a prefix check: 'postgres://a b/c' once passed and then crashed the driver at connect.
   DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
     .default('postgres://postgres:postgres@127.0.0.1:5432/fulfillment'),
   REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
     .default('redis://127.0.0.1:6379'),
   STRIPE_SECRET_KEY: z
     .string()
@@ -43,7 +42,9 @@ const schema = z.object({
     .optional(),
   STRIPE_WEBHOOK_SECRET: webhookSecrets.optional(),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:12111' }).optional(),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  HOST: z
+    .union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'an IP address or a host name, such as 0.0.0.0 or ::' })
+    .default('127.0.0.1'),
   PORT: int(0, 65535).default(4242),
   WORKER_CONCURRENCY: int(1, 1000).default(25),
   QUEUE_PREFIX: z
@@ -255,7 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     emulatorPort: e.EMULATOR_PORT,
     landing: {
       waitMs: e.LANDING_WAIT_MS,
-      publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+      publicUrl: (e.PUBLIC_URL ?? defaultPublicUrl(e.HOST, e.PORT)).replace(/\/$/, ''),
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       lookupsPerSecond: Math.max(1, Math.floor(Math.min(maxRps, e.STRIPE_ENDPOINT_MAX_RPS) * e.LANDING_STRIPE_SHARE)),
       lookupsPerClientPerMinute: e.LANDING_LOOKUPS_PER_CLIENT,
@@ -298,6 +299,13 @@ export function requireStripe(config: Config, fix = 'or run "npm start" to use t
     throw new ConfigError(`invalid configuration: ${missing.map((k) => `${k}: required`).join('; ')} (${fix})`, missing);
   }
   return config as StripeReadyConfig;
+}
+
+/** Where a browser on this machine reaches the api: a wildcard host means loopback; IPv6 goes in brackets. */
+function defaultPublicUrl(host: string, port: number): string {
+  if (host === '0.0.0.0') return `http://127.0.0.1:${port}`;
+  if (host === '::') return `http://[::1]:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function trustProxy(raw: string): Config['http']['trustProxy'] {
