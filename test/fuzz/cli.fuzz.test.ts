@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { compiled } from '../helpers/processes.js';
+import { spawnTracked } from '../helpers/spawned.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { params, printCounts, runs, tally, TIMEOUT_MS } from './budget.js';
 
@@ -17,10 +18,10 @@ const token = fc.oneof(
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs the CLI as `npm run cli` does; a run still going after `timeoutMs` is killed and reported as hung. */
+/** Runs the compiled CLI as `npm run cli` does; a run still going after `timeoutMs` is killed and reported as hung. */
 function runCli(args: readonly string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | 'hung'; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [compiled('src/cli/main.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let hung = false;
@@ -28,8 +29,8 @@ function runCli(args: readonly string[], env: Record<string, string>, timeoutMs 
       hung = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code: hung ? 'hung' : (code ?? -1), stdout, stderr });
@@ -56,7 +57,7 @@ describe('fuzz: CLI arguments', () => {
   });
 
   it('exits 0-3 with a clear message for every generated argv, never a stack trace', async () => {
-    // Four processes at a time: most of a run is waiting (for tsx to load, for a refused connection).
+    // Four processes at a time: most of a run is waiting (for a refused connection).
     const batch = fc.array(fc.array(token, { maxLength: 5 }), { minLength: 4, maxLength: 4 });
     await fc.assert(
       fc.asyncProperty(batch, async (argvs) => {
