@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueFulfillment, enqueueLanding } from '../src/queue/fulfillment-queue.js';
+import { createReconcileQueue, requestReconcile } from '../src/queue/reconcile-queue.js';
+import { waitForJob } from '../src/queue/wait-for-job.js';
 import { items, storedLineItemCount, waitForQueueDrained, waitForStatus } from './helpers/sessions.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { waitFor } from './helpers/wait.js';
@@ -76,6 +78,30 @@ describe('spend nothing twice', () => {
       expect(stack.emulator.gate.stats.rateLimited).toBeGreaterThanOrEqual(15);
       expect(await stack.queue.getFailedCount()).toBe(0);
     } finally {
+      await stack.close();
+    }
+  });
+
+  it('a reconciliation run meeting more 429s than its 3 attempts ends completed, the attempts unused', { timeout: 60_000 }, async () => {
+    const stack = await startStack({ workers: 1 });
+    const queue = createReconcileQueue(stack.producer, stack.prefix);
+    try {
+      const ids = Array.from({ length: 20 }, () => {
+        const s = stack.emulator.store.createSession({ lineItems: items(2) });
+        stack.emulator.store.complete(s.id, { paymentStatus: 'paid' });
+        return s.id;
+      });
+      stack.emulator.gate.knobs.rateLimitRate = 1;
+      const job = await requestReconcile(queue, 3600_000);
+      await waitFor(async () => ((await queue.getJob(job.id as string))?.attemptsStarted ?? 0) >= 5 ? true : undefined, 'the run to meet four 429s');
+      stack.emulator.gate.knobs.rateLimitRate = 0;
+      expect((await waitForJob(queue, job.id as string, 30_000)).state).toBe('completed');
+      const done = await queue.getJob(job.id as string);
+      expect(done?.returnvalue).toMatchObject({ listed: 20, recorded: 20 });
+      expect(done?.attemptsMade).toBe(1);
+      for (const id of ids) await waitForStatus(stack, id, 'fulfilled');
+    } finally {
+      await queue.close();
       await stack.close();
     }
   });

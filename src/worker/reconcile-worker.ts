@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
@@ -11,6 +11,7 @@ import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData,
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { queuedSessionIds } from '../queue/queued-sessions.js';
+import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
 export interface ReconcileWorkerDeps {
   readonly connection: Redis;
@@ -31,6 +32,8 @@ export interface ReconcileWorkerDeps {
  * recorded from the list pages; only those a page cannot serve are handed to a fulfillment run.
  */
 export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB> {
+  // For `rateLimit`: a 429 puts the run back without using one of its attempts, as for fulfillment runs.
+  const queue = new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) });
   const worker = new Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(
     RECONCILE_QUEUE,
     async (job) => {
@@ -50,6 +53,10 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
           log.info(p, 'reconciliation progress');
           void job.updateProgress(p);
         },
+      }).catch(async (err: unknown) => {
+        // What it recorded stays recorded: the next run lists again and skips those as final.
+        if (isStripeRateLimit(err)) throw await putBackRateLimited(queue);
+        throw err;
       });
       deps.metrics?.reconcileSessions.inc({ outcome: 'already_final' }, counts.alreadyFinal);
       deps.metrics?.reconcileSessions.inc({ outcome: 'recorded' }, counts.recorded);
@@ -58,8 +65,9 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       log.info(counts, 'reconciliation finished');
       return counts;
     },
-    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1, autorun: deps.autorun ?? true },
+    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1, autorun: deps.autorun ?? true, limiter: NEVER_BINDING_LIMITER },
   );
+  worker.on('closed', () => void queue.close());
   worker.on('completed', () => deps.metrics?.reconcileRuns.inc({ result: 'completed' }));
   worker.on('failed', () => deps.metrics?.reconcileRuns.inc({ result: 'failed' }));
   return worker;
