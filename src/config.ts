@@ -102,6 +102,8 @@ const schema = z.object({
     .optional(),
   EFFECT_BACKOFF_MS: int(1, 3_600_000).default(1000),
   EFFECT_RETRY_HORIZON: duration.default(72 * 3_600_000),
+  EFFECT_TIMEOUT_MS: int(1000, 600_000).default(35_000),
+  EFFECT_CONCURRENCY: int(1, 1000).default(50),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+)$/, 'true, false, a number of proxy hops, or a comma-separated list of proxy IPs/CIDRs')
@@ -183,6 +185,10 @@ export interface Config {
     readonly backoffMs: number;
     /** After this long since the effect was recorded, a failing effect goes `dead`. */
     readonly retryHorizonMs: number;
+    /** One delivery attempt ends by then, whatever the receiver does (EFFECT_TIMEOUT_MS). */
+    readonly attemptTimeoutMs: number;
+    /** Deliveries in flight per worker process (EFFECT_CONCURRENCY). */
+    readonly concurrency: number;
   };
   /** `intervalMs` 0 (RECONCILE_INTERVAL=off): this worker schedules nothing; runs only when asked (CLI). */
   readonly reconcile: { readonly intervalMs: number; readonly lookbackMs: number };
@@ -280,6 +286,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       callbackSecrets: e.CALLBACK_SECRET ?? [],
       backoffMs: e.EFFECT_BACKOFF_MS,
       retryHorizonMs: e.EFFECT_RETRY_HORIZON,
+      attemptTimeoutMs: e.EFFECT_TIMEOUT_MS,
+      concurrency: e.EFFECT_CONCURRENCY,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL, lookbackMs: e.RECONCILE_LOOKBACK },
   });

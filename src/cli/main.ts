@@ -17,12 +17,14 @@ import { isPermanentStripeError } from '../stripe/errors.js';
 import { isUnreachable } from './unreachable.js';
 import { localEmulatorUrl, usesLocalEmulator, withLocalEmulator } from '../roles/local-emulator.js';
 import { StartError, postgresStep, redisStep, type StartFailure } from '../roles/start-failure.js';
+import { EFFECTS_USAGE, EffectsCommandError, effectsCommand } from './effects-command.js';
 
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
   status <session_id>                       print what Postgres holds for the session
   reconcile [--since 24h] [--wait 10m]      run one reconciliation (by a worker) and print its counts
   retry-failed                              move every failed fulfillment job back to waiting
+${EFFECTS_USAGE}
 exit codes: 0 done, 1 not found or failed, 2 bad arguments, 3 a service is unreachable`;
 
 class Exit extends Error {
@@ -38,7 +40,14 @@ const { positionals, values } = (() => {
   try {
     return parseArgs({
       allowPositionals: true,
-      options: { since: { type: 'string' }, wait: { type: 'string' }, account: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        since: { type: 'string' },
+        wait: { type: 'string' },
+        account: { type: 'string' },
+        status: { type: 'string' },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
@@ -62,7 +71,10 @@ try {
   await run();
   process.exitCode = 0;
 } catch (err) {
-  if (err instanceof Exit) {
+  if (err instanceof EffectsCommandError) {
+    process.stderr.write(`${err.message}${err.code === 2 ? `\n${USAGE}` : ''}\n`);
+    process.exitCode = err.code;
+  } else if (err instanceof Exit) {
     process.stderr.write(`${err.message}\n`);
     process.exitCode = err.code;
   } else if (err instanceof StartError) {
@@ -84,6 +96,8 @@ try {
 
 async function run(): Promise<void> {
   switch (command) {
+    case 'effects':
+      return effectsCommand((await db()).sql, arg === undefined ? [] : [arg, ...extra], values, (line) => process.stdout.write(`${line}\n`));
     case 'fulfill':
       return fulfill(sessionArg());
     case 'status':

@@ -10,6 +10,7 @@ import { addQueueGauges, addSessionGauges } from '../observability/collectors.js
 import { createMetrics } from '../observability/metrics.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
+import { createEffectsQueue } from '../queue/effects-queue.js';
 import { producerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { Closers, type RoleProcess } from './role-process.js';
@@ -50,7 +51,8 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     if (started) log.warn({ err: err.message }, 'queue error');
   });
   const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
-  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close()]));
+  const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
+  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close()]));
 
   // Verifies webhooks, and serves the demo shop outside production; never called on the webhook path.
   const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: config.stripe.maxNetworkRetries });
@@ -71,7 +73,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     webhookSecrets: config.stripe.webhookSecrets,
     livemode: config.stripe.livemode,
     trustProxy: config.http.trustProxy,
-    ...(admin === undefined ? {} : { admin: { queues: [queue, reconcileQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
+    ...(admin === undefined ? {} : { admin: { queues: [queue, reconcileQueue, effectsQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
     metrics,
     readiness: { sql: database.sql, redis, log },
     metricsToken: config.ops.metricsToken,

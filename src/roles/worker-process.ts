@@ -4,7 +4,12 @@ import type { Logger } from 'pino';
 import type { StripeReadyConfig } from '../config.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { deliverersFromConfig, offKinds, type AnyDeliverer } from '../effects/deliverers.js';
+import { createEffectDispatcher, type EffectDispatcher } from '../effects/dispatcher.js';
+import { addEffectGauges, createEffectMetrics } from '../effects/effect-metrics.js';
+import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { fulfillmentHandlers } from '../fulfillment/registry.js';
+import { createEffectsQueue, enqueueEffects } from '../queue/effects-queue.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { bullPrefix } from '../queue/contract.js';
@@ -28,6 +33,8 @@ export interface WorkerProcess extends RoleProcess {
   readonly redis: Redis;
   readonly database: Database;
   readonly metrics: Metrics;
+  /** Delivers committed outbox effects (receipt emails, callbacks, ...). */
+  readonly dispatcher: EffectDispatcher;
   /** The WORKER_HTTP_PORT server (/healthz, /readyz, /metrics) once started; undefined when not configured. */
   http(): FastifyInstance | undefined;
 }
@@ -38,7 +45,13 @@ export interface WorkerProcess extends RoleProcess {
  * `start` migrates, checks Postgres and Redis, then runs. To add a part (e.g. an effect dispatcher):
  * create it here from `config`, run it in `start`, and register its closer in the right place.
  */
-export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
+/** Code registered beside the configuration: more handlers and deliverers (tests use it; src/fulfillment/registry.ts is the merchant's place). */
+export interface WorkerExtensions {
+  readonly handlers?: readonly FulfillmentHandler[];
+  readonly deliverers?: readonly AnyDeliverer[];
+}
+
+export function createWorkerProcess(config: StripeReadyConfig, extensions: WorkerExtensions = {}): WorkerProcess {
   const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii });
   const closers = new Closers();
   let started = false;
@@ -64,8 +77,9 @@ export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
 
   const fulfillmentQueue = createFulfillmentQueue(redis, config.queue);
   const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
-  closers.add('queues', () => Promise.all([fulfillmentQueue.close(), reconcileQueue.close()]));
-  const handlers = fulfillmentHandlers(config.effects);
+  const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
+  closers.add('queues', () => Promise.all([fulfillmentQueue.close(), reconcileQueue.close(), effectsQueue.close()]));
+  const handlers = [...fulfillmentHandlers(config.effects), ...(extensions.handlers ?? [])];
   const worker = createWorker({
     metrics,
     connection: redis,
@@ -77,8 +91,29 @@ export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
     concurrency: config.worker.concurrency,
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
+    enqueueEffects: (effects) => enqueueEffects(effectsQueue, effects),
   });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
+  // The outbox dispatcher: each effect kind goes to the deliverer configured for it (none: the kind is off).
+  const deliverers = deliverersFromConfig(config.effects, {
+    log,
+    publicUrl: config.landing.publicUrl,
+    attemptTimeoutMs: config.effects.attemptTimeoutMs,
+    extra: extensions.deliverers ?? [],
+  });
+  addEffectGauges(metrics.registry, database.sql);
+  const dispatcher = createEffectDispatcher({
+    sql: database.sql,
+    connection: redis,
+    queue: effectsQueue,
+    prefix: config.queue.prefix,
+    deliverers,
+    log,
+    metrics: createEffectMetrics(metrics.registry),
+    backoff: { baseMs: config.effects.backoffMs, horizonMs: config.effects.retryHorizonMs },
+    attemptTimeoutMs: config.effects.attemptTimeoutMs,
+    concurrency: config.effects.concurrency,
+  });
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
     connection: redis,
@@ -93,7 +128,7 @@ export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
   });
   reconcileWorker.on('error', (err) => log.error({ err }, 'reconcile worker error'));
   // Graceful stop: stop taking jobs and let the active ones finish before anything they use closes.
-  closers.add('workers', () => Promise.all([worker.close(), reconcileWorker.close()]));
+  closers.add('workers', () => Promise.all([worker.close(), reconcileWorker.close(), dispatcher.close()]));
 
   let http: FastifyInstance | undefined;
   const run = (w: { run(): Promise<unknown> }, name: string) => void w.run().catch((err: unknown) => log.error({ err, worker: name }, 'worker stopped running'));
@@ -104,6 +139,7 @@ export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
     redis,
     database,
     metrics,
+    dispatcher,
     http: () => http,
     async start() {
       await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
@@ -118,8 +154,11 @@ export function createWorkerProcess(config: StripeReadyConfig): WorkerProcess {
       }
       run(worker, 'fulfillment');
       run(reconcileWorker, 'reconcile');
+      dispatcher.start();
       started = true;
       log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid, httpPort }, 'worker started');
+      for (const [kind, why] of Object.entries(offKinds(config.effects, deliverers))) log.warn({ kind }, `effect kind off: ${why}`);
+      log.info({ kinds: [...deliverers.keys()] }, 'effect kinds on');
     },
     async stop() {
       await closers.closeAll((name, err) => log.warn({ err, resource: name }, 'close failed'));

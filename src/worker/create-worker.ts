@@ -27,6 +27,8 @@ export interface WorkerDeps {
   readonly metrics?: Metrics;
   /** false: take no job until `worker.run()` (the worker role starts it once its checks pass). Default true. */
   readonly autorun?: boolean;
+  /** Hands a run's committed outbox effects to the dispatcher's queue; without it the sweeper finds them. */
+  readonly enqueueEffects?: (effects: readonly { id: string; kind: string }[]) => Promise<void>;
 }
 
 export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
@@ -42,8 +44,13 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
       const outcome = await fulfillCheckout(job.data, {
         stripe: deps.stripe,
         storedFinal: (sessionId) => storedFinalStatus(deps.sql, sessionId),
-        record: (input) => recordRun(deps.sql, input, deps.handlers),
+        record: (input) => recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined }),
       });
+      const effects = outcome.newEffects ?? [];
+      if (effects.length > 0 && deps.enqueueEffects !== undefined) {
+        // Committed already: a failure here only delays them until the dispatcher's sweep.
+        await deps.enqueueEffects(effects).catch((err: unknown) => log.warn({ err, effects: effects.length }, 'effects not enqueued; the sweep will pick them up'));
+      }
       stopTimer?.({ status: outcome.status });
       log.info(
         { status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1, customerEmail: outcome.customerEmail },

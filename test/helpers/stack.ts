@@ -8,8 +8,10 @@ import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
 import type { FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../../src/queue/reconcile-queue.js';
+import { createEffectsQueue } from '../../src/queue/effects-queue.js';
 import { createApiProcess, type ApiProcess } from '../../src/roles/api-process.js';
-import { createWorkerProcess, type WorkerProcess } from '../../src/roles/worker-process.js';
+import { createWorkerProcess, type WorkerExtensions, type WorkerProcess } from '../../src/roles/worker-process.js';
+import type { EffectDispatcher } from '../../src/effects/dispatcher.js';
 import { createStripeClient } from '../../src/stripe/client.js';
 import type { FulfillmentWorker } from '../../src/worker/create-worker.js';
 import { freshDatabase, type TestDatabase } from './database.js';
@@ -37,6 +39,8 @@ export interface Stack {
   readonly workers: FulfillmentWorker[];
   /** Starts a worker role in this process on this stack's queue (it takes jobs once its start-up checks pass). */
   startWorker(opts?: { concurrency?: number; lockDurationMs?: number }): FulfillmentWorker;
+  /** The outbox dispatcher of each worker role started in this process. */
+  readonly dispatchers: EffectDispatcher[];
   /** Environment for a worker or api *process* on this stack. */
   env(extra?: Record<string, string>): Record<string, string>;
   close(): Promise<void>;
@@ -66,6 +70,16 @@ export interface StackOptions {
   };
   /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
   readonly redisUrl?: string;
+  /** The outbox, as its variables (for worker roles and processes alike), plus code registered beside them. */
+  readonly effects?: {
+    readonly smtpUrl?: string;
+    readonly callbackUrls?: readonly string[];
+    readonly callbackSecret?: string;
+    readonly backoffMs?: number;
+    readonly timeoutMs?: number;
+    /** Registered through the worker role's extensions (in-process workers only). */
+    readonly extensions?: WorkerExtensions;
+  };
 }
 
 /**
@@ -81,6 +95,17 @@ function landingEnv(landing: StackOptions['landing'] = {}): Record<string, strin
     ORDER_PAGE_SECRET_WINDOW: seconds(landing.secretWindowMs ?? 3_600_000),
     // Pages promise email only when the email effect is configured; nothing listens here in tests.
     ...(landing.emailConfigured === true ? { SMTP_URL: 'smtp://127.0.0.1:2525' } : {}),
+  };
+}
+
+function effectsEnv(fx: StackOptions['effects']): Record<string, string> {
+  if (fx === undefined) return {};
+  return {
+    ...(fx.smtpUrl === undefined ? {} : { SMTP_URL: fx.smtpUrl, MAIL_FROM: 'Shop <orders@example.com>' }),
+    ...(fx.callbackUrls === undefined ? {} : { CALLBACK_URLS: fx.callbackUrls.join(',') }),
+    ...(fx.callbackSecret === undefined ? {} : { CALLBACK_SECRET: fx.callbackSecret }),
+    EFFECT_BACKOFF_MS: String(fx.backoffMs ?? 100),
+    ...(fx.timeoutMs === undefined ? {} : { EFFECT_TIMEOUT_MS: String(fx.timeoutMs) }),
   };
 }
 
@@ -127,6 +152,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ? {}
       : { ADMIN_USERNAME: opts.admin.username, ADMIN_PASSWORD: opts.admin.password, ADMIN_READONLY: String(opts.admin.readOnly ?? false) }),
     ...landingEnv(opts.landing),
+    ...effectsEnv(opts.effects),
     ...extra,
   });
   // In this process: the same environment, but quiet unless TEST_LOG_LEVEL asks otherwise.
@@ -140,6 +166,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const workers: FulfillmentWorker[] = [];
   const workerProcesses: { role: WorkerProcess; started: Promise<void> }[] = [];
+  const dispatchers: EffectDispatcher[] = [];
   const stack: Stack = {
     db,
     emulator,
@@ -151,13 +178,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     apiProcess,
     apiUrl,
     workers,
+    dispatchers,
     startWorker(w = {}) {
       const role = createWorkerProcess(
         inProcess({
           ...(w.concurrency === undefined ? { WORKER_CONCURRENCY: '10' } : { WORKER_CONCURRENCY: String(w.concurrency) }),
           ...(w.lockDurationMs === undefined ? {} : { WORKER_LOCK_DURATION_MS: String(w.lockDurationMs) }),
         }),
+        opts.effects?.extensions,
       );
+      dispatchers.push(role.dispatcher);
       // Synchronous for the callers' convenience; a failed start surfaces in close().
       const started = role.start();
       started.catch(() => undefined);
@@ -170,8 +200,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       for (const { started } of workerProcesses) await started.catch(() => undefined);
       await Promise.all(workerProcesses.map(({ role }) => role.stop()));
       const reconcileQueue = createReconcileQueue(apiProcess.redis, prefix);
-      await Promise.all([apiProcess.queue, reconcileQueue].map((q) => q.obliterate({ force: true }).catch(() => undefined)));
-      await reconcileQueue.close();
+      const effectsQueue = createEffectsQueue(apiProcess.redis, prefix);
+      await Promise.all([apiProcess.queue, reconcileQueue, effectsQueue].map((q) => q.obliterate({ force: true }).catch(() => undefined)));
+      await Promise.all([reconcileQueue.close(), effectsQueue.close()]);
       await apiProcess.stop();
       await emulator.app.close();
       await db.drop();

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import type postgres from 'postgres';
+import type { EffectRecord } from '../effects/effect.js';
+import type { EffectStatus } from './schema.js';
+
+/**
+ * The outbox's bookkeeping in Postgres, which is the source of truth for every effect: BullMQ only
+ * carries "try effect N now". An attempt is claimed with a lease (`locked_until`); a process that dies
+ * mid-delivery leaves a lease that expires, and the sweeper hands the row to another attempt.
+ */
+
+interface EffectRow {
+  id: string;
+  kind: string;
+  session_id: string;
+  scope: string;
+  target: string;
+  payload: unknown;
+  attempts: number;
+  created_at: Date;
+}
+
+/** Stable across every attempt; derived from the effect's unique key (Message-ID, webhook-id). */
+export function idempotencyKey(sessionId: string, scope: string, kind: string, target: string): string {
+  return `eff_${createHash('sha256').update(JSON.stringify([sessionId, scope, kind, target])).digest('base64url').slice(0, 32)}`;
+}
+
+function toRecord(row: EffectRow): EffectRecord {
+  return {
+    id: String(row.id),
+    kind: row.kind,
+    sessionId: row.session_id,
+    target: row.target,
+    // drizzle makes postgres.js's json parsing pass-through for its own reads, not for ours: parse if text.
+    payload: typeof row.payload === 'string' ? (JSON.parse(row.payload) as unknown) : row.payload,
+    idempotencyKey: idempotencyKey(row.session_id, row.scope, row.kind, row.target),
+    attempts: row.attempts - 1,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+export type Claim =
+  | { readonly claimed: true; readonly effect: EffectRecord }
+  /** Not pending, not due, already in flight, or its target is disabled (then it is now `skipped`). */
+  | { readonly claimed: false; readonly reason: 'not_claimable' | 'target_disabled' | 'kind_off' };
+
+/** Takes one attempt of effect `id` if it is pending, due and not in flight: one statement. */
+export async function claimEffect(sql: postgres.Sql, id: string, leaseMs: number, kindsOn: readonly string[]): Promise<Claim> {
+  const [row] = await sql<(EffectRow & { disabled: boolean })[]>`
+    update fulfillment_effects e set attempts = e.attempts + 1, locked_until = now() + ${leaseMs} * interval '1 millisecond'
+    where e.id = ${id} and e.status = 'pending' and e.next_attempt_at <= now() + interval '50 milliseconds'
+      and (e.locked_until is null or e.locked_until < now())
+    returning e.id, e.kind, e.session_id, e.scope, e.target, e.payload, e.attempts, e.created_at,
+      exists (select 1 from effect_targets_disabled d where d.kind = e.kind and d.target = e.target) as disabled`;
+  if (row === undefined) return { claimed: false, reason: 'not_claimable' };
+  if (row.disabled) {
+    await finishEffect(sql, row.id, 'skipped', { code: 'target_disabled', reason: 'the receiver asked not to be called again (HTTP 410)' });
+    return { claimed: false, reason: 'target_disabled' };
+  }
+  if (!kindsOn.includes(row.kind)) {
+    await finishEffect(sql, row.id, 'skipped', { code: 'kind_off', reason: `no deliverer is configured for kind "${row.kind}"` });
+    return { claimed: false, reason: 'kind_off' };
+  }
+  return { claimed: true, effect: toRecord(row) };
+}
+
+/** Ends an effect: delivered, dead or skipped. */
+export async function finishEffect(
+  sql: postgres.Sql,
+  id: string,
+  status: Exclude<EffectStatus, 'pending'>,
+  why: { code: string; reason: string } | undefined,
+): Promise<void> {
+  await sql`
+    update fulfillment_effects set status = ${status}, locked_until = null, finished_at = now(),
+      last_code = ${why?.code ?? null}, last_error = ${why?.reason ?? null}
+    where id = ${id}`;
+}
+
+/** Schedules the next attempt; the caller adds its delayed job right after (the sweeper covers a crash in between). */
+export async function rescheduleEffect(sql: postgres.Sql, id: string, delayMs: number, why: { code: string; reason: string }): Promise<void> {
+  await sql`
+    update fulfillment_effects set locked_until = null, next_attempt_at = now() + ${delayMs} * interval '1 millisecond',
+      enqueued_at = now(), last_code = ${why.code}, last_error = ${why.reason}
+    where id = ${id}`;
+}
+
+/** Records a 410: effects to this receiver are skipped until an operator retries one of them. */
+export async function disableTarget(sql: postgres.Sql, kind: string, target: string, reason: string): Promise<void> {
+  await sql`
+    insert into effect_targets_disabled (kind, target, reason, disabled_at) values (${kind}, ${target}, ${reason}, now())
+    on conflict (kind, target) do update set reason = excluded.reason, disabled_at = excluded.disabled_at`;
+}
+
+export interface DueEffect {
+  readonly id: string;
+  readonly kind: string;
+  readonly attempts: number;
+  readonly delayMs: number;
+}
+
+/**
+ * Pending effects with no delivery in flight and no job added for `graceMs` (their job was lost with
+ * Redis, or its process died): stamps and returns them, oldest due first. `SKIP LOCKED` lets every
+ * dispatcher sweep at once without two of them taking the same rows.
+ */
+export async function sweepEffects(sql: postgres.Sql, graceMs: number, limit: number): Promise<DueEffect[]> {
+  const rows = await sql<{ id: string; kind: string; attempts: number; delay_ms: number }[]>`
+    update fulfillment_effects e set enqueued_at = now()
+    from (
+      select id from fulfillment_effects
+      where status = 'pending' and next_attempt_at <= now() + interval '1 second'
+        and (locked_until is null or locked_until < now())
+        and (enqueued_at is null or enqueued_at < now() - ${graceMs} * interval '1 millisecond')
+      order by next_attempt_at
+      limit ${limit}
+      for update skip locked
+    ) due
+    where e.id = due.id
+    returning e.id, e.kind, e.attempts, greatest(0, extract(epoch from e.next_attempt_at - now()) * 1000)::int as delay_ms`;
+  return rows.map((r) => ({ id: String(r.id), kind: r.kind, attempts: r.attempts, delayMs: r.delay_ms }));
+}

@@ -1,0 +1,176 @@
+import { hostname } from 'node:os';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type postgres from 'postgres';
+import { claimEffect, disableTarget, finishEffect, rescheduleEffect, sweepEffects } from '../db/effect-store.js';
+import { bullPrefix } from '../queue/contract.js';
+import { EFFECTS_QUEUE, enqueueEffects, type EffectJobData, type EffectJobResult, type EffectsQueue, type EFFECT_JOB } from '../queue/effects-queue.js';
+import { nextDelayMs, type BackoffPolicy } from './backoff.js';
+import type { AnyDeliverer } from './deliverers.js';
+import type { DeliveryResult, EffectRecord } from './effect.js';
+import type { EffectMetrics } from './effect-metrics.js';
+
+export interface DispatcherDeps {
+  readonly sql: postgres.Sql;
+  /** A blocking (worker) connection for the BullMQ worker. */
+  readonly connection: Redis;
+  readonly queue: EffectsQueue;
+  readonly prefix: string;
+  readonly deliverers: ReadonlyMap<string, AnyDeliverer>;
+  readonly log: Logger;
+  readonly metrics?: EffectMetrics;
+  readonly backoff: BackoffPolicy;
+  /** One attempt ends by then, whatever the deliverer does (EFFECT_TIMEOUT_MS). */
+  readonly attemptTimeoutMs: number;
+  /** Deliveries in flight in this process. */
+  readonly concurrency: number;
+  /** How often this process looks for pending rows without a job (default 1 s). */
+  readonly sweepIntervalMs?: number;
+  /** A row whose job was added this long ago and that is still due and idle is given a new job (default 10 s). */
+  readonly sweepGraceMs?: number;
+}
+
+export interface EffectDispatcher {
+  readonly worker: Worker<EffectJobData, EffectJobResult, typeof EFFECT_JOB>;
+  /** Starts taking jobs and sweeping. */
+  start(): void;
+  /** One sweep now (tests, and the timer). Returns how many jobs it re-added. */
+  sweep(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Delivers committed outbox effects. Chosen design (see README, "Outbox"): a BullMQ queue fed right
+ * after commit, so an effect leaves within milliseconds and operators see it in Bull Board, plus a
+ * `FOR UPDATE SKIP LOCKED` sweep of Postgres that re-adds a job for any pending row left without one,
+ * so losing Redis loses nothing. Each attempt is claimed in Postgres with a lease, which is what makes
+ * two jobs for one effect harmless, and bounded by an AbortSignal so a slow receiver holds one slot of
+ * `concurrency` for at most `attemptTimeoutMs`.
+ */
+export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
+  const kindsOn = [...deps.deliverers.keys()];
+  const leaseMs = deps.attemptTimeoutMs + 5000;
+
+  const processJob = async (job: Job<EffectJobData, EffectJobResult, typeof EFFECT_JOB>): Promise<EffectJobResult> => {
+    const claim = await claimEffect(deps.sql, job.data.effectId, leaseMs, kindsOn);
+    if (!claim.claimed) {
+      if (claim.reason !== 'not_claimable') deps.metrics?.effects.inc({ kind: job.data.kind, result: 'skipped' });
+      return { outcome: claim.reason };
+    }
+    const effect = claim.effect;
+    const log = deps.log.child({ effectId: effect.id, kind: effect.kind, sessionId: effect.sessionId, attempt: effect.attempts + 1 });
+    const result = await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs);
+    await settle(effect, result, log);
+    return { outcome: result.outcome };
+  };
+
+  async function settle(effect: EffectRecord, result: DeliveryResult, log: Logger): Promise<void> {
+    const count = (r: string) => deps.metrics?.effects.inc({ kind: effect.kind, result: r });
+    switch (result.outcome) {
+      case 'delivered':
+        await finishEffect(deps.sql, effect.id, 'delivered', undefined);
+        count('delivered');
+        log.info({ detail: result.detail }, 'effect delivered');
+        return;
+      case 'permanent':
+        await finishEffect(deps.sql, effect.id, 'dead', { code: result.code, reason: result.reason });
+        count('dead');
+        log.warn({ code: result.code, reason: result.reason }, 'effect refused for good: dead');
+        return;
+      case 'disabled':
+        await disableTarget(deps.sql, effect.kind, effect.target, result.reason);
+        await finishEffect(deps.sql, effect.id, 'dead', { code: result.code, reason: result.reason });
+        count('disabled');
+        deps.metrics?.targetsDisabled.inc({ kind: effect.kind });
+        log.warn({ code: result.code, target: effect.target }, 'receiver asked not to be called again: target disabled');
+        return;
+      case 'retry': {
+        const delay = nextDelayMs(deps.backoff, effect.attempts + 1, effect.createdAt, new Date(), result.retryAfterMs);
+        if (delay === undefined) {
+          await finishEffect(deps.sql, effect.id, 'dead', { code: result.code, reason: `retry horizon reached: ${result.reason}` });
+          count('dead');
+          log.warn({ code: result.code, reason: result.reason }, 'effect failed until its retry horizon: dead');
+          return;
+        }
+        await rescheduleEffect(deps.sql, effect.id, delay, { code: result.code, reason: result.reason });
+        await enqueueEffects(deps.queue, [{ id: effect.id, kind: effect.kind, attempts: effect.attempts + 1, delayMs: delay }]);
+        count('retry');
+        log.info({ code: result.code, reason: result.reason, delayMs: delay }, 'effect attempt failed: retrying');
+      }
+    }
+  }
+
+  const worker = new Worker<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, processJob, {
+    connection: deps.connection,
+    prefix: bullPrefix(deps.prefix),
+    name: `${hostname()}-${process.pid}-effects`,
+    concurrency: deps.concurrency,
+    // Longer than any attempt: a job is only "stalled" when its process is gone.
+    lockDuration: leaseMs + 5000,
+    autorun: false,
+  });
+  worker.on('error', (err) => deps.log.error({ err }, 'effects worker error'));
+
+  let sweeping: Promise<number> | undefined;
+  const sweep = (): Promise<number> => {
+    sweeping ??= (async () => {
+      try {
+        const due = await sweepEffects(deps.sql, deps.sweepGraceMs ?? 10_000, 500);
+        // A fresh job id per sweep: the lost job's id may still be held by a kept failed job.
+        const stamp = Date.now().toString(36);
+        await enqueueEffects(
+          deps.queue,
+          due.map((d) => ({ id: d.id, kind: d.kind, attempts: d.attempts, delayMs: d.delayMs, jobId: `${d.id}.${d.attempts}.${stamp}` })),
+        );
+        if (due.length > 0) deps.log.info({ count: due.length }, 'effects without a job picked up again');
+        return due.length;
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
+  };
+  let timer: NodeJS.Timeout | undefined;
+
+  return {
+    worker,
+    sweep,
+    start() {
+      void worker.run().catch((err: unknown) => deps.log.error({ err }, 'effects worker stopped running'));
+      timer = setInterval(() => {
+        sweep().catch((err: unknown) => deps.log.warn({ err }, 'effects sweep failed'));
+      }, deps.sweepIntervalMs ?? 1000);
+      timer.unref();
+    },
+    async close() {
+      clearInterval(timer);
+      await sweeping?.catch(() => undefined);
+      await worker.close();
+      await Promise.all([...deps.deliverers.values()].map((d) => d.close?.()));
+    },
+  };
+}
+
+/** One bounded attempt: the deliverer gets the signal, and we stop waiting when it fires even if it does not. */
+async function attempt(deliverer: AnyDeliverer | undefined, effect: EffectRecord, timeoutMs: number): Promise<DeliveryResult> {
+  if (deliverer === undefined) return { outcome: 'retry', code: 'kind_off', reason: `no deliverer for kind "${effect.kind}"` };
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<DeliveryResult>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error('effect attempt timed out'));
+      resolve({ outcome: 'retry', code: 'attempt_timeout', reason: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      deliverer.deliver(effect, controller.signal).catch(
+        (err: unknown): DeliveryResult => ({ outcome: 'retry', code: 'deliverer_error', reason: err instanceof Error ? err.message : String(err) }),
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,59 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullPrefix } from './contract.js';
+
+/**
+ * The effects queue: each job says "try outbox effect N now". It is a transport, not the record:
+ * Postgres holds every effect's state, and the dispatcher's sweeper re-adds a job for any pending row
+ * whose job was lost (Redis flushed, process killed), so nothing depends on Redis keeping it.
+ */
+export const EFFECTS_QUEUE = 'effects';
+export const EFFECT_JOB = 'deliver-effect';
+
+export interface EffectJobData {
+  readonly effectId: string;
+  readonly kind: string;
+}
+
+export interface EffectJobResult {
+  readonly outcome: string;
+}
+
+export type EffectsQueue = Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>;
+
+export function createEffectsQueue(connection: Redis, prefix: string): EffectsQueue {
+  return new Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, {
+    connection,
+    prefix: bullPrefix(prefix),
+    defaultJobOptions: {
+      // A thrown job (Postgres unreachable) is retried a few times here; after that the sweeper takes over.
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      // Kept a while for Bull Board; the outbox table is the lasting record.
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600 },
+    },
+  });
+}
+
+/**
+ * One job per attempt: `<id>.<attempts made>` (no `:`), so the job added after commit and a later
+ * re-add for the same attempt collapse, while the next attempt always gets a job of its own.
+ */
+export function effectJobId(effectId: string, attemptsMade: number): string {
+  return `${effectId}.${attemptsMade}`;
+}
+
+export async function enqueueEffects(
+  queue: EffectsQueue,
+  effects: readonly { readonly id: string; readonly kind: string; readonly attempts?: number; readonly delayMs?: number; readonly jobId?: string }[],
+): Promise<void> {
+  if (effects.length === 0) return;
+  await queue.addBulk(
+    effects.map((e) => ({
+      name: EFFECT_JOB,
+      data: { effectId: e.id, kind: e.kind },
+      opts: { jobId: e.jobId ?? effectJobId(e.id, e.attempts ?? 0), ...(e.delayMs === undefined || e.delayMs <= 0 ? {} : { delay: e.delayMs }) },
+    })),
+  );
+}
