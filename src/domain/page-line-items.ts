@@ -23,9 +23,11 @@ export async function lineItemsForPage(
   const raw = new Map<string, Stripe.LineItem[]>();
   for (const session of sessions) raw.set(session.id, await allLineItems(stripe, session, cache));
   const wanted = new Set<string>();
-  for (const items of raw.values()) for (const item of items) {
-    const product = item.price?.product;
-    if (typeof product === 'string' && !cache.has(product)) wanted.add(product);
+  for (const items of raw.values()) {
+    for (const item of items) {
+      const product = item.price?.product;
+      if (typeof product === 'string' && !cache.has(product)) wanted.add(product);
+    }
   }
   const ids = [...wanted];
   for (let i = 0; i < ids.length; i += PAGE) {
