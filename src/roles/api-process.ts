@@ -104,8 +104,15 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
       else log.info({ readOnly: admin.readonly }, 'Bull Board at /admin/queues');
     },
     async stop() {
-      // Fastify's close stops accepting, lets in-flight requests finish; then the connections close.
-      await app.close();
+      // Fastify's close stops accepting and lets in-flight requests finish. A kept-alive connection
+      // whose request finishes after that would hold the close open until its keep-alive timeout:
+      // close such connections as soon as they turn idle.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idle);
+      }
       await closers.closeAll((name, err) => log.warn({ err, resource: name }, 'close failed'));
     },
   };
