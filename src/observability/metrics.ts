@@ -24,7 +24,7 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
     registry,
     webhooks: new Counter({
       name: 'fulfillment_webhooks_total',
-      help: 'Webhook deliveries by event type and outcome (enqueued, ignored_type, ignored_mode, rejected, unavailable).',
+      help: 'Webhook deliveries by event type (the handled ones; other for the rest) and outcome (enqueued, ignored_type, ignored_mode, rejected, unavailable).',
       labelNames: ['type', 'outcome'],
       registers: [registry],
     }),

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
 import type { Metrics } from '../../observability/metrics.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import { isHandledEventType } from '../../domain/trigger.js';
 import { eventToJob } from '../event-to-job.js';
 import { checkSignatureHeader } from '../signature-header.js';
 import { SIGNATURE_TOLERANCE_S, verifyWebhook, WebhookRejected } from '../verify-webhook.js';
@@ -59,7 +60,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     const ids = { eventId: event.id, eventType: event.type };
     const log = request.log;
     const decision = eventToJob(event, opts.livemode);
-    const count = (outcome: string) => opts.metrics.webhooks.inc({ type: event.type, outcome });
+    // One series per handled type; every other `type` (Stripe has hundreds, a signed payload may say anything)
+    // shares `other`, so no input can grow the metrics without bound.
+    const typeLabel = isHandledEventType(event.type) ? event.type : 'other';
+    const count = (outcome: string) => opts.metrics.webhooks.inc({ type: typeLabel, outcome });
     switch (decision.kind) {
       case 'ignore':
         count(decision.reason === 'other_mode' ? 'ignored_mode' : 'ignored_type');
