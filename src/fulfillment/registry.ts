@@ -4,6 +4,7 @@ import { notifyCallbacks } from './built-in/notify-callbacks.js';
 import { recordLineItems } from './built-in/record-line-items.js';
 import { sendReceipt } from './built-in/send-receipt.js';
 import type { FulfillmentHandler } from './handler.js';
+import type { EffectDeliverer } from './index.js';
 
 /** What the built-in handlers need from the configuration. */
 export interface HandlerSettings {
@@ -24,4 +25,12 @@ export function fulfillmentHandlers(settings: HandlerSettings): readonly Fulfill
     sendReceipt,
     notifyCallbacks(settings.callbackUrls),
   ];
+}
+
+/**
+ * Deliverers for effect kinds of your own (`effect('my-kind', …)` in a handler); the built-in `email` and
+ * `callback` come from the configuration. A kind without a deliverer is off: its effects are recorded skipped.
+ */
+export function fulfillmentDeliverers(): readonly EffectDeliverer<unknown>[] {
+  return [];
 }

@@ -8,7 +8,7 @@ import { deliverersFromConfig, offKinds, type AnyDeliverer } from '../effects/de
 import { createEffectDispatcher, type EffectDispatcher } from '../effects/dispatcher.js';
 import { addEffectGauges, createEffectMetrics } from '../effects/effect-metrics.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
-import { fulfillmentHandlers } from '../fulfillment/registry.js';
+import { fulfillmentDeliverers, fulfillmentHandlers } from '../fulfillment/registry.js';
 import { createEffectsQueue, enqueueEffects } from '../queue/effects-queue.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -99,7 +99,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     log,
     publicUrl: config.landing.publicUrl,
     attemptTimeoutMs: config.effects.attemptTimeoutMs,
-    extra: extensions.deliverers ?? [],
+    extra: [...fulfillmentDeliverers(), ...(extensions.deliverers ?? [])],
   });
   addEffectGauges(metrics.registry, database.sql);
   const dispatcher = createEffectDispatcher({
