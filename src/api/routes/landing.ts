@@ -77,7 +77,8 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
       const outcome = await runAndWait(opts, sessionId, request);
       request.log.info({ sessionId, outcome }, 'landing page run');
       if (outcome === 'not_found') {
-        await opts.guard.rememberMissing(sessionId);
+        // Best effort: without the memory the next visit only costs another lookup, within the caps.
+        await opts.guard.rememberMissing(sessionId).catch((err: unknown) => request.log.warn({ err, sessionId }, 'landing guard unavailable'));
         return sendHtml(reply, 404, notFoundPage(reply.cspNonce));
       }
       return sendHtml(reply, 200, await page(await findSessionView(opts.db, sessionId), outcome === 'done'));
