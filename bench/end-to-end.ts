@@ -1,0 +1,109 @@
+/**
+ * Section 3: webhooks from the emulator through the api, Redis and one worker process into Postgres,
+ * for the service and for the baseline, in ABBA order (service, baseline, baseline, service).
+ */
+import type { RunningProcess } from '../test/helpers/processes.js';
+import { BASELINE, SECRET, SERVICE, cpuSeconds, env, fulfilledCount, peakRssMiB, postgresPids, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type Row } from './tools.js';
+
+const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 10_000);
+type Mode = 'flowing' | 'backlog';
+
+interface Result {
+  readonly impl: Impl;
+  readonly mode: Mode;
+  readonly perSecond: number;
+  readonly row: Row;
+}
+
+/**
+ * `flowing`: the worker runs while the emulator sends the webhooks and the api enqueues them, so all
+ * processes share the two cores. `backlog`: every webhook is acknowledged first (as after an outage or a
+ * burst), then one worker process drains the queue; it measures what one worker process adds.
+ */
+async function endToEnd(impl: Impl, mode: Mode): Promise<Result> {
+  const { db, prefix } = await scratch();
+  const emulator = await start(
+    'src/emulator/main.ts',
+    { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4311', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4310/webhook', STRIPE_WEBHOOK_SECRET: SECRET },
+    'stripe emulator listening',
+    process.env.BENCH_EMULATOR_NODE_ARGS?.split(' '),
+  );
+  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311' });
+  const api = await start(impl.api, { ...base, PORT: '4310' }, impl.apiReady, process.env.BENCH_API_NODE_ARGS?.split(' '));
+  const startWorker = () =>
+    start(impl.worker, { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, impl.workerReady, process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
+  let worker = mode === 'flowing' ? await startWorker() : undefined;
+
+  const sendAll = async () => {
+    const res = await fetch('http://127.0.0.1:4311/_emulator/sessions/batch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: SESSIONS, spec: { lineItems: Array.from({ length: 5 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 500 + k, quantity: 1 + k })) } }),
+    });
+    if (!res.ok) throw new Error(`emulator batch failed: ${res.status}`);
+  };
+  if (mode === 'backlog') {
+    await sendAll();
+    while ((await queueJobCount(prefix)) < SESSIONS) await new Promise((r) => setTimeout(r, 100));
+    worker = await startWorker();
+  }
+  const w = worker as RunningProcess;
+  const procs = { emulator: emulator.child.pid, api: api.child.pid, worker: w.child.pid };
+  const cpuOf = (): Record<string, number> => ({
+    ...Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuSeconds(pid)])),
+    redis: cpuSeconds(redisPid()),
+    postgres: postgresPids().reduce((a, pid) => a + cpuSeconds(pid), 0),
+  });
+  const cpuStart = cpuOf();
+  const t0 = performance.now();
+  if (mode === 'flowing') await sendAll();
+  let fulfilled = 0;
+  const deadline = Date.now() + 5 * 60_000;
+  while (fulfilled < SESSIONS && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    fulfilled = await fulfilledCount(db);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuEnd = cpuOf();
+  const cpu = Object.keys(cpuEnd)
+    .map((k) => `${k} ${((((cpuEnd[k] ?? 0) - (cpuStart[k] ?? 0)) * 1e6) / SESSIONS).toFixed(0)}`)
+    .join(', ');
+  const [check] = await db.sql<{ sessions: number; items: number; reruns: number; distinct_items: number }[]>`
+    select (select count(*)::int from checkout_sessions where status = 'fulfilled') as sessions,
+           (select count(*)::int from checkout_line_items) as items,
+           (select count(distinct (session_id, id))::int from checkout_line_items) as distinct_items,
+           (select count(*)::int from checkout_sessions where attempt_count <> 1) as reruns`;
+  const perSecond = (check?.sessions ?? 0) / seconds;
+  const row: Row = {
+    mode: mode === 'flowing' ? 'flowing: webhooks sent while the worker runs' : 'backlog: all webhooks acknowledged, then the worker starts',
+    implementation: impl.name,
+    'sessions fulfilled': check?.sessions ?? 0,
+    seconds: seconds.toFixed(1),
+    'sessions/s': Math.round(perSecond),
+    'vs baseline': '',
+    'line items stored': check?.items ?? 0,
+    'duplicate line items': (check?.items ?? 0) - (check?.distinct_items ?? 0),
+    // The baseline never updates a session row, so it cannot count reruns.
+    'sessions run twice': impl === BASELINE ? 'n/a' : (check?.reruns ?? 0),
+    'worker peak RSS MiB': peakRssMiB(w.child.pid),
+    'api peak RSS MiB': peakRssMiB(api.child.pid),
+    'CPU µs per session': cpu,
+  };
+  await stop(api, w, emulator);
+  return { impl, mode, perSecond, row };
+}
+
+export async function endToEndSection(): Promise<void> {
+  // ABBA over both modes: S B (flowing), B S (backlog).
+  const results = [await endToEnd(SERVICE, 'flowing'), await endToEnd(BASELINE, 'flowing'), await endToEnd(BASELINE, 'backlog'), await endToEnd(SERVICE, 'backlog')];
+  const rows = results.map((r) => {
+    const b = results.find((x) => x.mode === r.mode && x.impl === BASELINE) as Result;
+    return { ...r.row, 'vs baseline': ratio(r.perSecond, b.perSecond) };
+  });
+  table(
+    `3. End to end: ${SESSIONS.toLocaleString('en')} paid sessions × 5 line items, emulator at 0 ms, 1 worker process, concurrency 50 (targets: service ≥ 1.00× the baseline)`,
+    rows,
+    'How: one run each, in the order service, baseline (flowing), baseline, service (backlog); a fresh database, queue and processes for each. ' +
+      'sessions/s = sessions fulfilled / seconds from the first webhook sent (flowing) or the worker started (backlog) until the last fulfilled; ratio = service / baseline of the same mode.',
+  );
+}

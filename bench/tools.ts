@@ -1,0 +1,151 @@
+/** What every bench section shares: the two implementations, processes, CPU and memory readings, tables. */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { FULFILLMENT_QUEUE, bullPrefix } from '../src/queue/contract.js';
+import { freshDatabase, type TestDatabase } from '../test/helpers/database.js';
+import { startProcess, waitForOutput, type RunningProcess } from '../test/helpers/processes.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SECRET = 'whsec_bench_0123456789abcdefghij';
+export const KEY = 'sk_test_bench';
+
+/** The service and the ~120-line baseline of the same contract (bench/baseline), started the same way. */
+export interface Impl {
+  readonly name: 'service' | 'baseline';
+  readonly api: string;
+  readonly apiReady: string;
+  readonly worker: string;
+  readonly workerReady: string;
+}
+export const SERVICE: Impl = { name: 'service', api: 'src/api/server.ts', apiReady: 'api listening', worker: 'src/worker/main.ts', workerReady: 'worker started' };
+export const BASELINE: Impl = {
+  name: 'baseline',
+  api: 'bench/baseline/api.ts',
+  apiReady: 'baseline api listening',
+  worker: 'bench/baseline/worker.ts',
+  workerReady: 'baseline worker started',
+};
+
+const running: RunningProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+export function onCleanup(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
+export async function cleanUp(): Promise<void> {
+  for (const p of running) p.kill('SIGKILL');
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+}
+
+/** A fresh migrated database and a queue prefix of its own, both removed at the end. */
+export async function scratch(): Promise<{ db: TestDatabase; prefix: string }> {
+  const db = await freshDatabase();
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  cleanups.push(() => obliterate(prefix), () => db.drop());
+  return { db, prefix };
+}
+
+export function env(db: TestDatabase, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    STRIPE_SECRET_KEY: KEY,
+    STRIPE_WEBHOOK_SECRET: SECRET,
+    QUEUE_PREFIX: prefix,
+    // The emulator enforces no limit here (the budget section measures against one); a test key's
+    // default budget of 20/s would measure that budget instead of the service.
+    STRIPE_MAX_RPS: '10000',
+    STRIPE_ENDPOINT_MAX_RPS: '10000',
+    RECONCILE_INTERVAL: 'off',
+    ...extra,
+  };
+}
+
+export async function start(entry: string, e: Record<string, string>, ready: string, nodeArgs: string[] = []): Promise<RunningProcess> {
+  const p = startProcess(entry, { LOG_LEVEL: 'info', ...e }, nodeArgs);
+  running.push(p);
+  await waitForOutput(p, ready, 60_000);
+  p.quiet();
+  return p;
+}
+
+export async function stop(...ps: RunningProcess[]): Promise<void> {
+  for (const p of ps) p.kill('SIGTERM');
+  await Promise.all(ps.map((p) => p.exited));
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number | undefined | string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function redisPid(): string {
+  return execFileSync('pgrep', ['-o', 'redis-server']).toString().trim();
+}
+
+export function postgresPids(): string[] {
+  return execFileSync('pgrep', ['-f', 'postgres']).toString().trim().split('\n').filter((p) => p !== '');
+}
+
+export function peakRssMiB(pid: number | undefined): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return (kb / 1024).toFixed(0);
+}
+
+export type Row = Record<string, string | number>;
+export function table(title: string, rows: Row[], how?: string): void {
+  console.log(`\n${title}\n`);
+  const cols = Object.keys(rows[0] ?? {});
+  console.log(`| ${cols.join(' | ')} |`);
+  console.log(`| ${cols.map(() => '---').join(' | ')} |`);
+  for (const r of rows) console.log(`| ${cols.map((c) => String(r[c])).join(' | ')} |`);
+  if (how !== undefined) console.log(`\n${how}`);
+}
+
+/** The service's figure over the baseline's, e.g. `0.93×`; for latencies pass lower-is-better. */
+export function ratio(service: number, baseline: number): string {
+  return `${(service / baseline).toFixed(2)}×`;
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+};
+
+export async function queueJobCount(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  const n = await redis.llen(`${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}:wait`);
+  await redis.quit();
+  return n;
+}
+
+export async function failedJobCount(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  const n = await redis.zcard(`${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}:failed`);
+  await redis.quit();
+  return n;
+}
+
+async function obliterate(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [c, keys] = await redis.scan(cursor, 'MATCH', `${bullPrefix(prefix)}:*`, 'COUNT', 1000);
+    cursor = c;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+export async function fulfilledCount(db: TestDatabase): Promise<number> {
+  const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where status = 'fulfilled'`;
+  return row?.n ?? 0;
+}
