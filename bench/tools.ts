@@ -74,9 +74,14 @@ export async function start(entry: string, e: Record<string, string>, ready: str
   return p;
 }
 
+/** SIGTERM, and SIGKILL for a process still running 15 s later: a hung shutdown must not hang the bench. */
 export async function stop(...ps: RunningProcess[]): Promise<void> {
   for (const p of ps) p.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const p of ps) p.kill('SIGKILL');
+  }, 15_000);
   await Promise.all(ps.map((p) => p.exited));
+  clearTimeout(timer);
 }
 
 /** CPU seconds (user + system) a process has used so far. */

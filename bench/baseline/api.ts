@@ -39,13 +39,15 @@ app.post('/webhook', async (req, reply) => {
   return { received: true, jobId: job.id };
 });
 
+// Opened on the first page that has to wait: a reader of the queue's event stream costs every webhook.
 let events: QueueEvents | undefined;
+const eventsConnection = connection.duplicate({ lazyConnect: true });
 app.get<{ Querystring: { session_id?: string } }>('/after-checkout', async (req, reply) => {
   const sessionId = req.query.session_id ?? '';
   if (!/^cs_[A-Za-z0-9_]{1,250}$/.test(sessionId)) return reply.code(400).send('bad session id');
   let items = await sql<{ description: string | null }[]>`select description from checkout_line_items where session_id = ${sessionId} order by position`;
   if (items.length === 0) {
-    events ??= new QueueEvents('fulfillment', { connection: connection.duplicate(), prefix });
+    events ??= new QueueEvents('fulfillment', { connection: eventsConnection, prefix });
     const job = await queue.add('fulfill-checkout', { sessionId }, { deduplication: { id: `${sessionId}_landing` } });
     await job.waitUntilFinished(events, 10_000).catch(() => undefined);
     items = await sql<{ description: string | null }[]>`select description from checkout_line_items where session_id = ${sessionId} order by position`;
@@ -60,6 +62,7 @@ log.info('baseline api listening');
 const stop = async () => {
   await app.close();
   await Promise.all([queue.close(), events?.close()]);
+  eventsConnection.disconnect();
   await connection.quit();
   await sql.end();
 };
