@@ -2,8 +2,8 @@
  * Section 3: webhooks from the emulator through the api, Redis and one worker process into Postgres,
  * for the service and for the baseline, in ABBA order (service, baseline, baseline, service).
  */
-import type { RunningProcess } from '../test/helpers/processes.js';
-import { BASELINE, SECRET, SERVICE, cpuSeconds, env, fulfilledCount, peakRssMiB, postgresPids, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type Row } from './tools.js';
+
+import { BASELINE, SECRET, SERVICE, cpuSeconds, env, fulfilledCount, peakRssMiB, postgresPids, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess, type Row } from './tools.js';
 
 const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 10_000);
 type Mode = 'flowing' | 'backlog';

@@ -8,8 +8,8 @@ import { fixedRate } from './fixed-rate.js';
 import { EmulatorStore } from '../src/emulator/store.js';
 import { startEmulator } from '../src/emulator/start.js';
 import { signPayload } from '../src/emulator/webhook-sender.js';
-import type { RunningProcess } from '../test/helpers/processes.js';
-import { BASELINE, SECRET, SERVICE, cpuSeconds, env, median, onCleanup, peakRssMiB, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl } from './tools.js';
+
+import { BASELINE, SECRET, SERVICE, cpuSeconds, env, median, onCleanup, peakRssMiB, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess } from './tools.js';
 
 /** Seconds of measured load per implementation, split into RUNS turns (ABBA order). */
 const SECONDS = Number(process.env.BENCH_INGRESS_SECONDS ?? 16);

@@ -4,8 +4,8 @@
  * the machine's speed hits both alike.
  */
 import { startEmulator } from '../src/emulator/start.js';
-import type { RunningProcess } from '../test/helpers/processes.js';
-import { BASELINE, SECRET, SERVICE, env, onCleanup, ratio, scratch, start, stop, table, type Impl, type Row } from './tools.js';
+
+import { BASELINE, SECRET, SERVICE, env, onCleanup, ratio, scratch, start, stop, table, type Impl, type RunningProcess, type Row } from './tools.js';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
 

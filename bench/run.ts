@@ -16,7 +16,7 @@ import { budgetSection } from './budget.js';
 import { endToEndSection } from './end-to-end.js';
 import { ingress } from './ingress.js';
 import { landingSection } from './landing.js';
-import { cleanUp } from './tools.js';
+import { buildService, cleanUp } from './tools.js';
 
 const SECTIONS = ['ingress', 'ingress-only', 'landing', 'budget', 'e2e'];
 const only = process.argv[2];
@@ -25,6 +25,7 @@ if (only !== undefined && !SECTIONS.includes(only)) {
   process.exit(2);
 }
 const t0 = performance.now();
+buildService();
 try {
   console.log(`bench on ${process.version}, ${cpus().length} cores, ${new Date().toISOString()}`);
   if (only === undefined || only === 'ingress' || only === 'ingress-only') await ingress(only !== 'ingress-only');

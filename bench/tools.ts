@@ -1,11 +1,11 @@
 /** What every bench section shares: the two implementations, processes, CPU and memory readings, tables. */
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { FULFILLMENT_QUEUE, bullPrefix } from '../src/queue/contract.js';
 import { freshDatabase, type TestDatabase } from '../test/helpers/database.js';
-import { startProcess, waitForOutput, type RunningProcess } from '../test/helpers/processes.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET = 'whsec_bench_0123456789abcdefghij';
@@ -62,15 +62,62 @@ export function env(db: TestDatabase, prefix: string, extra: Record<string, stri
     STRIPE_MAX_RPS: '10000',
     STRIPE_ENDPOINT_MAX_RPS: '10000',
     RECONCILE_INTERVAL: 'off',
+    METRICS_TOKEN: 'bench-metrics-token-0123456789',
     ...extra,
   };
 }
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Compiles src/ into dist/ unless it is current: the service is measured as production runs it. */
+export function buildService(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Starts an entry point as its own `node` process: the service's compiled file (`src/x.ts` → `dist/x.js`,
+ * as `npm run start:*` runs it), the baseline's TypeScript through Node's own type stripping (it imports
+ * only packages), anything else in bench/ through tsx. Resolves once it has printed `ready`; from then on
+ * its output is drained, not kept.
+ */
 export async function start(entry: string, e: Record<string, string>, ready: string, nodeArgs: string[] = []): Promise<RunningProcess> {
-  const p = startProcess(entry, { LOG_LEVEL: 'info', ...e }, nodeArgs);
+  const args = entry.startsWith('src/')
+    ? [entry.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js')]
+    : entry.startsWith('bench/baseline/')
+      ? [entry]
+      : ['--import', 'tsx', entry];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: { LOG_LEVEL: 'info', ...e }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let keep = true;
+  const collect = (d: Buffer) => {
+    if (keep) out += d.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const p: RunningProcess = {
+    child,
+    output: () => out,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
   running.push(p);
-  await waitForOutput(p, ready, 60_000);
-  p.quiet();
+  const deadline = Date.now() + 60_000;
+  while (!out.includes(ready)) {
+    if (child.exitCode !== null) throw new Error(`${entry} exited before printing "${ready}":\n${out}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for "${ready}" from ${entry}:\n${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  keep = false;
   return p;
 }
 
