@@ -56,7 +56,7 @@ describe('operator CLI', () => {
     failed.restore();
     const run = await runCli(['retry-failed'], stack.env());
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ retried: 1 });
+    expect(JSON.parse(run.stdout)).toEqual({ retried: 1, cleared: 0 });
     await waitForStatus(stack, failed.id, 'fulfilled');
   });
 });

@@ -40,7 +40,7 @@ describe('reconciliation', () => {
       const reconcileQueue = createReconcileQueue(stack.producer, stack.prefix);
       const runs = await reconcileQueue.getJobs(['completed']);
       expect(runs).toHaveLength(1);
-      expect(runs[0]?.returnvalue).toEqual({ listed: 50, alreadyFinal: 0, recorded: 50, enqueued: 0, alreadyQueued: 0 });
+      expect(runs[0]?.returnvalue).toEqual({ listed: 50, alreadyFinal: 0, needsAttention: 0, recorded: 50, enqueued: 0, alreadyQueued: 0 });
       expect(worker.output()).toContain('reconciliation finished');
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(sample(metrics, 'fulfillment_reconcile_runs_total', { result: 'completed' })).toBe(1);
@@ -76,7 +76,7 @@ describe('reconciliation', () => {
       const cli = await runCli(['reconcile', '--since', '1h', '--wait', '2m'], stack.env());
       expect(cli.stderr).toContain('reconciliation requested');
       expect(cli.code).toBe(0);
-      expect(JSON.parse(cli.stdout)).toEqual({ listed: 200, alreadyFinal: 0, recorded: 200, enqueued: 0, alreadyQueued: 0 });
+      expect(JSON.parse(cli.stdout)).toEqual({ listed: 200, alreadyFinal: 0, needsAttention: 0, recorded: 200, enqueued: 0, alreadyQueued: 0 });
 
       await waitFor(async () => ((await fulfilledCount(stack, ids)) === 200 ? true : undefined), 'all 200 sessions fulfilled', 60_000);
       const [check] = await stack.db.sql<{ reruns: number; items: number }[]>`
@@ -86,7 +86,7 @@ describe('reconciliation', () => {
 
       // A second run finds nothing to do.
       const again = await runCli(['reconcile', '--since', '1h'], stack.env());
-      expect(JSON.parse(again.stdout)).toEqual({ listed: 200, alreadyFinal: 200, recorded: 0, enqueued: 0, alreadyQueued: 0 });
+      expect(JSON.parse(again.stdout)).toEqual({ listed: 200, alreadyFinal: 200, needsAttention: 0, recorded: 0, enqueued: 0, alreadyQueued: 0 });
       worker.kill('SIGTERM');
       await worker.exited;
     } finally {

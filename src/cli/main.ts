@@ -6,6 +6,7 @@ import { parseDuration } from '../config.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { fulfillmentHandlers } from '../fulfillment/registry.js';
 import { recordRun } from '../db/fulfillment-store.js';
+import { clearFailures, findFailure } from '../db/fulfillment-failures.js';
 import { findSessionView } from '../db/session-view.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import { isSessionId } from '../domain/session-id.js';
@@ -21,9 +22,9 @@ import { EFFECTS_USAGE, EffectsCommandError, effectsCommand } from './effects-co
 
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
-  status <session_id>                       print what Postgres holds for the session
+  status <session_id>                       print what Postgres holds for the session (and why it needs attention)
   reconcile [--since 24h] [--wait 10m]      run one reconciliation (by a worker) and print its counts
-  retry-failed                              move every failed fulfillment job back to waiting
+  retry-failed                              move every failed fulfillment job back to waiting, release held sessions
 ${EFFECTS_USAGE}
 exit codes: 0 done, 1 not found or failed, 2 bad arguments, 3 a service is unreachable`;
 
@@ -156,6 +157,8 @@ async function fulfill(sessionId: string): Promise<void> {
       { sessionId, trigger: 'manual', account },
       { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects)) },
     );
+    // Run by hand and through: whatever held the session for an operator is resolved.
+    await clearFailures(database.sql, [sessionId]);
     const { customerEmail: _email, newEffects: _effects, ...result } = outcome;
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } catch (err) {
@@ -175,9 +178,12 @@ async function fulfill(sessionId: string): Promise<void> {
 }
 
 async function status(sessionId: string): Promise<void> {
-  const view = await findSessionView((await db()).db, sessionId);
-  if (view === undefined) throw new Exit(1, `no record of ${sessionId}`);
-  process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+  const database = (await db()).db;
+  const [view, failure] = await Promise.all([findSessionView(database, sessionId), findFailure(database, sessionId)]);
+  if (view === undefined && failure === undefined) throw new Exit(1, `no record of ${sessionId}`);
+  // A poison session may have no row at all (its transaction rolled back); the failure says why.
+  const shown = { ...(view ?? { session_id: sessionId, status: null }), ...(failure === undefined ? {} : { needs_attention: failure }) };
+  process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
 }
 
 async function reconcileNow(): Promise<void> {
@@ -211,7 +217,11 @@ async function reconcileNow(): Promise<void> {
 async function retryFailed(): Promise<void> {
   const queue = createFulfillmentQueue(await redis('producer'), config.queue);
   closers.push(() => queue.close());
+  const database = await db();
   const failed = await queue.getFailedCount();
+  // The operator has fixed the cause: sessions held for attention may be run again (by these jobs,
+  // the landing page or reconciliation); one that fails again is held again.
+  const cleared = await clearFailures(database.sql);
   if (failed > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
-  process.stdout.write(`${JSON.stringify({ retried: failed })}\n`);
+  process.stdout.write(`${JSON.stringify({ retried: failed, cleared })}\n`);
 }

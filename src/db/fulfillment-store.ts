@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import type { RunOutcome } from '../domain/run-outcome.js';
+import { storable } from '../domain/storable.js';
 import { isFinal, nextStatus, type SessionStatus } from '../domain/session-status.js';
 import type { Trigger } from '../domain/trigger.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
@@ -37,10 +38,13 @@ export interface RecordOptions {
 
 export async function recordRun(
   sql: postgres.Sql,
-  input: RunInput,
+  raw: RunInput,
   handlers: readonly FulfillmentHandler[],
   options: RecordOptions = {},
 ): Promise<RunOutcome> {
+  // Before the transaction, on every path that records (worker, CLI, reconciliation's list pages):
+  // a NUL or a lone surrogate typed by a customer must not fail the order (domain/storable.ts).
+  const input: RunInput = { ...raw, session: storable(raw.session), lineItems: storable(raw.lineItems) };
   const { session } = input;
   const c = columns(input);
   return sql.begin(async (tx): Promise<RunOutcome> => {

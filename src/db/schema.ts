@@ -170,6 +170,24 @@ export const effectTargetsDisabled = pgTable(
   (t) => [primaryKey({ columns: [t.kind, t.target] })],
 );
 
+/**
+ * Sessions whose fulfillment failed permanently on their own data (poison): one row per session, written
+ * by the worker in a transaction of its own (the run's transaction rolled back). The landing page and
+ * reconciliation read it so that such a session is not run again on every visit; an operator clears it
+ * with `retry-failed` once the cause is fixed. No foreign key: the session's row may never have been written.
+ */
+export const fulfillmentFailures = pgTable('fulfillment_failures', {
+  sessionId: text('session_id').primaryKey(),
+  /** A FailureCode (queue/job-failure.ts), e.g. `poison_data`. */
+  code: text('code').notNull(),
+  detail: text('detail').notNull(),
+  jobId: text('job_id'),
+  lastTrigger: text('last_trigger'),
+  failures: integer('failures').notNull().default(1),
+  firstFailedAt: timestamp('first_failed_at', { withTimezone: true }).notNull(),
+  lastFailedAt: timestamp('last_failed_at', { withTimezone: true }).notNull(),
+});
+
 export type CheckoutSessionRow = typeof checkoutSessions.$inferSelect;
 export type CheckoutLineItemRow = typeof checkoutLineItems.$inferSelect;
 export type NewCheckoutLineItem = typeof checkoutLineItems.$inferInsert;

@@ -7,6 +7,8 @@ export interface ReconcileDeps {
   readonly stripe: Stripe;
   /** Which of these session ids Postgres already holds in a final state. */
   readonly finalIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** Which of them failed for good on their own data and wait for an operator: running them again only fails again. */
+  readonly heldIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
   /** Records a run in one transaction: the same path as the worker's (db/fulfillment-store). */
   readonly record: FulfillDeps['record'];
   /** Which of these sessions already have a run waiting in the queue (waiting, delayed, prioritized). */
@@ -22,6 +24,8 @@ export interface ReconcileDeps {
 export interface ReconcileCounts {
   readonly listed: number;
   readonly alreadyFinal: number;
+  /** Held in fulfillment_failures for an operator: neither recorded nor handed to a run. */
+  readonly needsAttention: number;
   /** Recorded straight from the list page, with no request of its own. */
   readonly recorded: number;
   /** Handed to a run, because its page could not be used. */
@@ -43,7 +47,7 @@ const PARALLEL = 8;
  */
 export async function reconcile(lookbackMs: number, deps: ReconcileDeps): Promise<ReconcileCounts> {
   const since = Math.floor(((deps.now ?? Date.now)() - lookbackMs) / 1000);
-  const counts = { listed: 0, alreadyFinal: 0, recorded: 0, enqueued: 0, alreadyQueued: 0 };
+  const counts = { listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 0, enqueued: 0, alreadyQueued: 0 };
   const products: ProductCache = new Map();
   const params: Stripe.Checkout.SessionListParams = { created: { gte: since }, status: 'complete', limit: PAGE, expand: ['data.line_items'] };
   for (;;) {
@@ -51,7 +55,10 @@ export async function reconcile(lookbackMs: number, deps: ReconcileDeps): Promis
     counts.listed += page.data.length;
     const final = await deps.finalIds(page.data.map((s) => s.id));
     counts.alreadyFinal += final.size;
-    await reconcilePage(page.data.filter((s) => !final.has(s.id)), products, deps, counts);
+    const open = page.data.filter((s) => !final.has(s.id));
+    const held = open.length === 0 ? new Set<string>() : await deps.heldIds(open.map((s) => s.id));
+    counts.needsAttention += held.size;
+    await reconcilePage(open.filter((s) => !held.has(s.id)), products, deps, counts);
     deps.onProgress?.({ ...counts });
     const last = page.data.at(-1);
     if (!page.has_more || last === undefined) return counts;

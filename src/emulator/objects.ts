@@ -6,6 +6,8 @@ import { randomId, sessionId } from './ids.js';
 /** What a caller says about one line item; the rest is filled in from Stripe's fixture shape. */
 export interface LineItemSpec {
   readonly name: string;
+  /** The line item's description; Stripe's default (and ours) is the product name. */
+  readonly description?: string;
   readonly unitAmount: number;
   readonly quantity?: number;
   readonly currency?: string;
@@ -55,7 +57,7 @@ export function buildLineItem(spec: LineItemSpec, product: Stripe.Product, livem
   return {
     ...base,
     id: randomId('li_', 24),
-    description: spec.name,
+    description: spec.description ?? spec.name,
     currency,
     quantity,
     amount_subtotal: amount,

@@ -10,6 +10,7 @@ export interface Metrics {
   readonly signatureFailures: Counter;
   readonly enqueueSeconds: Histogram;
   readonly jobs: Counter<'result'>;
+  readonly permanentFailures: Counter<'code'>;
   readonly runSeconds: Histogram<'status'>;
   readonly stripeRequests: Counter<'method' | 'endpoint' | 'status'>;
   readonly reconcileRuns: Counter<'result'>;
@@ -39,6 +40,12 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    permanentFailures: new Counter({
+      name: 'fulfillment_permanent_failures_total',
+      help: 'Fulfillment runs failed for good by cause (poison_data: a session that needs an operator; stripe_refused; session_not_found).',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     jobs: new Counter({
       name: 'fulfillment_jobs_total',
       help: 'Fulfillment jobs finished by this worker, by result (completed, retried, failed).',
@@ -66,7 +73,7 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
     }),
     reconcileSessions: new Counter({
       name: 'fulfillment_reconcile_sessions_total',
-      help: 'Sessions seen by reconciliation, by outcome (already_final, recorded from the list page, enqueued for a run, already_queued).',
+      help: 'Sessions seen by reconciliation, by outcome (already_final, needs_attention, recorded from the list page, enqueued for a run, already_queued).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

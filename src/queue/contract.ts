@@ -42,6 +42,8 @@ export interface ReconcileJobData {
 export interface ReconcileResult {
   readonly listed: number;
   readonly alreadyFinal: number;
+  /** Sessions held in fulfillment_failures for an operator: not run again. */
+  readonly needsAttention: number;
   /** Recorded straight from the list pages. */
   readonly recorded: number;
   /** Handed to a fulfillment run (the page could not serve them). */

@@ -1,4 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
+import postgres from 'postgres';
+import { storableText } from '../domain/storable.js';
 import { isPermanentStripeError, stripeErrorSummary } from '../stripe/errors.js';
 import { failureReason, type FailureCode } from '../queue/job-failure.js';
 
@@ -16,14 +18,30 @@ export class PermanentFailure extends UnrecoverableError {
 }
 
 /**
+ * SQLSTATE classes 22 (data exception: a value Postgres cannot store) and 23 (integrity constraint
+ * violation) fail the same way for the same input every time
+ * (https://www.postgresql.org/docs/current/errcodes-appendix.html). Except a unique violation: two runs
+ * racing to insert may meet one, and the retry then finds the other's row.
+ */
+function isDeterministicDataError(err: unknown): err is postgres.PostgresError {
+  if (!(err instanceof postgres.PostgresError)) return false;
+  return (err.code.startsWith('22') || err.code.startsWith('23')) && err.code !== '23505';
+}
+
+/**
  * Turns a failure into what BullMQ should do with it: permanent ones (the session does not exist,
- * the key is wrong) fail the job at once as `PermanentFailure`; everything else (network, Stripe
- * 429/5xx, Postgres unavailable) is thrown as is and retried with exponential backoff and jitter.
+ * the key is wrong, Postgres refuses the session's data) fail the job at once as `PermanentFailure`;
+ * everything else (network, Stripe 429/5xx, Postgres unavailable) is thrown as is and retried with
+ * exponential backoff and jitter.
  */
 export function classifyError(err: unknown): Error {
   if (isPermanentStripeError(err)) {
     const code = err.code === 'resource_missing' ? 'session_not_found' : 'stripe_refused';
     return new PermanentFailure(code, stripeErrorSummary(err));
+  }
+  if (isDeterministicDataError(err)) {
+    // Postgres may quote the offending value: keep the detail short and itself storable.
+    return new PermanentFailure('poison_data', storableText(`postgres ${err.code}: ${err.message}`, 500));
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -11,6 +11,7 @@ import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
 import { classifyError, isPermanent } from './classify-error.js';
+import { reportFailure } from './report-failure.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
 export interface WorkerDeps {
@@ -64,7 +65,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
         throw await putBackRateLimited(queue);
       }
       const classified = classifyError(err);
-      log.warn({ err: classified, attempt: job.attemptsMade + 1 }, 'fulfillment run failed');
+      await reportFailure(deps, job, classified, log);
       throw classified;
     }
   };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import { finalSessionIds } from '../db/final-sessions.js';
+import { failedSessionIds } from '../db/fulfillment-failures.js';
 import { recordRun } from '../db/fulfillment-store.js';
 import { reconcile } from '../domain/reconcile.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -43,6 +44,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       const counts = await reconcile(job.data.lookbackMs, {
         stripe: deps.stripe,
         finalIds: (ids) => finalSessionIds(deps.sql, ids),
+        heldIds: (ids) => failedSessionIds(deps.sql, ids),
         record: (input) => recordRun(deps.sql, input, deps.handlers),
         queuedIds: (ids) => queuedSessionIds(deps.fulfillmentQueue, ids),
         enqueue: async (sessionId) => {
@@ -59,6 +61,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
         throw err;
       });
       deps.metrics?.reconcileSessions.inc({ outcome: 'already_final' }, counts.alreadyFinal);
+      deps.metrics?.reconcileSessions.inc({ outcome: 'needs_attention' }, counts.needsAttention);
       deps.metrics?.reconcileSessions.inc({ outcome: 'recorded' }, counts.recorded);
       deps.metrics?.reconcileSessions.inc({ outcome: 'enqueued' }, counts.enqueued);
       deps.metrics?.reconcileSessions.inc({ outcome: 'already_queued' }, counts.alreadyQueued);

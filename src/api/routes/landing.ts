@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/client.js';
+import { findFailure } from '../../db/fulfillment-failures.js';
 import { findOrderDetails } from '../../db/order-details.js';
 import { findSessionView, type SessionView } from '../../db/session-view.js';
 import { isSessionId } from '../../domain/session-id.js';
@@ -9,6 +10,7 @@ import { failureCodeOf } from '../../queue/job-failure.js';
 import { waitForJob } from '../../queue/wait-for-job.js';
 import type { LandingGuard, LookupVerdict } from '../landing-guard.js';
 import { sendHtml, type SafeHtml } from '../views/html.js';
+import { needsAttentionPage } from '../views/needs-attention-page.js';
 import {
   REFRESH_STEPS,
   awaitingPaymentPage,
@@ -60,6 +62,8 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
       // Postgres first: a session already in a final state renders with no queue round trip.
       const stored = await findSessionView(opts.db, sessionId);
       if (stored !== undefined && isFinal(stored.status)) return sendHtml(reply, 200, await page(stored, true));
+      // A session whose run failed for good waits for an operator: another run would only fail again.
+      if ((await findFailure(opts.db, sessionId)) !== undefined) return sendHtml(reply, 200, needsAttentionPage(sessionId, reply.cspNonce));
       let verdict: 'missing' | 'recently_checked' | LookupVerdict;
       try {
         verdict = await guardVerdict(opts.guard, sessionId, stored, request.ip);
@@ -81,6 +85,7 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
         await opts.guard.rememberMissing(sessionId).catch((err: unknown) => request.log.warn({ err, sessionId }, 'landing guard unavailable'));
         return sendHtml(reply, 404, notFoundPage(reply.cspNonce));
       }
+      if (outcome === 'needs_attention') return sendHtml(reply, 200, needsAttentionPage(sessionId, reply.cspNonce));
       return sendHtml(reply, 200, await page(await findSessionView(opts.db, sessionId), outcome === 'done'));
     },
   );
@@ -139,12 +144,15 @@ function parseRefreshStep(raw: unknown): number | undefined {
  * Runs fulfillment through the same queue and transaction as the webhook, and waits for it. A failure
  * to reach the queue is not the customer's problem: the page then says "still working" and retries.
  */
-async function runAndWait(opts: LandingRouteOptions, sessionId: string, request: FastifyRequest): Promise<'done' | 'not_found' | 'timeout' | 'failed'> {
+async function runAndWait(opts: LandingRouteOptions, sessionId: string, request: FastifyRequest): Promise<'done' | 'not_found' | 'needs_attention' | 'timeout' | 'failed'> {
   try {
     const job = await enqueueLanding(opts.queue, sessionId);
     if (job.id === undefined) return 'failed';
     const result = await waitForJob(opts.queue, job.id, opts.waitMs);
-    if (result.state === 'failed') return failureCodeOf(result.reason) === 'session_not_found' ? 'not_found' : 'failed';
+    if (result.state === 'failed') {
+      const code = failureCodeOf(result.reason);
+      return code === 'session_not_found' ? 'not_found' : code === 'poison_data' ? 'needs_attention' : 'failed';
+    }
     return result.state === 'completed' ? 'done' : 'timeout';
   } catch (err) {
     request.log.warn({ err, sessionId }, 'landing page could not run fulfillment');
