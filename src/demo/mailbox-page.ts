@@ -6,8 +6,8 @@ type Nonce = LayoutOptions['nonce'];
 /** The demo mailbox: every receipt the demo sent, newest first. Reloads itself so a new one shows up. */
 export function mailboxPage(mails: readonly DemoMail[], nonce: Nonce, shopUrl: string): SafeHtml {
   const rows = mails.map(
-    (m) => html`<li class="card"><a href="/demo/mailbox/${m.id}"><strong>${m.subject || '(no subject)'}</strong></a>
-<br><span class="muted">To ${m.to} · from ${m.from} · ${m.receivedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC</span></li>`,
+    (m) => html`<li class="card"><a href="/demo/mailbox/${m.id}" style="overflow-wrap:anywhere"><strong>${m.subject || '(no subject)'}</strong></a>
+<br><span class="muted" style="overflow-wrap:anywhere">To ${m.to} · from ${m.from} · ${m.receivedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC</span></li>`,
   );
   return layout(
     { title: 'Demo mailbox', nonce, refresh: { seconds: 3 } },
@@ -23,7 +23,7 @@ export function mailPage(mail: DemoMail, nonce: Nonce): SafeHtml {
   return layout(
     { title: mail.subject || 'Demo mail', nonce },
     html`<p><a href="/demo/mailbox">← Demo mailbox</a></p>
-<h1>${mail.subject || '(no subject)'}</h1>
+<h1 style="overflow-wrap:anywhere">${mail.subject || '(no subject)'}</h1>
 <section class="card">
 <dl class="headers">
 <dt>From</dt><dd>${mail.from}</dd>
