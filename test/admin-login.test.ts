@@ -49,6 +49,14 @@ describe('Bull Board login', () => {
     expect((await board(processUrl, '198.51.100.8', admin.password)).status).toBe(200);
   });
 
+  it('an IPv6 client is its /64: new addresses in it do not buy new guesses', async () => {
+    const codes: number[] = [];
+    for (let i = 1; i <= 12; i++) codes.push((await board(stack.apiUrl, `2001:db8:7:8::${i.toString(16)}`, 'wrong-password-z')).status);
+    expect(codes).toEqual([...Array.from({ length: 11 }, () => 401), 429]);
+    expect((await board(stack.apiUrl, '2001:db8:7:8:ffff::1', admin.password)).status).toBe(429);
+    expect((await board(stack.apiUrl, '2001:db8:7:9::1', admin.password)).status).toBe(200);
+  });
+
   it('a good login clears a client\'s earlier failures', async () => {
     const client = '198.51.100.9';
     for (let i = 0; i < 8; i++) expect((await board(stack.apiUrl, client, 'wrong-password-x')).status).toBe(401);

@@ -6,6 +6,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { clientKey } from '../client-key.js';
 import { constantTimeEqual } from '../constant-time-equal.js';
 import { LoginLockout } from './login-lockout.js';
 
@@ -66,7 +67,7 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Pr
   const hadFailures = new WeakSet<FastifyRequest>();
   // Before the credentials are looked at: a locked-out client learns nothing from its guesses.
   app.addHook('onRequest', async (request, reply) => {
-    const { failures, lockedMs: ms } = await lockout.check(request.ip);
+    const { failures, lockedMs: ms } = await lockout.check(clientKey(request.ip));
     if (failures > 0) hadFailures.add(request);
     if (ms > 0) {
       request.log.warn({ ip: request.ip, retryAfterSeconds: Math.ceil(ms / 1000) }, 'operator login locked out');
@@ -82,11 +83,11 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Pr
       // Both compared every time, so timing tells nothing about which one was wrong.
       const ok = [constantTimeEqual(username, opts.username), constantTimeEqual(password, opts.password)];
       if (!ok.every(Boolean)) {
-        await lockout.failed(request.ip);
+        await lockout.failed(clientKey(request.ip));
         request.log.warn({ ip: request.ip }, 'operator login failed');
         throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
       }
-      if (hadFailures.has(request)) await lockout.succeeded(request.ip);
+      if (hadFailures.has(request)) await lockout.succeeded(clientKey(request.ip));
     },
   });
   app.addHook('onRequest', app.basicAuth);

@@ -8,6 +8,7 @@ import { isFinal } from '../../domain/session-status.js';
 import { enqueueLanding, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { failureCodeOf } from '../../queue/job-failure.js';
 import { waitForJob } from '../../queue/wait-for-job.js';
+import { clientKey } from '../client-key.js';
 import type { LandingGuard, LookupVerdict } from '../landing-guard.js';
 import { sendHtml, type SafeHtml } from '../views/html.js';
 import { needsAttentionPage } from '../views/needs-attention-page.js';
@@ -66,7 +67,7 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
       if ((await findFailure(opts.db, sessionId)) !== undefined) return sendHtml(reply, 200, needsAttentionPage(sessionId, reply.cspNonce));
       let verdict: 'missing' | 'recently_checked' | LookupVerdict;
       try {
-        verdict = await guardVerdict(opts.guard, sessionId, stored, request.ip);
+        verdict = await guardVerdict(opts.guard, sessionId, stored, clientKey(request.ip));
       } catch (err) {
         // Redis is the queue too: without it no lookup could run anyway. The page says "still working".
         request.log.warn({ err, sessionId }, 'landing guard unavailable');
