@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, requireStripe, type Config, type StripeReadyConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, prettyFor } from './logger.js';
 import type { RoleProcess } from './roles/role-process.js';
 import { StartError } from './roles/start-failure.js';
 
@@ -14,9 +14,9 @@ export async function runRole(service: string, build: (config: Config) => RolePr
   try {
     config = loadConfig(env);
   } catch (err) {
-    return failStart(createLogger('info', service), err);
+    return failStart(createLogger('info', service, { pretty: prettyFor(env.NODE_ENV ?? 'development') }), err);
   }
-  const log = createLogger(config.logLevel, service);
+  const log = createLogger(config.logLevel, service, { pretty: prettyFor(config.nodeEnv) });
   let role: RoleProcess;
   try {
     role = await build(config);
@@ -44,7 +44,7 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, opts?: { 
     const config = loadConfig(env);
     return opts?.stripe === true ? requireStripe(config) : config;
   } catch (err) {
-    return failStart(createLogger('info', 'fulfillment'), err);
+    return failStart(createLogger('info', 'fulfillment', { pretty: prettyFor(env.NODE_ENV ?? 'development') }), err);
   }
 }
 

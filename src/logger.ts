@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * One JSON line per event. Identifiers travel as fields (`sessionId`, `eventId`, `jobId`), never in the
@@ -17,10 +18,28 @@ export const REDACT_PATHS = [
 /** Customer personal data, kept out of logs unless LOG_PII=true. */
 export const PII_PATHS = ['customerEmail', 'customerName', '*.customerEmail', '*.customerName'];
 
-export function createLogger(level: string, service: string, opts: { pii?: boolean } = {}): Logger {
-  return pino({
+export interface LoggerOptions {
+  /** Keep customer email and name (LOG_PII=true). */
+  readonly pii?: boolean;
+  /** Human-readable lines (pino-pretty) instead of JSON; see `prettyFor`. */
+  readonly pretty?: boolean;
+}
+
+/**
+ * Whether a process logs for a person: outside production, with stdout a terminal. Everywhere else
+ * (production, pipes, files, log shippers, tests) the lines stay JSON.
+ */
+export function prettyFor(nodeEnv: string): boolean {
+  return nodeEnv !== 'production' && process.stdout.isTTY === true;
+}
+
+export function createLogger(level: string, service: string, opts: LoggerOptions = {}): Logger {
+  const options = {
     level,
     base: { service },
     redact: { paths: [...REDACT_PATHS, ...(opts.pii === true ? [] : PII_PATHS)], censor: '[redacted]' },
-  });
+  };
+  // In this thread and synchronous (not a transport worker): a line logged just before process.exit,
+  // such as a start failure, is never lost.
+  return opts.pretty === true ? pino(options, pretty({ sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })) : pino(options);
 }

@@ -1,11 +1,11 @@
 import { failStart, loadConfigOrExit } from '../boot.js';
-import { createLogger } from '../logger.js';
+import { createLogger, prettyFor } from '../logger.js';
 import { postgresStep } from '../roles/start-failure.js';
 import { migrateDatabase } from './migrate.js';
 
 /** `npm run db:migrate`: creates the database when missing and applies every migration. */
 const config = loadConfigOrExit();
-const log = createLogger(config.logLevel, 'migrate');
+const log = createLogger(config.logLevel, 'migrate', { pretty: prettyFor(config.nodeEnv) });
 try {
   await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
   log.info('migrations applied');

@@ -5,7 +5,7 @@ import { buildApp, type AppDeps } from '../api/app.js';
 import type { StripeReadyConfig } from '../config.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { createLogger } from '../logger.js';
+import { createLogger, prettyFor } from '../logger.js';
 import { addQueueGauges, addSessionGauges } from '../observability/collectors.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
@@ -33,7 +33,7 @@ export interface ApiProcess extends RoleProcess {
  * To add a dependency of a route, create it here from `config`, pass it in `deps` and register its closer.
  */
 export async function createApiProcess(config: StripeReadyConfig): Promise<ApiProcess> {
-  const log = createLogger(config.logLevel, 'api', { pii: config.ops.logPii });
+  const log = createLogger(config.logLevel, 'api', { pii: config.ops.logPii, pretty: prettyFor(config.nodeEnv) });
   const closers = new Closers();
   let started = false;
 

@@ -3,7 +3,7 @@ import { requireStripe } from '../config.js';
 import { startDemoMailbox } from '../demo/mailbox-server.js';
 import type { Emulator } from '../emulator/server.js';
 import { LOCAL_EMULATOR_WEBHOOK_SECRET, startEmulator } from '../emulator/start.js';
-import { createLogger } from '../logger.js';
+import { createLogger, prettyFor } from '../logger.js';
 import { createApiProcess } from './api-process.js';
 import { localEmulatorUrl, usesLocalEmulator, withLocalEmulator } from './local-emulator.js';
 import { Closers, type RoleProcess } from './role-process.js';
@@ -16,7 +16,7 @@ import { createWorkerProcess } from './worker-process.js';
  * process manager or a terminal to signal; scale out with `npm run start:worker` elsewhere.
  */
 export function createLocalProcess(config: Config, opts: { demo: boolean }): RoleProcess {
-  const log = createLogger(config.logLevel, 'start');
+  const log = createLogger(config.logLevel, 'start', { pretty: prettyFor(config.nodeEnv) });
   const closers = new Closers();
   const useEmulator = opts.demo || usesLocalEmulator(config);
 

@@ -10,7 +10,7 @@ import { addEffectGauges, createEffectMetrics } from '../effects/effect-metrics.
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { fulfillmentDeliverers, fulfillmentHandlers } from '../fulfillment/registry.js';
 import { createEffectsQueue, enqueueEffects } from '../queue/effects-queue.js';
-import { createLogger } from '../logger.js';
+import { createLogger, prettyFor } from '../logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { bullPrefix } from '../queue/contract.js';
 import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
@@ -52,7 +52,7 @@ export interface WorkerExtensions {
 }
 
 export function createWorkerProcess(config: StripeReadyConfig, extensions: WorkerExtensions = {}): WorkerProcess {
-  const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii });
+  const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii, pretty: prettyFor(config.nodeEnv) });
   const closers = new Closers();
   let started = false;
 
