@@ -67,7 +67,6 @@ const schema = z.object({
   LANDING_LOOKUPS_PER_CLIENT: int(1, 10_000).default(10),
   LANDING_RECHECK_INTERVAL: duration.default(30_000),
   ORDER_PAGE_SECRET_WINDOW: duration.default(3_600_000),
-  DEMO_MAILBOX_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL (npm run demo sets it)' }).optional(),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   WORKER_HTTP_PORT: int(0, 65535).optional(),
   ADMIN_USERNAME: z.string().min(1).optional(),
@@ -161,7 +160,7 @@ export interface Config {
     readonly recheckMs: number;
     /** How long after fulfillment the order page shows secrets such as access codes (ORDER_PAGE_SECRET_WINDOW). */
     readonly secretWindowMs: number;
-    /** `npm run demo`'s mailbox page (DEMO_MAILBOX_URL, never in production): the order page links to it. */
+    /** `npm run demo`'s mailbox page, set only by the demo (src/roles/local-process.ts): the order page links to it. */
     readonly demoMailboxUrl?: string | undefined;
   };
   readonly ops: {
@@ -225,9 +224,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.CALLBACK_URLS !== undefined && e.CALLBACK_SECRET === undefined) {
     throw new ConfigError('invalid configuration: CALLBACK_SECRET: required when CALLBACK_URLS is set (whsec_…)', ['CALLBACK_SECRET']);
   }
-  if (e.NODE_ENV === 'production' && e.DEMO_MAILBOX_URL !== undefined) {
-    throw new ConfigError('invalid configuration: DEMO_MAILBOX_URL: only outside production (the demo mailbox holds every receipt)', ['DEMO_MAILBOX_URL']);
-  }
   if (e.NODE_ENV === 'production') {
     // METRICS_TOKEN too: without it /metrics (queue depths, session counts) is public on the api's port.
     const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'METRICS_TOKEN'] as const).filter((k) => e[k] === undefined);
@@ -268,7 +264,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       lookupsPerClientPerMinute: e.LANDING_LOOKUPS_PER_CLIENT,
       recheckMs: e.LANDING_RECHECK_INTERVAL,
       secretWindowMs: e.ORDER_PAGE_SECRET_WINDOW,
-      demoMailboxUrl: e.DEMO_MAILBOX_URL,
     },
     ops: {
       metricsToken: e.METRICS_TOKEN,

@@ -123,15 +123,6 @@ describe('loadConfig', () => {
     expect(message).not.toContain('\n');
   });
 
-  it('takes DEMO_MAILBOX_URL only outside production', () => {
-    expect(loadConfig({ DEMO_MAILBOX_URL: 'http://127.0.0.1:4300/demo/mailbox' }).landing.demoMailboxUrl).toBe('http://127.0.0.1:4300/demo/mailbox');
-    expect(loadConfig({}).landing.demoMailboxUrl).toBeUndefined();
-    expect(() => loadConfig({ DEMO_MAILBOX_URL: 'mailbox' })).toThrow(/DEMO_MAILBOX_URL: must be an http/);
-    expect(() =>
-      loadConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_WEBHOOK_SECRET: 'whsec_aaaaaaaaaa', DEMO_MAILBOX_URL: 'http://127.0.0.1:1/x' }),
-    ).toThrow(/DEMO_MAILBOX_URL: only outside production/);
-  });
-
   it('requireStripe names what is missing outside production', () => {
     expect(() => requireStripe(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1' }))).toThrow(/STRIPE_WEBHOOK_SECRET: required/);
   });
