@@ -9,16 +9,18 @@
  *     inside the request (Stripe's sample), emulator at 150 ms: acknowledgement latency.
  *  3. end to end: paid sessions of 5 line items, emulator at 0 ms, one worker process.
  *  4. landing page latency; 5. shared Stripe budget against live-mode limits.
- * Sections: ingress, ingress-only (no section 2), landing, budget, e2e.
+ *  6. the outbox: effects/s of one dispatcher process, and its cost on the end-to-end figure.
+ * Sections: ingress, ingress-only (no section 2), landing, budget, e2e, effects.
  */
 import { cpus } from 'node:os';
 import { budgetSection } from './budget.js';
+import { effectsSection } from './effects.js';
 import { endToEndSection } from './end-to-end.js';
 import { ingress } from './ingress.js';
 import { landingSection } from './landing.js';
 import { buildService, cleanUp } from './tools.js';
 
-const SECTIONS = ['ingress', 'ingress-only', 'landing', 'budget', 'e2e'];
+const SECTIONS = ['ingress', 'ingress-only', 'landing', 'budget', 'e2e', 'effects'];
 const only = process.argv[2];
 if (only !== undefined && !SECTIONS.includes(only)) {
   console.error(`unknown section "${only}": one of ${SECTIONS.join(', ')}, or none for all`);
@@ -32,6 +34,7 @@ try {
   if (only === undefined || only === 'e2e') await endToEndSection();
   if (only === undefined || only === 'landing') await landingSection();
   if (only === undefined || only === 'budget') await budgetSection();
+  if (only === undefined || only === 'effects') await effectsSection();
   console.log(`\nbench took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 } finally {
   await cleanUp();

@@ -116,7 +116,7 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
   const sweep = (): Promise<number> => {
     sweeping ??= (async () => {
       try {
-        const due = await sweepEffects(deps.sql, deps.sweepGraceMs ?? 10_000, 500);
+        const due = await sweepEffects(deps.sql, deps.sweepGraceMs ?? 10_000, 2000);
         // A fresh job id per sweep: the lost job's id may still be held by a kept failed job.
         const stamp = Date.now().toString(36);
         await enqueueEffects(
