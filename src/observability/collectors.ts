@@ -3,7 +3,8 @@ import type postgres from 'postgres';
 import type { Registry } from 'prom-client';
 import { addCollectedGauge } from './metrics.js';
 
-const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'] as const;
+// No 'paused': since BullMQ 6 the jobs of a paused queue stay in 'waiting' (it has no paused list).
+const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
 
 /** Queue depth by state and the age of the oldest waiting job, read from Redis at scrape time. */
 export function addQueueGauges(registry: Registry, queue: Queue): void {

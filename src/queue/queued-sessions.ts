@@ -3,8 +3,8 @@ import type { FulfillmentQueue } from './fulfillment-queue.js';
 /** A job id made by `jobIdFor` starts with its session id and `_` (session ids have no `_` after the mode). */
 const SESSION_OF_JOB = /^(cs_(?:test|live)_[A-Za-z0-9]+)_/;
 
-/** Jobs that will run, or are running: a session with one needs no other. */
-const PENDING = ['waiting', 'prioritized', 'delayed', 'paused', 'active'] as const;
+/** Jobs that will run, or are running: a session with one needs no other (a paused queue's jobs are 'waiting' since BullMQ 6). */
+const PENDING = ['waiting', 'prioritized', 'delayed', 'active'] as const;
 
 /**
  * Which of `ids` already have a run waiting or running. Event and reconciliation runs are found by
