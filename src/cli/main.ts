@@ -28,6 +28,9 @@ const USAGE = `usage: fulfillment <command>
 ${EFFECTS_USAGE}
 exit codes: 0 done, 1 not found or failed, 2 bad arguments, 3 a service is unreachable`;
 
+/** The longest delay a Node timer honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class Exit extends Error {
   constructor(
     readonly code: number,
@@ -191,7 +194,10 @@ async function reconcileNow(): Promise<void> {
   const since = parseDuration(values.since ?? '') ?? (values.since === undefined ? config.reconcile.lookbackMs : undefined);
   if (since === undefined) throw new Exit(2, `--since must be a duration such as 90m, 24h or 3d, got ${JSON.stringify(values.since)}`);
   const wait = parseDuration(values.wait ?? '10m');
-  if (wait === undefined) throw new Exit(2, `--wait must be a duration such as 30s or 10m, got ${JSON.stringify(values.wait)}`);
+  // Node timers cap at 2^31-1 ms (~24.8 days) and treat anything longer as 1 ms: --wait 30d once gave up at once.
+  if (wait === undefined || wait > MAX_TIMER_MS) {
+    throw new Exit(2, `--wait must be a duration such as 30s or 10m (at most 24d), got ${JSON.stringify(values.wait)}`);
+  }
   const queue = createReconcileQueue(await redis('producer'), config.queue.prefix);
   closers.push(() => queue.close());
   const reconcileEvents = createReconcileEvents(await redis('blocking'), config.queue.prefix);
