@@ -9,9 +9,9 @@ export async function finalSessionIds(sql: postgres.Sql, ids: readonly string[])
   return new Set(rows.map((r) => r.id));
 }
 
-/** The session's status if Postgres holds it in a final state (a primary-key read), else undefined. */
-export async function storedFinalStatus(sql: postgres.Sql, id: string): Promise<SessionStatus | undefined> {
-  const [row] = await sql<{ status: SessionStatus }[]>`
-    select status from checkout_sessions where id = ${id} and status in ${sql(FINAL_STATUSES)}`;
-  return row?.status;
+/** The session's status (and email, for the run's log line) if Postgres holds it as final: a primary-key read. */
+export async function storedFinalStatus(sql: postgres.Sql, id: string): Promise<{ status: SessionStatus; customerEmail: string | null } | undefined> {
+  const [row] = await sql<{ status: SessionStatus; customerEmail: string | null }[]>`
+    select status, customer_email as "customerEmail" from checkout_sessions where id = ${id} and status in ${sql(FINAL_STATUSES)}`;
+  return row;
 }

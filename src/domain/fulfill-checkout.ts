@@ -17,7 +17,7 @@ export interface FulfillDeps {
    * The session's stored status when it is final (undefined otherwise): one indexed read that spares
    * Stripe every request of a run that cannot change anything (a redelivery, a rerun after a crash).
    */
-  readonly storedFinal?: (sessionId: string) => Promise<SessionStatus | undefined>;
+  readonly storedFinal?: (sessionId: string) => Promise<{ status: SessionStatus; customerEmail: string | null } | undefined>;
   /** Records the run in one transaction (see db/fulfillment-store). */
   readonly record: (input: {
     session: Stripe.Checkout.Session;
@@ -40,7 +40,7 @@ const PAGE = 100;
 export async function fulfillCheckout(req: FulfillRequest, deps: FulfillDeps): Promise<RunOutcome> {
   // Final is final (session-status.ts): the transaction would change nothing, so neither may Stripe reads.
   const final = await deps.storedFinal?.(req.sessionId);
-  if (final !== undefined) return { sessionId: req.sessionId, status: final, changed: false, lineItemCount: 0 };
+  if (final !== undefined) return { sessionId: req.sessionId, status: final.status, changed: false, lineItemCount: 0, customerEmail: final.customerEmail };
   const opts = req.account === undefined ? undefined : { stripeAccount: req.account };
   // The product rides along (its metadata says how to fulfill each item) at no extra request.
   const session = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items.data.price.product'] }, opts);
