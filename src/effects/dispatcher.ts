@@ -10,6 +10,7 @@ import { nextDelayMs, type BackoffPolicy } from './backoff.js';
 import type { AnyDeliverer } from './deliverers.js';
 import type { DeliveryResult, EffectRecord } from './effect.js';
 import type { EffectMetrics } from './effect-metrics.js';
+import { logWorkerError } from '../observability/worker-error-log.js';
 
 export interface DispatcherDeps {
   readonly sql: postgres.Sql;
@@ -76,7 +77,8 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
       case 'permanent':
         await finishEffect(deps.sql, effect.id, 'dead', { code: result.code, reason: result.reason });
         count('dead');
-        log.warn({ code: result.code, reason: result.reason }, 'effect refused for good: dead');
+        // An error: a customer will not get this receipt or callback unless someone acts.
+        log.error({ code: result.code, reason: result.reason }, 'effect refused for good: dead');
         return;
       case 'disabled':
         await disableTarget(deps.sql, effect.kind, effect.target, result.reason);
@@ -90,7 +92,7 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
         if (delay === undefined) {
           await finishEffect(deps.sql, effect.id, 'dead', { code: result.code, reason: `retry horizon reached: ${result.reason}` });
           count('dead');
-          log.warn({ code: result.code, reason: result.reason }, 'effect failed until its retry horizon: dead');
+          log.error({ code: result.code, reason: result.reason }, 'effect failed until its retry horizon: dead');
           return;
         }
         await rescheduleEffect(deps.sql, effect.id, delay, { code: result.code, reason: result.reason });
@@ -110,7 +112,7 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     lockDuration: leaseMs + 5000,
     autorun: false,
   });
-  worker.on('error', (err) => deps.log.error({ err }, 'effects worker error'));
+  worker.on('error', logWorkerError(deps.log, 'effects', deps.connection));
 
   let sweeping: Promise<number> | undefined;
   const sweep = (): Promise<number> => {

@@ -25,6 +25,7 @@ import { buildWorkerHttp } from '../worker/http.js';
 import { createReconcileWorker } from '../worker/reconcile-worker.js';
 import { Closers, type RoleProcess } from './role-process.js';
 import { listenStep, postgresStep, redisStep } from './start-failure.js';
+import { logWorkerError } from '../observability/worker-error-log.js';
 
 export interface WorkerProcess extends RoleProcess {
   readonly log: Logger;
@@ -93,7 +94,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     autorun: false,
     enqueueEffects: (effects) => enqueueEffects(effectsQueue, effects),
   });
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('error', logWorkerError(log, 'fulfillment', redis));
   // The outbox dispatcher: each effect kind goes to the deliverer configured for it (none: the kind is off).
   const deliverers = deliverersFromConfig(config.effects, {
     log,
@@ -126,7 +127,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     metrics,
     autorun: false,
   });
-  reconcileWorker.on('error', (err) => log.error({ err }, 'reconcile worker error'));
+  reconcileWorker.on('error', logWorkerError(log, 'reconcile', redis));
   // Graceful stop: stop taking jobs and let the active ones finish before anything they use closes.
   closers.add('workers', () => Promise.all([worker.close(), reconcileWorker.close(), dispatcher.close()]));
 

@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
 import { spawnTracked } from './spawned.js';
@@ -9,10 +12,15 @@ import { spawnTracked } from './spawned.js';
  */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** With a data directory, an append-only file keeps the data across a restart, as in production. */
+    private readonly dataDir?: string,
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const r = new PrivateRedis(await freePort());
+  static async start(opts: { persistent?: boolean } = {}): Promise<PrivateRedis> {
+    const dataDir = opts.persistent === true ? await mkdtemp(join(tmpdir(), 'private-redis-')) : undefined;
+    const r = new PrivateRedis(await freePort(), dataDir);
     await r.up();
     return r;
   }
@@ -22,7 +30,8 @@ export class PrivateRedis {
   }
 
   async up(): Promise<void> {
-    this.child = spawnTracked('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const persistence = this.dataDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dataDir];
+    this.child = spawnTracked('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
     probe.on('error', () => undefined);
     await probe.connect().catch(() => undefined);
@@ -36,5 +45,11 @@ export class PrivateRedis {
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  /** Stops it for good and removes its data directory. */
+  async remove(): Promise<void> {
+    await this.down();
+    if (this.dataDir !== undefined) await rm(this.dataDir, { recursive: true, force: true });
   }
 }

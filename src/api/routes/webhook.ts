@@ -87,7 +87,8 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     } catch (err) {
       // Never a 2xx without the job in Redis: Stripe retries a 503.
       count('unavailable');
-      log.error({ ...ids, err, sessionId: decision.job.sessionId }, 'enqueue failed');
+      // A warning: Stripe retries the 503 for days. Redis staying down shows in /readyz and the queue gauges.
+      log.warn({ ...ids, err, sessionId: decision.job.sessionId }, 'enqueue failed; Stripe will retry');
       return reply.code(503).header('retry-after', '5').send({ error: 'queue_unavailable', message: 'try again later' });
     }
   });

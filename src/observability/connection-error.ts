@@ -1,0 +1,23 @@
+/**
+ * Connection-level failures by their stable codes: Node's socket errors (`err.code`) and postgres.js's
+ * own connection codes (https://github.com/porsager/postgres#connection-errors), never by message text.
+ */
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+]);
+
+export function isConnectionError(err: unknown): boolean {
+  const code: unknown = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && CONNECTION_CODES.has(code);
+}
