@@ -72,6 +72,13 @@ describe('landing page lookups and the Stripe budget', () => {
     expect(retrieves(stack) - before).toBe(1);
   });
 
+  it('five reloads of an open session (the customer left Checkout) cost one lookup', async () => {
+    const s = stack.emulator.store.createSession({ lineItems: items(1) });
+    const before = retrieves(stack);
+    for (let i = 0; i < 5; i++) expect((await visit(stack, s.id, '198.51.100.11')).body).toContain('Checkout not completed');
+    expect(retrieves(stack) - before).toBe(1);
+  });
+
   it('a customer who paid gets their page at once: known from the webhook even past the cap, or looked up within it', async () => {
     const client = '198.51.100.5';
     for (let i = 0; i < 5; i++) await visit(stack, randomId(), client);

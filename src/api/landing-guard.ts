@@ -14,6 +14,9 @@ export interface LandingGuardOptions {
   readonly missingTtlMs: number;
 }
 
+/** Paying takes longer than this, so a reload storm of an open session costs one lookup, and a customer who went back and paid is not held up. */
+const OPEN_RECHECK_MS = 5000;
+
 export type LookupVerdict = 'allowed' | 'client_limited' | 'fleet_limited';
 
 /**
@@ -57,9 +60,15 @@ export class LandingGuard {
     await this.redis.set(this.key('landing-missing', sessionId), '1', 'PX', this.opts.missingTtlMs);
   }
 
-  /** True for the first caller in each recheck interval of this session, fleet-wide (SET NX). */
-  async claimRecheck(sessionId: string): Promise<boolean> {
-    return (await this.redis.set(this.key('landing-recheck', sessionId), '1', 'PX', this.opts.recheckMs, 'NX')) === 'OK';
+  /**
+   * True for the first caller in each recheck interval of this session, fleet-wide (SET NX). The full
+   * interval only for a session stored as awaiting payment (a bank debit takes days); any other (open,
+   * or not stored yet) is rechecked after at most OPEN_RECHECK_MS, since a customer may go back to
+   * Checkout and pay, and must then not be shown the old state for long.
+   */
+  async claimRecheck(sessionId: string, awaitingPayment: boolean): Promise<boolean> {
+    const ms = awaitingPayment ? this.opts.recheckMs : Math.min(OPEN_RECHECK_MS, this.opts.recheckMs);
+    return (await this.redis.set(this.key('landing-recheck', sessionId), '1', 'PX', ms, 'NX')) === 'OK';
   }
 
   /**

@@ -129,8 +129,8 @@ async function guardVerdict(
   client: string,
 ): Promise<'missing' | 'recently_checked' | LookupVerdict> {
   if (stored === undefined && (await guard.isKnownMissing(sessionId))) return 'missing';
-  const recheck = await guard.claimRecheck(sessionId);
-  if (stored?.status === 'awaiting_payment' && !recheck) return 'recently_checked';
+  const recheck = await guard.claimRecheck(sessionId, stored?.status === 'awaiting_payment');
+  if ((stored?.status === 'awaiting_payment' || stored?.status === 'pending') && !recheck) return 'recently_checked';
   return guard.takeLookup(client);
 }
 
