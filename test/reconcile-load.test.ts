@@ -56,7 +56,7 @@ describe('reconciliation without extra load', () => {
       stack.emulator.gate.resetStats();
 
       const result = await runReconcile(queue);
-      expect(result).toEqual({ listed: 250, alreadyFinal: 0, recorded: 250, enqueued: 0, alreadyQueued: 0 });
+      expect(result).toEqual({ listed: 250, alreadyFinal: 0, needsAttention: 0, recorded: 250, enqueued: 0, alreadyQueued: 0 });
       const served = stack.emulator.gate.stats.servedByEndpoint;
       expect(served['GET /v1/checkout/sessions']).toBe(3);
       expect(served['GET /v1/checkout/sessions/:id'] ?? 0).toBe(0);
@@ -73,7 +73,7 @@ describe('reconciliation without extra load', () => {
 
       // A second run finds everything final and spends one list request per page.
       stack.emulator.gate.resetStats();
-      expect(await runReconcile(queue)).toEqual({ listed: 250, alreadyFinal: 250, recorded: 0, enqueued: 0, alreadyQueued: 0 });
+      expect(await runReconcile(queue)).toEqual({ listed: 250, alreadyFinal: 250, needsAttention: 0, recorded: 0, enqueued: 0, alreadyQueued: 0 });
       expect(stack.emulator.gate.stats.requests).toBe(3);
     } finally {
       await queue.close();
