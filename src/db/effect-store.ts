@@ -42,7 +42,9 @@ function toRecord(row: EffectRow): EffectRecord {
 export type Claim =
   | { readonly claimed: true; readonly effect: EffectRecord }
   /** Not pending, not due, already in flight, or its target is disabled (then it is now `skipped`). */
-  | { readonly claimed: false; readonly reason: 'not_claimable' | 'target_disabled' | 'kind_off' };
+  | { readonly claimed: false; readonly reason: 'not_claimable' | 'target_disabled' | 'kind_off' }
+  /** Pending and idle but not yet due (a job that came early): try again in `dueInMs`. */
+  | { readonly claimed: false; readonly reason: 'not_due'; readonly dueInMs: number };
 
 /** Takes one attempt of effect `id` if it is pending, due and not in flight: one statement. */
 export async function claimEffect(sql: postgres.Sql, id: string, leaseMs: number, kindsOn: readonly string[]): Promise<Claim> {
@@ -52,7 +54,12 @@ export async function claimEffect(sql: postgres.Sql, id: string, leaseMs: number
       and (e.locked_until is null or e.locked_until < now())
     returning e.id, e.kind, e.session_id, e.scope, e.target, e.payload, e.attempts, e.created_at,
       exists (select 1 from effect_targets_disabled d where d.kind = e.kind and d.target = e.target) as disabled`;
-  if (row === undefined) return { claimed: false, reason: 'not_claimable' };
+  if (row === undefined) {
+    const [early] = await sql<{ due_in_ms: number }[]>`
+      select ceil(extract(epoch from next_attempt_at - now()) * 1000)::int as due_in_ms from fulfillment_effects
+      where id = ${id} and status = 'pending' and next_attempt_at > now() and (locked_until is null or locked_until < now())`;
+    return early === undefined ? { claimed: false, reason: 'not_claimable' } : { claimed: false, reason: 'not_due', dueInMs: Math.max(1, early.due_in_ms) };
+  }
   if (row.disabled) {
     await finishEffect(sql, row.id, 'skipped', { code: 'target_disabled', reason: 'the receiver asked not to be called again (HTTP 410)' });
     return { claimed: false, reason: 'target_disabled' };
@@ -111,7 +118,8 @@ export async function sweepEffects(sql: postgres.Sql, graceMs: number, limit: nu
       select id from fulfillment_effects
       where status = 'pending' and next_attempt_at <= now() + interval '1 second'
         and (locked_until is null or locked_until < now())
-        and (enqueued_at is null or enqueued_at < now() - ${graceMs} * interval '1 millisecond')
+        -- no job yet; or its job may be lost; or its attempt's process died (an expired lease says so at once)
+        and (enqueued_at is null or enqueued_at < now() - ${graceMs} * interval '1 millisecond' or locked_until is not null)
       order by next_attempt_at
       limit ${limit}
       for update skip locked

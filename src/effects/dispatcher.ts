@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
@@ -28,7 +28,7 @@ export interface DispatcherDeps {
   readonly concurrency: number;
   /** How often this process looks for pending rows without a job (default 1 s). */
   readonly sweepIntervalMs?: number;
-  /** A row whose job was added this long ago and that is still due and idle is given a new job (default 10 s). */
+  /** A row whose job was added this long ago and that is still due and idle is given its job again (default 30 s). */
   readonly sweepGraceMs?: number;
 }
 
@@ -53,8 +53,14 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
   const kindsOn = [...deps.deliverers.keys()];
   const leaseMs = deps.attemptTimeoutMs + 5000;
 
-  const processJob = async (job: Job<EffectJobData, EffectJobResult, typeof EFFECT_JOB>): Promise<EffectJobResult> => {
+  const processJob = async (job: Job<EffectJobData, EffectJobResult, typeof EFFECT_JOB>, token?: string): Promise<EffectJobResult> => {
     const claim = await claimEffect(deps.sql, job.data.effectId, leaseMs, kindsOn);
+    if (!claim.claimed && claim.reason === 'not_due') {
+      // Early (Redis and Postgres clocks, or a retry rescheduled meanwhile): this same job waits, so its
+      // id, which the sweep would re-add, never ends up completed while the effect still needs it.
+      await job.moveToDelayed(Date.now() + claim.dueInMs, token);
+      throw new DelayedError();
+    }
     if (!claim.claimed) {
       if (claim.reason !== 'not_claimable') deps.metrics?.effects.inc({ kind: job.data.kind, result: 'skipped' });
       return { outcome: claim.reason };
@@ -118,13 +124,9 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
   const sweep = (): Promise<number> => {
     sweeping ??= (async () => {
       try {
-        const due = await sweepEffects(deps.sql, deps.sweepGraceMs ?? 10_000, 2000);
-        // A fresh job id per sweep: the lost job's id may still be held by a kept failed job.
-        const stamp = Date.now().toString(36);
-        await enqueueEffects(
-          deps.queue,
-          due.map((d) => ({ id: d.id, kind: d.kind, attempts: d.attempts, delayMs: d.delayMs, jobId: `${d.id}.${d.attempts}.${stamp}` })),
-        );
+        const due = await sweepEffects(deps.sql, deps.sweepGraceMs ?? 30_000, 2000);
+        // The attempt's own job id: when its job still waits in Redis (a long backlog) the add is a no-op.
+        await enqueueEffects(deps.queue, due.map((d) => ({ id: d.id, kind: d.kind, attempts: d.attempts, delayMs: d.delayMs })));
         if (due.length > 0) deps.log.info({ count: due.length }, 'effects without a job picked up again');
         return due.length;
       } finally {

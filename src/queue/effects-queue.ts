@@ -26,12 +26,14 @@ export function createEffectsQueue(connection: Redis, prefix: string): EffectsQu
     connection,
     prefix: bullPrefix(prefix),
     defaultJobOptions: {
-      // A thrown job (Postgres unreachable) is retried a few times here; after that the sweeper takes over.
+      // A thrown job (Postgres unreachable) is retried a few times here; after that the sweeper takes over,
+      // re-adding the same job id, so a failed job is not kept to block it.
       attempts: 3,
       backoff: { type: 'exponential', delay: 1000 },
-      // Kept a while for Bull Board; the outbox table is the lasting record.
+      // Kept a while for Bull Board; the outbox table is the lasting record. A completed job never blocks
+      // a needed re-add: every attempt that ran has moved its row on (new attempt count, or finished).
       removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 24 * 3600 },
+      removeOnFail: true,
     },
   });
 }

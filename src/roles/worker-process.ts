@@ -157,9 +157,10 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
       run(reconcileWorker, 'reconcile');
       dispatcher.start();
       started = true;
-      log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid, httpPort }, 'worker started');
+      // Said before "worker started", which is what operators and tests wait for.
       for (const [kind, why] of Object.entries(offKinds(config.effects, deliverers))) log.warn({ kind }, `effect kind off: ${why}`);
       log.info({ kinds: [...deliverers.keys()] }, 'effect kinds on');
+      log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid, httpPort }, 'worker started');
     },
     async stop() {
       await closers.closeAll((name, err) => log.warn({ err, resource: name }, 'close failed'));
