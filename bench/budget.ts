@@ -6,7 +6,7 @@
 import { startEmulator } from '../src/emulator/start.js';
 import { BASELINE, SECRET, SERVICE, env, failedJobCount, fulfilledCount, onCleanup, ratio, scratch, start, stop, table, type Impl, type Row } from './tools.js';
 
-const SESSIONS = Number(process.env.BENCH_BUDGET_SESSIONS ?? 1000);
+const SESSIONS = Number(process.env.BENCH_BUDGET_SESSIONS ?? 600);
 
 async function measure(impl: Impl): Promise<{ perSecond: number; row: Row }> {
   const { db, prefix } = await scratch();

@@ -5,7 +5,7 @@
 
 import { BASELINE, SECRET, SERVICE, cpuSeconds, env, fulfilledCount, peakRssMiB, postgresPids, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess, type Row } from './tools.js';
 
-const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 10_000);
+const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 5000);
 type Mode = 'flowing' | 'backlog';
 
 interface Result {
