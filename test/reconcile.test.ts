@@ -37,13 +37,21 @@ describe('reconciliation', () => {
       await waitForOutput(worker, 'worker started');
       await waitFor(async () => ((await fulfilledCount(stack, ids)) === 50 ? true : undefined), 'all 50 sessions fulfilled', 60_000);
       expect(stack.emulator.webhooks.deliveries).toHaveLength(0);
+      // The run records the sessions itself: the last one is stored a moment before the run completes.
+      await waitForOutput(worker, 'reconciliation finished');
       const reconcileQueue = createReconcileQueue(stack.producer, stack.prefix);
-      const runs = await reconcileQueue.getJobs(['completed']);
+      const runs = await waitFor(async () => {
+        const completed = await reconcileQueue.getJobs(['completed']);
+        return completed.length > 0 ? completed : undefined;
+      }, 'the reconcile job to complete');
       expect(runs).toHaveLength(1);
       expect(runs[0]?.returnvalue).toEqual({ listed: 50, alreadyFinal: 0, needsAttention: 0, recorded: 50, enqueued: 0, alreadyQueued: 0 });
       expect(worker.output()).toContain('reconciliation finished');
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(sample(metrics, 'fulfillment_reconcile_runs_total', { result: 'completed' })).toBe(1);
+      // The worker counts the run on BullMQ's 'completed' event, just after the job's state changed.
+      const metrics = await waitFor(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return sample(text, 'fulfillment_reconcile_runs_total', { result: 'completed' }) === 1 ? text : undefined;
+      }, 'the run to be counted');
       expect(sample(metrics, 'fulfillment_reconcile_sessions_total', { outcome: 'recorded' })).toBe(50);
       worker.kill('SIGTERM');
       await worker.exited;
