@@ -102,6 +102,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the outbox delivery settings, with their defaults', () => {
+    expect(loadConfig({}).effects).toMatchObject({ backoffMs: 1000, retryHorizonMs: 72 * 3_600_000, attemptTimeoutMs: 35_000, concurrency: 50 });
+    const c = loadConfig({ EFFECT_BACKOFF_MS: '250', EFFECT_RETRY_HORIZON: '2h', EFFECT_TIMEOUT_MS: '5000', EFFECT_CONCURRENCY: '8' });
+    expect(c.effects).toMatchObject({ backoffMs: 250, retryHorizonMs: 7_200_000, attemptTimeoutMs: 5000, concurrency: 8 });
+  });
+
   it.each([
     ['SMTP_URL', { SMTP_URL: 'mail.example.com:587' }],
     ['SMTP_URL', { SMTP_URL: 'http://mail.example.com' }],
@@ -111,6 +117,9 @@ describe('loadConfig', () => {
     ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a', CALLBACK_SECRET: 'hunter2' }],
     ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_short' }],
     ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a' }],
+    ['EFFECT_TIMEOUT_MS', { EFFECT_TIMEOUT_MS: '10' }],
+    ['EFFECT_CONCURRENCY', { EFFECT_CONCURRENCY: 'many' }],
+    ['EFFECT_RETRY_HORIZON', { EFFECT_RETRY_HORIZON: '3 days' }],
   ])('stops on a malformed %s, naming it in one line', (name, env) => {
     let message = '';
     try {
