@@ -105,7 +105,7 @@ describe('POST /webhook input handling', () => {
     const next = JSON.stringify({ ...event, id: 'evt_another1', type: 'checkout.session.async_payment_succeeded' });
     expect((await post(next, signed(next))).status).toBe(200);
     expect(await jobCount()).toBe(2);
-    const jobs = await stack.queue.getJobs(['waiting']);
+    const jobs = await stack.queue.getJobs(['waiting', 'prioritized']);
     expect(jobs.map((j) => j.id).every((id) => id?.startsWith((event.data.object as { id: string }).id) && !id.includes(':'))).toBe(true);
   });
 });

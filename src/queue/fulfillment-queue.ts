@@ -9,6 +9,7 @@ import {
   type FulfillJobData,
   type FulfillJobResult,
 } from './contract.js';
+import { jobPriorityOf, requestClassOf } from '../stripe/request-class.js';
 
 export type FulfillmentQueue = Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
 
@@ -35,7 +36,12 @@ export async function enqueueLanding(queue: FulfillmentQueue, sessionId: string)
   return queue.add(JOB_NAME, { sessionId, trigger: 'landing' }, { deduplication: { id: `${sessionId}_landing` } });
 }
 
-/** Adds the run for this trigger; a second add with the same data is a no-op (same job id). */
+/**
+ * Adds the run for this trigger; a second add with the same data is a no-op (same job id). Webhook runs
+ * are prioritized behind landing runs (which carry no priority: BullMQ's plain wait list comes first),
+ * reconciliation's behind both.
+ */
 export async function enqueueFulfillment(queue: FulfillmentQueue, data: FulfillJobData) {
-  return queue.add(JOB_NAME, data, { jobId: jobIdFor(data) });
+  const priority = jobPriorityOf(requestClassOf(data.trigger));
+  return queue.add(JOB_NAME, data, { jobId: jobIdFor(data), ...(priority === undefined ? {} : { priority }) });
 }

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { ClassPriority } from './class-priority.js';
+import { currentRequestClass, rankOf, type RequestClass } from './request-class.js';
 
 export interface RateBudgetOptions {
   /** Key prefix in Redis (the queue prefix's hash tag keeps it on the queue's Cluster slot). */
@@ -47,6 +49,7 @@ export class StripeRateBudget {
   /** When this process last read the fleet pause, and until when it lasts: read at most every 50 ms. */
   private pauseCheckedAt = 0;
   private pausedUntil = 0;
+  private readonly priority: ClassPriority;
 
   constructor(
     private readonly redis: Redis,
@@ -56,10 +59,16 @@ export class StripeRateBudget {
     this.perEndpoint = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${opts.prefix}:stripe-endpoint-rps`, points: opts.endpointMaxRps, duration: 1, execEvenly: true });
     this.pauseKey = `${opts.prefix}:stripe-pause`;
     this.maxBatch = Math.max(1, Math.floor(Math.min(opts.maxRps, opts.endpointMaxRps) * MAX_BATCH_SHARE));
+    this.priority = new ClassPriority(redis, opts.prefix);
   }
 
-  /** Resolves when one request to `endpoint` fits the fleet's budget. */
-  async take(endpoint: string): Promise<void> {
+  /**
+   * Resolves when one request to `endpoint` fits the fleet's budget. `cls` (by default the run's, see
+   * request-class.ts): while a more urgent class anywhere in the fleet waits for this endpoint, a less
+   * urgent one does not take a permit.
+   */
+  async take(endpoint: string, cls: RequestClass = currentRequestClass()): Promise<void> {
+    const rank = rankOf(cls);
     const h = this.heldFor(endpoint);
     countTake(h, Date.now());
     for (;;) {
@@ -68,35 +77,48 @@ export class StripeRateBudget {
         await sleep(paused + jitter(50));
         continue;
       }
+      await this.priority.announce(endpoint, rank);
+      if (await this.priority.higherWaiting(endpoint, rank)) {
+        await sleep(10 + jitter(20));
+        continue;
+      }
       // Batches of one (low limits): every take asks Redis itself, concurrently, as execEvenly expects.
       if (this.maxBatch === 1) {
-        if (await this.consume(endpoint, 1)) return;
+        const wait = await this.consume(endpoint, 1);
+        if (wait === 0) return;
+        await this.waitAs(endpoint, rank, wait);
         continue;
       }
       if (h.left > 0 && h.expiresAt > Date.now()) {
         h.left--;
         return;
       }
-      h.refill ??= this.refill(endpoint, h).finally(() => (h.refill = undefined));
+      h.refill ??= this.refill(endpoint, h, rank).finally(() => (h.refill = undefined));
       await h.refill;
     }
   }
 
-  private async refill(endpoint: string, h: Held): Promise<void> {
+  /** Sleeps until the limit that refused has room, still announced, so that no less urgent take slips in meanwhile. */
+  private async waitAs(endpoint: string, rank: number, ms: number): Promise<void> {
+    await this.priority.announce(endpoint, rank, ms);
+    await sleep(ms);
+  }
+
+  private async refill(endpoint: string, h: Held, rank: number): Promise<void> {
     const n = Math.min(this.maxBatch, Math.max(1, Math.ceil((h.perSecond * HOLD_MS) / 1000)));
-    if (!(await this.consume(endpoint, n))) return;
+    const wait = await this.consume(endpoint, n);
+    if (wait > 0) return this.waitAs(endpoint, rank, wait);
     h.left = n;
     h.expiresAt = Date.now() + HOLD_MS;
   }
 
-  /** Takes `n` points from both limits, or waits until the one that refused has room and says false. */
-  private async consume(endpoint: string, n: number): Promise<boolean> {
+  /** Takes `n` points from both limits: 0, or how long until the one that refused has room. */
+  private async consume(endpoint: string, n: number): Promise<number> {
     // Both at once (one round trip); points taken from one when the other refuses are simply spent.
     const [perEndpoint, global] = await Promise.allSettled([this.perEndpoint.consume(endpoint, n), this.global.consume('all', n)]);
-    if (perEndpoint.status === 'fulfilled' && global.status === 'fulfilled') return true;
+    if (perEndpoint.status === 'fulfilled' && global.status === 'fulfilled') return 0;
     const waits = [perEndpoint, global].flatMap((r) => (r.status === 'rejected' ? [waitOf(r.reason)] : []));
-    await sleep(Math.max(...waits));
-    return false;
+    return Math.max(...waits);
   }
 
   private heldFor(endpoint: string): Held {

@@ -12,6 +12,7 @@ import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResu
 import type { Metrics } from '../observability/metrics.js';
 import { classifyError, isPermanent } from './classify-error.js';
 import { reportFailure } from './report-failure.js';
+import { requestClassOf, withRequestClass } from '../stripe/request-class.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
 export interface WorkerDeps {
@@ -42,11 +43,14 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
     const log = deps.log.child({ jobId: job.id, sessionId: job.data.sessionId, eventId: job.data.eventId });
     const stopTimer = deps.metrics?.runSeconds.startTimer();
     try {
-      const outcome = await fulfillCheckout(job.data, {
-        stripe: deps.stripe,
-        storedFinal: (sessionId) => storedFinalStatus(deps.sql, sessionId),
-        record: (input) => recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined }),
-      });
+      // Its Stripe requests take permits as its class: a landing run's go before a webhook backlog's.
+      const outcome = await withRequestClass(requestClassOf(job.data.trigger), () =>
+        fulfillCheckout(job.data, {
+          stripe: deps.stripe,
+          storedFinal: (sessionId) => storedFinalStatus(deps.sql, sessionId),
+          record: (input) => recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined }),
+        }),
+      );
       const effects = outcome.newEffects ?? [];
       if (effects.length > 0 && deps.enqueueEffects !== undefined) {
         // Committed already: a failure here only delays them until the dispatcher's sweep.

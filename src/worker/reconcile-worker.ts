@@ -12,6 +12,7 @@ import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData,
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { queuedSessionIds } from '../queue/queued-sessions.js';
+import { withRequestClass } from '../stripe/request-class.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
 export interface ReconcileWorkerDeps {
@@ -41,7 +42,8 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       const log = deps.log.child({ reconcileJobId: job.id });
       log.info({ lookbackMs: job.data.lookbackMs }, 'reconciliation started');
       const runId = `${job.id ?? 'x'}`.replace(/[^A-Za-z0-9_-]/g, '-');
-      const counts = await reconcile(job.data.lookbackMs, {
+      // Catch-up is the least urgent: its list reads yield to customers' and webhooks' requests.
+      const counts = await withRequestClass('reconcile', () => reconcile(job.data.lookbackMs, {
         stripe: deps.stripe,
         finalIds: (ids) => finalSessionIds(deps.sql, ids),
         heldIds: (ids) => failedSessionIds(deps.sql, ids),
@@ -55,7 +57,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
           log.info(p, 'reconciliation progress');
           void job.updateProgress(p);
         },
-      }).catch(async (err: unknown) => {
+      })).catch(async (err: unknown) => {
         // What it recorded stays recorded: the next run lists again and skips those as final.
         if (isStripeRateLimit(err)) throw await putBackRateLimited(queue);
         throw err;
