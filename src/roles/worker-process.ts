@@ -117,6 +117,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   });
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
+    enqueueEffects: (effects) => enqueueEffects(effectsQueue, effects),
     connection: redis,
     prefix: config.queue.prefix,
     stripe,

@@ -23,6 +23,8 @@ export interface ReconcileWorkerDeps {
   readonly fulfillmentQueue: FulfillmentQueue;
   /** The fulfillment handlers: reconciliation records sessions itself, through the worker's transaction. */
   readonly handlers: readonly FulfillmentHandler[];
+  /** Hands the outbox effects of a session it recorded to the dispatcher's queue, as the worker does; without it the sweeper finds them. */
+  readonly enqueueEffects?: (effects: readonly { id: string; kind: string }[]) => Promise<void>;
   readonly log: Logger;
   readonly metrics?: Metrics;
   /** false: take no job until `worker.run()`. Default true. */
@@ -47,7 +49,15 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
         stripe: deps.stripe,
         finalIds: (ids) => finalSessionIds(deps.sql, ids),
         heldIds: (ids) => failedSessionIds(deps.sql, ids),
-        record: (input) => recordRun(deps.sql, input, deps.handlers),
+        record: async (input) => {
+          const outcome = await recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined });
+          const effects = outcome.newEffects ?? [];
+          if (effects.length > 0 && deps.enqueueEffects !== undefined) {
+            // Committed already: a failure here only delays the effects until the sweep.
+            await deps.enqueueEffects(effects).catch((err: unknown) => log.warn({ err, sessionId: input.session.id }, 'effects not enqueued; the sweep will pick them up'));
+          }
+          return outcome;
+        },
         queuedIds: (ids) => queuedSessionIds(deps.fulfillmentQueue, ids),
         enqueue: async (sessionId) => {
           await enqueueFulfillment(deps.fulfillmentQueue, { sessionId, trigger: 'reconcile', runId });
