@@ -64,6 +64,10 @@ describe.each([
     const port = await freePort();
     const npm = startNpm('start:api', stack.env({ LOG_LEVEL: 'info', PORT: String(port), LANDING_WAIT_MS: '2500' }));
     await waitForOutput(npm, 'api listening');
+    // Compiled output under plain node, npm's only child (exec): no shell, no tsx in between.
+    const tree = session(npm).join('\n');
+    expect(tree).toMatch(/node dist\/api\/server\.js/);
+    expect(tree).not.toMatch(/tsx|sh -c/);
     const s = stack.emulator.store.createSession({ lineItems: items(1) });
     stack.emulator.store.complete(s.id, { paymentStatus: 'paid' });
     // No worker: the landing page waits LANDING_WAIT_MS for its run, then answers "still working".
