@@ -33,6 +33,7 @@ const schema = z.object({
   DATABASE_URL: z
     .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
     .default('postgres://postgres:postgres@127.0.0.1:5432/fulfillment'),
+  DATABASE_POOL_MAX: int(1, 1000).optional(),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
     .default('redis://127.0.0.1:6379'),
@@ -114,6 +115,8 @@ type Env = z.infer<typeof schema>;
 export interface Config {
   readonly nodeEnv: Env['NODE_ENV'];
   readonly databaseUrl: string;
+  /** Postgres connections per process at most; undefined: each role's default (api 10, worker min(concurrency, 20)). */
+  readonly databasePoolMax: number | undefined;
   readonly redisUrl: string;
   readonly stripe: {
     /** Undefined only outside production, where `npm start` then runs the local emulator. */
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return deepFreeze({
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL,
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,

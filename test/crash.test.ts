@@ -39,7 +39,8 @@ describe('crash recovery', () => {
     await waitForOutput(second, 'worker started');
     await waitForStatus(stack, session.id, 'fulfilled', 45_000);
 
-    const [job] = await stack.queue.getJobs(['completed']);
+    // The row commits before BullMQ records the job as completed: wait for that too.
+    const job = await waitFor(async () => (await stack.queue.getJobs(['completed']))[0], 'the job to be completed');
     expect(job?.data.sessionId).toBe(session.id);
     expect(job?.processedBy).toContain(`-${second.child.pid}`);
     expect(await stack.queue.getFailedCount()).toBe(0);

@@ -37,7 +37,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
   const closers = new Closers();
   let started = false;
 
-  const database = connectDatabase(config.databaseUrl, { max: 10 });
+  const database = connectDatabase(config.databaseUrl, { max: config.databasePoolMax ?? 10 });
   closers.add('postgres', () => database.close());
   const redis = producerConnection(config.redisUrl);
   // Before start, redisStep reports an unreachable Redis as one line; after, an outage is a warning

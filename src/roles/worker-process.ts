@@ -57,7 +57,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   const closers = new Closers();
   let started = false;
 
-  const database = connectDatabase(config.databaseUrl, { max: Math.min(config.worker.concurrency, 20) });
+  const database = connectDatabase(config.databaseUrl, { max: config.databasePoolMax ?? Math.min(config.worker.concurrency, 20) });
   closers.add('postgres', () => database.close());
   const redis = workerConnection(config.redisUrl);
   redis.on('error', (err) => {

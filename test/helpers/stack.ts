@@ -155,9 +155,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ...effectsEnv(opts.effects),
     ...extra,
   });
-  // In this process: the same environment, but quiet unless TEST_LOG_LEVEL asks otherwise.
+  // In this process: the same environment, but quiet unless TEST_LOG_LEVEL asks otherwise, and with small
+  // Postgres pools (the api and each worker role have their own; the machine's Postgres is shared).
   const inProcess = (extra: Record<string, string> = {}) =>
-    requireStripe(loadConfig(env({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...extra })));
+    requireStripe(loadConfig(env({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DATABASE_POOL_MAX: '5', ...extra })));
 
   const apiProcess = await createApiProcess(inProcess({ HOST: '127.0.0.1', PORT: String(apiPort) }));
   await apiProcess.start();
