@@ -115,6 +115,8 @@ describe('a hanging receiver and an SMTP server that is down for a while', () =>
         CALLBACK_URLS: `${hanging.url},${good.url}`,
         CALLBACK_SECRET: SECRET,
         EFFECT_BACKOFF_MS: '200',
+        // Each attempt at the hanging URL ends by then, so it is retried (and the worker stops) sooner.
+        EFFECT_TIMEOUT_MS: '2000',
       }),
     );
     await waitForOutput(worker, 'worker started');
