@@ -66,7 +66,7 @@ async function endToEnd(impl: Impl, mode: Mode): Promise<Result> {
   const seconds = (performance.now() - t0) / 1000;
   const cpuEnd = cpuOf();
   const cpu = Object.keys(cpuEnd)
-    .map((k) => `${k} ${((((cpuEnd[k] ?? 0) - (cpuStart[k] ?? 0)) * 1e6) / SESSIONS).toFixed(0)}`)
+    .map((k) => `${k} ${((Math.max(0, (cpuEnd[k] ?? 0) - (cpuStart[k] ?? 0)) * 1e6) / SESSIONS).toFixed(0)}`)
     .join(', ');
   const [check] = await db.sql<{ sessions: number; items: number; reruns: number; distinct_items: number }[]>`
     select (select count(*)::int from checkout_sessions where status = 'fulfilled') as sessions,

@@ -133,7 +133,13 @@ export async function stop(...ps: RunningProcess[]): Promise<void> {
 
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number | undefined | string): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0; // gone meanwhile (a Postgres backend of someone else's test)
+  }
+  const fields = stat.split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
@@ -142,7 +148,7 @@ export function redisPid(): string {
 }
 
 export function postgresPids(): string[] {
-  return execFileSync('pgrep', ['-f', 'postgres']).toString().trim().split('\n').filter((p) => p !== '');
+  return execFileSync('pgrep', ['-x', 'postgres']).toString().trim().split('\n').filter((p) => p !== '');
 }
 
 export function peakRssMiB(pid: number | undefined): string {
