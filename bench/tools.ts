@@ -178,11 +178,13 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
 };
 
+/** Jobs waiting to run: the plain wait list and, for jobs added with a priority (webhook runs), the prioritized set. */
 export async function queueJobCount(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL);
-  const n = await redis.llen(`${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}:wait`);
+  const key = `${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}`;
+  const [waiting, prioritized] = await Promise.all([redis.llen(`${key}:wait`), redis.zcard(`${key}:prioritized`)]);
   await redis.quit();
-  return n;
+  return waiting + prioritized;
 }
 
 export async function failedJobCount(prefix: string): Promise<number> {
