@@ -13,7 +13,7 @@ import { freshDatabase, type TestDatabase } from './helpers/database.js';
 describe('fulfillment handlers', () => {
   let db: TestDatabase;
   const store = new EmulatorStore(() => 'http://127.0.0.1');
-  const builtIns = fulfillmentHandlers({ callbackUrls: ['http://127.0.0.1:1/a', 'http://127.0.0.1:1/b'] });
+  const builtIns = fulfillmentHandlers({ callbackUrls: ['http://127.0.0.1:1/a', 'http://127.0.0.1:1/b'], smtpUrl: 'smtp://127.0.0.1:1' });
   beforeAll(async () => {
     db = await freshDatabase();
   });

@@ -125,7 +125,8 @@ describe('transactional outbox', () => {
     const s = stack.emulator.store.createSession({ lineItems: items(1) });
     await stack.emulator.webhooks.send(stack.emulator.store.complete(s.id, { paymentStatus: 'paid', email: 'refused@example.com' }));
     const dead = await waitFor(async () => (await effectRows(stack, s.id)).find((r) => r.kind === 'email' && r.status === 'dead'), 'the email dead');
-    expect(dead.attempts).toBe(1);
+    // Dead by the refusal itself, not by the retry horizon (an hour here).
+    expect(dead.last_code).toBe('smtp_recipient_rejected');
     const listed = await runCli(['effects', 'list', '--status', 'dead'], stack.env());
     expect(listed.code).toBe(0);
     expect(listed.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: string }).id)).toContain(dead.id);
@@ -145,7 +146,7 @@ describe('transactional outbox', () => {
     const a = stack.emulator.store.createSession({ lineItems: items(1) });
     await stack.emulator.webhooks.send(stack.emulator.store.complete(a.id, { paymentStatus: 'paid' }));
     const dead = await waitFor(async () => (await effectRows(stack, a.id)).find((r) => r.kind === 'callback' && r.status === 'dead'), 'callback dead');
-    expect(dead.attempts).toBe(1);
+    expect(dead.last_code).toBe('callback_gone');
     const b = stack.emulator.store.createSession({ lineItems: items(1) });
     await stack.emulator.webhooks.send(stack.emulator.store.complete(b.id, { paymentStatus: 'paid' }));
     const skipped = await waitFor(async () => (await effectRows(stack, b.id)).find((r) => r.kind === 'callback' && r.status === 'skipped'), 'callback skipped');

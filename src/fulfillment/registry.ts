@@ -10,6 +10,8 @@ import type { EffectDeliverer } from './index.js';
 export interface HandlerSettings {
   /** `CALLBACK_URLS`: one `callback` effect per URL and fulfilled session. */
   readonly callbackUrls: readonly string[];
+  /** `SMTP_URL`: without it the receipt is recorded skipped. */
+  readonly smtpUrl?: string | undefined;
 }
 
 /**
@@ -22,7 +24,7 @@ export function fulfillmentHandlers(settings: HandlerSettings): readonly Fulfill
     recordLineItems,
     grantAccess,
     createShipments,
-    sendReceipt,
+    sendReceipt(settings.smtpUrl !== undefined),
     notifyCallbacks(settings.callbackUrls),
   ];
 }

@@ -1,21 +1,25 @@
-import { customerEmail, defineHandler, type EmailEffectPayload } from '../index.js';
+import { customerEmail, defineHandler, type EmailEffectPayload, type FulfillmentHandler } from '../index.js';
 
 /**
  * One receipt email per fulfilled session, to `customer_details.email` (else `customer_email`). An
  * announcement: it runs after every other handler, so the receipt carries all their notes. A session
- * without an email address records the effect as skipped, so operators see why no receipt left.
+ * without an email address, or a service without SMTP_URL, records the effect as skipped, so operators
+ * see why no receipt left.
  */
-export const sendReceipt = defineHandler({
-  name: 'send-receipt',
-  takes: 'order',
-  stage: 'announce',
-  async fulfill({ session, effect, order }) {
-    const to = customerEmail(session);
-    if (to === null) {
-      effect('email', { order: order() }, { skipped: 'the session has no customer email' });
-      return;
-    }
-    const payload: EmailEffectPayload = { to, order: order() };
-    effect('email', payload, { target: to });
-  },
-});
+export function sendReceipt(emailOn: boolean): FulfillmentHandler {
+  return defineHandler({
+    name: 'send-receipt',
+    takes: 'order',
+    stage: 'announce',
+    async fulfill({ session, effect, order }) {
+      const to = customerEmail(session);
+      if (to === null) {
+        effect('email', { order: order() }, { skipped: 'the session has no customer email' });
+        return;
+      }
+      const payload: EmailEffectPayload = { to, order: order() };
+      // Off (no SMTP_URL): recorded skipped now, so no delivery job is spent on it; `effects retry` sends it later.
+      effect('email', payload, emailOn ? { target: to } : { target: to, skipped: 'SMTP_URL is not set: the email kind is off' });
+    },
+  });
+}
