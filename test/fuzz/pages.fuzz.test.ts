@@ -73,7 +73,8 @@ describe('fuzz: landing page and status API input', () => {
         tally('landing and status API (HTTP)');
         const res = await fetch(`${stack.apiUrl}${url}`);
         await res.arrayBuffer();
-        expect([200, 400, 404, 414], `${url.slice(0, 300)} → ${res.status}`).toContain(res.status);
+        // Node itself answers 431 when the request line and headers pass 16 KiB (full run, seed -1569281885).
+        expect([200, 400, 404, 414, 431], `${url.slice(0, 300)} → ${res.status}`).toContain(res.status);
       }),
       params(runs(2_000, 100)),
     );
