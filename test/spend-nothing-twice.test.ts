@@ -75,7 +75,8 @@ describe('spend nothing twice', () => {
         // Only the run that succeeded counts as an attempt.
         expect(job.attemptsMade).toBe(1);
       }
-      expect(stack.emulator.gate.stats.rateLimited).toBeGreaterThanOrEqual(15);
+      // The five runs read their sessions through shared list requests (batched reads), so one 429 may turn back all of them.
+      expect(stack.emulator.gate.stats.rateLimited).toBeGreaterThanOrEqual(3);
       expect(await stack.queue.getFailedCount()).toBe(0);
     } finally {
       await stack.close();

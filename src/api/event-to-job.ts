@@ -29,12 +29,15 @@ export function eventToJob(event: Stripe.Event, livemode: boolean): EventDecisio
   if (account !== undefined && account !== null && (typeof account !== 'string' || !ACCOUNT_ID.test(account))) {
     return { kind: 'reject', message: 'event.account is not a connected account id (acct_…)' };
   }
+  const created: unknown = (object as { created?: unknown }).created;
   return {
     kind: 'enqueue',
     job: {
       sessionId,
       trigger: event.type,
       eventId: event.id,
+      // Only a hint for batching (a wrong one costs a fallback retrieve), so an odd value is dropped, not refused.
+      ...(Number.isSafeInteger(created) && (created as number) > 0 ? { created: created as number } : {}),
       ...(typeof account === 'string' ? { account } : {}),
     },
   };

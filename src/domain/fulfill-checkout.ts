@@ -9,6 +9,8 @@ export interface FulfillRequest {
   readonly eventId?: string | undefined;
   /** Connected account that owns the session (Stripe Connect). */
   readonly account?: string | undefined;
+  /** When the session was created (Unix seconds), from the event: makes the run eligible for a batched read. */
+  readonly created?: number | undefined;
 }
 
 export interface FulfillDeps {
@@ -18,6 +20,11 @@ export interface FulfillDeps {
    * Stripe every request of a run that cannot change anything (a redelivery, a rerun after a crash).
    */
   readonly storedFinal?: (sessionId: string) => Promise<{ status: SessionStatus; customerEmail: string | null } | undefined>;
+  /**
+   * The session and its line items read together with other runs' (stripe/session-batcher.ts), or
+   * undefined when this run must retrieve it alone. Line items undefined: a product could not be read.
+   */
+  readonly batched?: (req: FulfillRequest & { created: number }) => Promise<{ session: Stripe.Checkout.Session; lineItems: Stripe.LineItem[] | undefined } | undefined>;
   /** Records the run in one transaction (see db/fulfillment-store). */
   readonly record: (input: {
     session: Stripe.Checkout.Session;
@@ -41,6 +48,14 @@ export async function fulfillCheckout(req: FulfillRequest, deps: FulfillDeps): P
   // Final is final (session-status.ts): the transaction would change nothing, so neither may Stripe reads.
   const final = await deps.storedFinal?.(req.sessionId);
   if (final !== undefined) return { sessionId: req.sessionId, status: final.status, changed: false, lineItemCount: 0, customerEmail: final.customerEmail };
+  const created = req.created;
+  const batched = created === undefined ? undefined : await deps.batched?.({ ...req, created });
+  // A product the batch could not read: retrieve alone with products expanded, never record items without their kind.
+  if (batched?.lineItems !== undefined) {
+    const target = targetStatus(batched.session, req.trigger);
+    const lineItems = target === 'fulfilled' ? batched.lineItems : [];
+    return deps.record({ session: batched.session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account });
+  }
   const opts = req.account === undefined ? undefined : { stripeAccount: req.account };
   // The product rides along (its metadata says how to fulfill each item) at no extra request.
   const session = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items.data.price.product'] }, opts);

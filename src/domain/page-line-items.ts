@@ -3,8 +3,15 @@ import type Stripe from 'stripe';
 /** Stripe's cap on a list page, and on how many ids one `GET /v1/products?ids[]=…` is asked for here. */
 const PAGE = 100;
 
-/** Products read during one reconciliation run, by id: sessions of a sale share a handful of products. */
-export type ProductCache = Map<string, Stripe.Product>;
+/**
+ * Products already read, by id: sessions of a sale share a handful of products. A plain Map for one
+ * reconciliation run; the worker's batched reads keep one with a TTL (stripe/product-cache.ts).
+ */
+export interface ProductCache {
+  has(id: string): boolean;
+  get(id: string): Stripe.Product | undefined;
+  set(id: string, product: Stripe.Product): unknown;
+}
 
 /**
  * Every line item of each listed session, with its product expanded as the fulfillment path expects,
@@ -19,9 +26,11 @@ export async function lineItemsForPage(
   stripe: Stripe,
   sessions: readonly Stripe.Checkout.Session[],
   cache: ProductCache,
+  /** `stripeAccount` for a connected account's sessions (their products are the account's too). */
+  opts?: Stripe.RequestOptions,
 ): Promise<Map<string, Stripe.LineItem[] | undefined>> {
   const raw = new Map<string, Stripe.LineItem[]>();
-  for (const session of sessions) raw.set(session.id, await allLineItems(stripe, session, cache));
+  for (const session of sessions) raw.set(session.id, await allLineItems(stripe, session, cache, opts));
   const wanted = new Set<string>();
   for (const items of raw.values()) {
     for (const item of items) {
@@ -31,7 +40,7 @@ export async function lineItemsForPage(
   }
   const ids = [...wanted];
   for (let i = 0; i < ids.length; i += PAGE) {
-    const products = await stripe.products.list({ ids: ids.slice(i, i + PAGE), limit: PAGE });
+    const products = await stripe.products.list({ ids: ids.slice(i, i + PAGE), limit: PAGE }, opts);
     for (const product of products.data) cache.set(product.id, product);
   }
   const out = new Map<string, Stripe.LineItem[] | undefined>();
@@ -39,7 +48,7 @@ export async function lineItemsForPage(
   return out;
 }
 
-async function allLineItems(stripe: Stripe, session: Stripe.Checkout.Session, cache: ProductCache): Promise<Stripe.LineItem[]> {
+async function allLineItems(stripe: Stripe, session: Stripe.Checkout.Session, cache: ProductCache, opts: Stripe.RequestOptions | undefined): Promise<Stripe.LineItem[]> {
   const first = session.line_items;
   const items = [...(first?.data ?? [])];
   const last = items.at(-1);
@@ -47,7 +56,7 @@ async function allLineItems(stripe: Stripe, session: Stripe.Checkout.Session, ca
   // Three levels from this endpoint, so the rest come with their products expanded.
   const expand = ['data.price.product'];
   const params = last === undefined ? { limit: PAGE, expand } : { limit: PAGE, starting_after: last.id, expand };
-  await stripe.checkout.sessions.listLineItems(session.id, params).autoPagingEach((item) => {
+  await stripe.checkout.sessions.listLineItems(session.id, params, opts).autoPagingEach((item) => {
     const product = item.price?.product;
     if (typeof product === 'object' && product !== null && !('deleted' in product)) cache.set(product.id, product);
     items.push(item);

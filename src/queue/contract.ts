@@ -18,6 +18,11 @@ export interface FulfillJobData {
   readonly eventId?: string;
   /** The connected account (Stripe Connect) that owns the session; retrieves pass it as `stripeAccount`. */
   readonly account?: string;
+  /**
+   * The session's `created` (Unix seconds) as the signed event said: lets the worker read it with others
+   * created near it in one list request (stripe/session-batcher.ts). Absent: retrieved alone.
+   */
+  readonly created?: number;
   /** For runs not caused by an event (reconciliation, CLI): makes each run's job id its own. */
   readonly runId?: string;
 }

@@ -20,6 +20,7 @@ import { createStripeClient } from '../stripe/client.js';
 import { instrumentStripe } from '../stripe/instrument.js';
 import { pacedHttpClient } from '../stripe/paced-http-client.js';
 import { StripeRateBudget } from '../stripe/rate-budget.js';
+import { sessionBatcher } from '../stripe/worker-batcher.js';
 import { createWorker, type FulfillmentWorker } from '../worker/create-worker.js';
 import { buildWorkerHttp } from '../worker/http.js';
 import { createReconcileWorker } from '../worker/reconcile-worker.js';
@@ -93,6 +94,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
     enqueueEffects: (effects) => enqueueEffects(effectsQueue, effects),
+    sessionBatcher: sessionBatcher(stripe),
   });
   worker.on('error', logWorkerError(log, 'fulfillment', redis));
   // The outbox dispatcher: each effect kind goes to the deliverer configured for it (none: the kind is off).

@@ -12,6 +12,7 @@ import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResu
 import type { Metrics } from '../observability/metrics.js';
 import { classifyError, isPermanent } from './classify-error.js';
 import { reportFailure } from './report-failure.js';
+import type { SessionBatcher } from '../stripe/session-batcher.js';
 import { requestClassOf, withRequestClass } from '../stripe/request-class.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
@@ -30,6 +31,8 @@ export interface WorkerDeps {
   /** false: take no job until `worker.run()` (the worker role starts it once its checks pass). Default true. */
   readonly autorun?: boolean;
   /** Hands a run's committed outbox effects to the dispatcher's queue; without it the sweeper finds them. */
+  /** Coalesces runs' session reads into list requests; without it every run retrieves its session alone. */
+  readonly sessionBatcher?: SessionBatcher;
   readonly enqueueEffects?: (effects: readonly { id: string; kind: string }[]) => Promise<void>;
 }
 
@@ -48,6 +51,10 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
         fulfillCheckout(job.data, {
           stripe: deps.stripe,
           storedFinal: (sessionId) => storedFinalStatus(deps.sql, sessionId),
+          // Landing runs go alone: one retrieve now beats a window spent waiting for company.
+          ...(deps.sessionBatcher === undefined || job.data.trigger === 'landing'
+            ? {}
+            : { batched: (req) => (deps.sessionBatcher as SessionBatcher).load(req.sessionId, req.created, req.account) }),
           record: (input) => recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined }),
         }),
       );
