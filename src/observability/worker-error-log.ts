@@ -10,7 +10,12 @@ import { isConnectionError } from './connection-error.js';
  * emits while Redis is fine is unexpected, and an error.
  */
 export function logWorkerError(log: Logger, worker: string, connection: Redis): (err: Error) => void {
+  // Until the connection has been ready once, the start-up check (roles/start-failure.ts) owns the
+  // report: one line naming REDIS_URL, not a warning per worker and reconnect attempt before it.
+  let seenReady = connection.status === 'ready';
+  if (!seenReady) connection.once('ready', () => (seenReady = true));
   return (err) => {
+    if (!seenReady) return;
     if (isConnectionError(err) || connection.status !== 'ready') log.warn({ err, worker }, 'worker lost Redis; reconnecting');
     else log.error({ err, worker }, 'worker error');
   };

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullPrefix } from './contract.js';
+import { reportErrorsOnConnection } from './redis.js';
 
 /**
  * The effects queue: each job says "try outbox effect N now". It is a transport, not the record:
@@ -22,7 +23,7 @@ export interface EffectJobResult {
 export type EffectsQueue = Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>;
 
 export function createEffectsQueue(connection: Redis, prefix: string): EffectsQueue {
-  return new Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, {
+  const queue = new Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, {
     connection,
     prefix: bullPrefix(prefix),
     defaultJobOptions: {
@@ -36,6 +37,7 @@ export function createEffectsQueue(connection: Redis, prefix: string): EffectsQu
       removeOnFail: true,
     },
   });
+  return reportErrorsOnConnection(queue);
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type FulfillJobData,
   type FulfillJobResult,
 } from './contract.js';
+import { reportErrorsOnConnection } from './redis.js';
 import { jobPriorityOf, requestClassOf } from '../stripe/request-class.js';
 
 export type FulfillmentQueue = Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
@@ -20,11 +21,13 @@ export interface QueueSettings {
 }
 
 export function createFulfillmentQueue(connection: Redis, settings: QueueSettings): FulfillmentQueue {
-  return new Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, {
-    connection,
-    prefix: bullPrefix(settings.prefix),
-    defaultJobOptions: defaultJobOptions(settings),
-  });
+  return reportErrorsOnConnection(
+    new Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, {
+      connection,
+      prefix: bullPrefix(settings.prefix),
+      defaultJobOptions: defaultJobOptions(settings),
+    }),
+  );
 }
 
 /**

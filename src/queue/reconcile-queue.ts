@@ -1,15 +1,18 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { reportErrorsOnConnection } from './redis.js';
 import { RECONCILE_JOB, RECONCILE_QUEUE, bullPrefix, type ReconcileJobData, type ReconcileResult } from './contract.js';
 
 export type ReconcileQueue = Queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>;
 
 export function createReconcileQueue(connection: Redis, prefix: string): ReconcileQueue {
-  return new Queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(RECONCILE_QUEUE, {
-    connection,
-    prefix: bullPrefix(prefix),
-    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5000, jitter: 0.5 }, removeOnComplete: 100, removeOnFail: 100 },
-  });
+  return reportErrorsOnConnection(
+    new Queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(RECONCILE_QUEUE, {
+      connection,
+      prefix: bullPrefix(prefix),
+      defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5000, jitter: 0.5 }, removeOnComplete: 100, removeOnFail: 100 },
+    }),
+  );
 }
 
 /**

@@ -25,3 +25,14 @@ export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
     ...extra,
   });
 }
+
+/**
+ * A BullMQ Queue emits `error` for every failed command on its connection, and with no listener BullMQ
+ * prints the raw error with `console.error` (stack traces on stderr, several a second while Redis is
+ * down). The connection's own `error` listener, set where the connection is made, already reports the
+ * outage once as a log line, so the queue's copies are dropped here.
+ */
+export function reportErrorsOnConnection<Q extends { on(event: 'error', listener: (err: Error) => void): unknown }>(queue: Q): Q {
+  queue.on('error', () => undefined);
+  return queue;
+}

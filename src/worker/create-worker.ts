@@ -8,6 +8,7 @@ import { storedFinalStatus } from '../db/final-sessions.js';
 import { recordRun } from '../db/fulfillment-store.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
+import { reportErrorsOnConnection } from '../queue/redis.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
 import { classifyError, isPermanent } from './classify-error.js';
@@ -41,7 +42,7 @@ export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof 
 /** Builds the worker; it starts taking jobs at once. `main.ts` owns signals and process exit. */
 export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   // Its own handle on the queue, for `rateLimit` (Worker#rateLimit is deprecated in BullMQ 5).
-  const queue = new Queue(FULFILLMENT_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) });
+  const queue = reportErrorsOnConnection(new Queue(FULFILLMENT_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) }));
   const processJob = async (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME>): Promise<FulfillJobResult> => {
     const log = deps.log.child({ jobId: job.id, sessionId: job.data.sessionId, eventId: job.data.eventId });
     const stopTimer = deps.metrics?.runSeconds.startTimer();

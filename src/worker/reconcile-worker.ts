@@ -8,6 +8,7 @@ import { failedSessionIds } from '../db/fulfillment-failures.js';
 import { recordRun } from '../db/fulfillment-store.js';
 import { reconcile } from '../domain/reconcile.js';
 import type { Metrics } from '../observability/metrics.js';
+import { reportErrorsOnConnection } from '../queue/redis.js';
 import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData, type ReconcileResult } from '../queue/contract.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
@@ -37,7 +38,7 @@ export interface ReconcileWorkerDeps {
  */
 export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB> {
   // For `rateLimit`: a 429 puts the run back without using one of its attempts, as for fulfillment runs.
-  const queue = new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) });
+  const queue = reportErrorsOnConnection(new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) }));
   const worker = new Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(
     RECONCILE_QUEUE,
     async (job) => {
