@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { allLineItems } from './page-line-items.js';
 import type { RunOutcome } from './run-outcome.js';
 import { targetStatus, type SessionStatus } from './session-status.js';
 import type { Trigger } from './trigger.js';
@@ -36,9 +37,6 @@ export interface FulfillDeps {
   }) => Promise<RunOutcome>;
 }
 
-/** Stripe's own cap on a list page. */
-const PAGE = 100;
-
 /**
  * `fulfill_checkout` from Stripe's "Fulfill orders" guide (https://docs.stripe.com/checkout/fulfillment):
  * safe to call any number of times, concurrently, for the same session. All Stripe calls happen before
@@ -62,24 +60,4 @@ export async function fulfillCheckout(req: FulfillRequest, deps: FulfillDeps): P
   const target = targetStatus(session, req.trigger);
   const lineItems = target === 'fulfilled' ? await allLineItems(deps.stripe, session, opts) : [];
   return deps.record({ session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account });
-}
-
-/** The expanded `line_items` holds only the first page; auto-paginate the rest. */
-async function allLineItems(
-  stripe: Stripe,
-  session: Stripe.Checkout.Session,
-  opts: Stripe.RequestOptions | undefined,
-): Promise<Stripe.LineItem[]> {
-  const first = session.line_items;
-  const items = [...(first?.data ?? [])];
-  const last = items.at(-1);
-  if (first === undefined || first === null || (first.has_more && last !== undefined)) {
-    const expand = ['data.price.product'];
-    const params = last === undefined ? { limit: PAGE, expand } : { limit: PAGE, starting_after: last.id, expand };
-    // autoPagingEach, not autoPagingToArray: the latter refuses lists over 10,000 items.
-    await stripe.checkout.sessions.listLineItems(session.id, params, opts).autoPagingEach((item) => {
-      items.push(item);
-    });
-  }
-  return items;
 }

@@ -30,7 +30,7 @@ export async function lineItemsForPage(
   opts?: Stripe.RequestOptions,
 ): Promise<Map<string, Stripe.LineItem[] | undefined>> {
   const raw = new Map<string, Stripe.LineItem[]>();
-  for (const session of sessions) raw.set(session.id, await allLineItems(stripe, session, cache, opts));
+  for (const session of sessions) raw.set(session.id, await allLineItems(stripe, session, opts, cache));
   const wanted = new Set<string>();
   for (const items of raw.values()) {
     for (const item of items) {
@@ -48,7 +48,17 @@ export async function lineItemsForPage(
   return out;
 }
 
-async function allLineItems(stripe: Stripe, session: Stripe.Checkout.Session, cache: ProductCache, opts: Stripe.RequestOptions | undefined): Promise<Stripe.LineItem[]> {
+/**
+ * Every line item of one session, products expanded: the session's expanded `line_items` holds only the
+ * first page, so the rest are auto-paginated. Products seen on the way go into `cache` when one is given.
+ * Shared by the single-session run (domain/fulfill-checkout.ts) and the page reads above.
+ */
+export async function allLineItems(
+  stripe: Stripe,
+  session: Stripe.Checkout.Session,
+  opts: Stripe.RequestOptions | undefined,
+  cache?: ProductCache,
+): Promise<Stripe.LineItem[]> {
   const first = session.line_items;
   const items = [...(first?.data ?? [])];
   const last = items.at(-1);
@@ -56,9 +66,10 @@ async function allLineItems(stripe: Stripe, session: Stripe.Checkout.Session, ca
   // Three levels from this endpoint, so the rest come with their products expanded.
   const expand = ['data.price.product'];
   const params = last === undefined ? { limit: PAGE, expand } : { limit: PAGE, starting_after: last.id, expand };
+  // autoPagingEach, not autoPagingToArray: the latter refuses lists over 10,000 items.
   await stripe.checkout.sessions.listLineItems(session.id, params, opts).autoPagingEach((item) => {
     const product = item.price?.product;
-    if (typeof product === 'object' && product !== null && !('deleted' in product)) cache.set(product.id, product);
+    if (cache !== undefined && typeof product === 'object' && product !== null && !('deleted' in product)) cache.set(product.id, product);
     items.push(item);
   });
   return items;
