@@ -6,7 +6,7 @@ import { licenseKeys } from '../src/fulfillment/examples/license-keys.js';
 import type { DeliveryResult, EffectDeliverer } from '../src/fulfillment/index.js';
 import { startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
 import { startStack, type Stack } from './helpers/stack.js';
-import { waitFor } from './helpers/wait.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 const ROOT = new URL('..', import.meta.url);
 
@@ -92,7 +92,7 @@ describe('a custom handler added the documented way (README, "Write your own ful
     expect(mail.parsed.text).toContain(`Licence keys: ${call.body.keys.join(', ')}`);
     const page = await (await fetch(`${stack.apiUrl}/after-checkout?session_id=${s.id}`)).text();
     expect(page).toContain(`Licence keys: ${call.body.keys.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(licenses.received.filter((r) => r.body.sessionId === s.id)).toHaveLength(1);
     const rows = await stack.db.sql`select kind, status from fulfillment_effects where session_id = ${s.id} order by kind`;
     expect(rows).toEqual([

@@ -6,6 +6,7 @@ import { defineHandler, type FulfillmentHandler } from '../src/fulfillment/index
 import { EmulatorStore } from '../src/emulator/store.js';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { items } from './helpers/sessions.js';
+import { sleep } from './helpers/wait.js';
 
 /** The transaction itself, with two real connections interleaved on purpose. */
 describe('recordRun', () => {
@@ -53,7 +54,7 @@ describe('recordRun', () => {
     const first = recordRun(db.sql, input, [recordLineItems, f]);
     await inside; // the first run is inside its transaction, row claimed
     const second = recordRun(db.sql, input, [recordLineItems, f]);
-    await new Promise((r) => setTimeout(r, 200)); // give the second run every chance to get ahead
+    await sleep(200); // give the second run every chance to get ahead
     release();
     const [a, b] = await Promise.all([first, second]);
 
@@ -71,7 +72,7 @@ describe('recordRun', () => {
     const first = recordRun(db.sql, input, [recordLineItems, f]);
     await inside;
     const second = recordRun(db.sql, input, [recordLineItems, f]);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     release();
     const results = await Promise.all([first, second]);
     expect(f.runs).toBe(1);

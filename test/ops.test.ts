@@ -6,6 +6,7 @@ import { freePort } from './helpers/ports.js';
 import { startProcess, waitForOutput } from './helpers/processes.js';
 import { items, waitForStatus } from './helpers/sessions.js';
 import { WEBHOOK_SECRET, startStack, type Stack } from './helpers/stack.js';
+import { sleep } from './helpers/wait.js';
 
 const TOKEN = 'metrics-token-0123456789';
 
@@ -81,7 +82,7 @@ describe('readiness when Redis is down', () => {
       let status = 0;
       for (let i = 0; i < 50 && status !== 200; i++) {
         status = (await fetch(`${stack.apiUrl}/readyz`)).status;
-        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+        if (status !== 200) await sleep(100);
       }
       expect(status).toBe(200);
     } finally {

@@ -4,6 +4,7 @@ import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { freePort } from './helpers/ports.js';
 import { startProcess, waitForOutput } from './helpers/processes.js';
 import { REDIS_URL } from './helpers/stack.js';
+import { sleep } from './helpers/wait.js';
 
 /** `npm start` and `npm run demo` (src/start.ts) as a newcomer runs them: no Stripe settings at all. */
 describe('npm start / npm run demo', () => {
@@ -53,7 +54,7 @@ describe('npm start / npm run demo', () => {
       for (let i = 0; i < 200 && status !== 'fulfilled'; i++) {
         const res = await fetch(`http://127.0.0.1:${port}/api/checkout-sessions/${created.id}`);
         status = res.ok ? ((await res.json()) as { status: string }).status : '';
-        if (status !== 'fulfilled') await new Promise((r) => setTimeout(r, 50));
+        if (status !== 'fulfilled') await sleep(50);
       }
       expect(status).toBe('fulfilled');
     } finally {

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isRunning, signalTracked, spawnTracked } from './spawned.js';
+import { sleep } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -72,7 +73,7 @@ export async function waitForOutput(p: RunningProcess, text: string, timeoutMs =
   while (!p.output().includes(text)) {
     if (p.child.exitCode !== null) throw new Error(`process exited before printing "${text}":\n${p.output()}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for "${text}":\n${p.output()}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 

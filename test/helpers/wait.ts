@@ -8,7 +8,7 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 
