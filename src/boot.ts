@@ -68,7 +68,7 @@ export function failStart(log: Logger, err: unknown): never {
  * Repeated signals are expected and ignored: a process group signal reaches npm too, which forwards it
  * again, and a terminal's Ctrl-C does the same. Only the deadline cuts a drain short.
  */
-export function onShutdown(log: Logger, deadlineMs: number, close: () => Promise<void>): void {
+function onShutdown(log: Logger, deadlineMs: number, close: () => Promise<void>): void {
   let closing = false;
   const handler = (signal: NodeJS.Signals) => {
     if (closing) {

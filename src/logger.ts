@@ -5,7 +5,7 @@ import pretty from 'pino-pretty';
  * One JSON line per event. Identifiers travel as fields (`sessionId`, `eventId`, `jobId`), never in the
  * message. Anything that can carry a secret is redacted by path.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["stripe-signature"]',
   'req.headers.cookie',
@@ -16,7 +16,7 @@ export const REDACT_PATHS = [
 ];
 
 /** Customer personal data, kept out of logs unless LOG_PII=true. */
-export const PII_PATHS = ['customerEmail', 'customerName', '*.customerEmail', '*.customerName'];
+const PII_PATHS = ['customerEmail', 'customerName', '*.customerEmail', '*.customerName'];
 
 export interface LoggerOptions {
   /** Keep customer email and name (LOG_PII=true). */

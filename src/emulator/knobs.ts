@@ -40,8 +40,8 @@ export const DEFAULT_KNOBS: Knobs = {
 };
 
 /** Stripe's published limits (https://docs.stripe.com/rate-limits#rate-limiter). */
-export const LIVE_LIMITS = { total: 100, perEndpoint: 25 } as const;
-export const SANDBOX_LIMITS = { total: 25, perEndpoint: 25 } as const;
+const LIVE_LIMITS = { total: 100, perEndpoint: 25 } as const;
+const SANDBOX_LIMITS = { total: 25, perEndpoint: 25 } as const;
 
 /** Who a request is counted against: its account, and whether its key is live. */
 export interface RequestOrigin {

@@ -44,7 +44,7 @@ export function createEffectsQueue(connection: Redis, prefix: string): EffectsQu
  * One job per attempt: `<id>.<attempts made>` (no `:`), so the job added after commit and a later
  * re-add for the same attempt collapse, while the next attempt always gets a job of its own.
  */
-export function effectJobId(effectId: string, attemptsMade: number): string {
+function effectJobId(effectId: string, attemptsMade: number): string {
   return `${effectId}.${attemptsMade}`;
 }
 

@@ -2,7 +2,7 @@ import type { Config, StripeReadyConfig } from '../config.js';
 import { LOCAL_EMULATOR_WEBHOOK_SECRET } from '../emulator/start.js';
 
 /** The key the service uses against the local emulator (it accepts any test key). */
-export const LOCAL_EMULATOR_SECRET_KEY = 'sk_test_local_emulator';
+const LOCAL_EMULATOR_SECRET_KEY = 'sk_test_local_emulator';
 
 /**
  * Outside production, with neither STRIPE_SECRET_KEY nor STRIPE_API_BASE set, the service talks to the

@@ -25,7 +25,7 @@ export class StartError extends Error {
 }
 
 /** A URL fit for a log line: its password replaced. */
-export function redactUrl(raw: string): string {
+function redactUrl(raw: string): string {
   try {
     const url = new URL(raw);
     if (url.password !== '') url.password = '***';
@@ -55,7 +55,7 @@ export async function postgresStep<T>(databaseUrl: string, run: () => Promise<T>
   }
 }
 
-export function describePostgresFailure(err: unknown, databaseUrl: string): StartFailure {
+function describePostgresFailure(err: unknown, databaseUrl: string): StartFailure {
   const code = errorCode(err);
   const where = redactUrl(databaseUrl);
   const detail = `${code} ${errorText(err)}`.trim();

@@ -5,7 +5,7 @@ import Stripe from 'stripe';
  * session or a bad key will not fix itself and must fail at once.
  * https://docs.stripe.com/error-handling
  */
-export function isRetryableStripeError(err: unknown): boolean {
+function isRetryableStripeError(err: unknown): boolean {
   if (!(err instanceof Stripe.errors.StripeError)) return false;
   if (err instanceof Stripe.errors.StripeConnectionError) return true;
   if (err instanceof Stripe.errors.StripeRateLimitError) return true;

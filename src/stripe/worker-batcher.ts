@@ -7,11 +7,11 @@ import { TtlProductCache } from './product-cache.js';
  * 100 sessions/s a worker process gathers ~5-25 runs (its concurrency bounds it) per list request
  * instead of one retrieve each.
  */
-export const BATCH_WINDOW_MS = 50;
+const BATCH_WINDOW_MS = 50;
 /** Two minutes of `created`: a sale's waiting sessions fit in a few pages; older stragglers go alone. */
-export const BATCH_MAX_SPAN_SECONDS = 120;
+const BATCH_MAX_SPAN_SECONDS = 120;
 /** Product metadata (how each item is fulfilled) is at most this old on the batched path. */
-export const PRODUCT_TTL_MS = 60_000;
+const PRODUCT_TTL_MS = 60_000;
 
 /** The worker process's batcher: one product cache per account (a connected account's products are its own). */
 export function sessionBatcher(stripe: Stripe): SessionBatcher {

@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import Stripe from 'stripe';
 
 /** How long no worker of the fleet takes a job after a 429: Stripe sends no Retry-After to go by. */
-export const RATE_LIMIT_PAUSE_MS = 1000;
+const RATE_LIMIT_PAUSE_MS = 1000;
 
 /**
  * BullMQ's manual rate limiting only takes effect on a worker with a `limiter` (moveToActive checks

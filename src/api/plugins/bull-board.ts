@@ -10,7 +10,7 @@ import { clientKey } from '../client-key.js';
 import { constantTimeEqual } from '../constant-time-equal.js';
 import { LoginLockout } from './login-lockout.js';
 
-export const BULL_BOARD_PATH = '/admin/queues';
+const BULL_BOARD_PATH = '/admin/queues';
 
 export interface BullBoardOptions {
   readonly queues: readonly Queue[];

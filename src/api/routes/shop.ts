@@ -24,7 +24,7 @@ const usd = (name: string, cents: number, fulfillment: 'access' | 'shipping', qu
 });
 
 /** Three products: digital (access), physical (shipping address collected), and one order of 24 line items (pagination). */
-export const CATALOG: readonly Product[] = [
+const CATALOG: readonly Product[] = [
   { id: 'field-guide', name: 'Field Guide to Payments (e-book)', blurb: 'Digital: instant access after payment.', lineItems: [usd('Field Guide to Payments (e-book)', 1200, 'access')], shipping: false },
   { id: 'mug', name: 'Stoneware mug', blurb: 'Physical: shipped to you.', lineItems: [usd('Stoneware mug', 1800, 'shipping', 2)], shipping: true },
   {

@@ -18,7 +18,7 @@ export interface WebhookRouteOptions {
 }
 
 /** Stripe's payloads are far smaller; anything bigger is not from Stripe. */
-export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 /**
  * `POST /webhook`: verify, enqueue, answer. No Stripe API call and no database query on this path.

@@ -110,7 +110,7 @@ function addressLine(name: string | null, address: Address | null): string {
 }
 
 /** 3_600_000 → `hour`, 7_200_000 → `2 hours`, 90_000 → `90 seconds`. */
-export function formatWindow(ms: number): string {
+function formatWindow(ms: number): string {
   const units: [number, string][] = [
     [86_400_000, 'day'],
     [3_600_000, 'hour'],
@@ -123,7 +123,7 @@ export function formatWindow(ms: number): string {
 }
 
 /** `ada@example.com` → `a•••@example.com`: enough for the customer to recognise, not to contact them. */
-export function maskEmail(email: string): string {
+function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
   if (at <= 0) return '•••';
   return `${email.slice(0, 1)}•••${email.slice(at)}`;
