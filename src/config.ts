@@ -13,6 +13,10 @@ export function parseDuration(raw: string): number | undefined {
   const m = /^(\d{1,6})(s|m|h|d)$/.exec(raw.trim());
   return m === null ? undefined : Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
+/** `a, b,,c` → `['a', 'b', 'c']`: the variables that take several values (secrets for rotation, URLs, proxies). */
+function commaList(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
 const duration = z
   .string()
   .refine((v) => parseDuration(v) !== undefined, 'a duration such as 90s, 10m, 72h or 7d')
@@ -20,7 +24,7 @@ const duration = z
 
 const webhookSecrets = z
   .string()
-  .transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+  .transform(commaList)
   .pipe(
     z
       .array(z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{8,}$/, 'each secret must look like whsec_…'))
@@ -88,12 +92,12 @@ const schema = z.object({
   MAIL_FROM: z.string().min(3).max(320).regex(/^[^\r\n]+$/, 'one line, e.g. "Shop <orders@example.com>"').optional(),
   CALLBACK_URLS: z
     .string()
-    .transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .transform(commaList)
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each entry must be an http(s) URL' })).min(1))
     .optional(),
   CALLBACK_SECRET: z
     .string()
-    .transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .transform(commaList)
     .pipe(
       z
         .array(z.string().regex(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, 'each secret must be whsec_ followed by base64 (at least 16 bytes)'))
@@ -321,7 +325,7 @@ function trustProxy(raw: string): Config['http']['trustProxy'] {
     const hops = Number(raw);
     return (_address, hop) => hop < hops;
   }
-  return raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return commaList(raw);
 }
 
 function deepFreeze<T extends object>(o: T): T {
