@@ -68,7 +68,7 @@ export async function recordRun(
       // It exists: lock it (waiting for any run holding it), then decide from what that run left.
       const [row] = await tx<{ status: SessionStatus }[]>`select status from checkout_sessions where id = ${c.id} for update`;
       if (row === undefined) throw new Error(`session row ${c.id} vanished inside its transaction`);
-      if (isFinal(row.status)) return { sessionId: c.id, status: row.status, changed: false, lineItemCount: 0 };
+      if (isFinal(row.status)) return { sessionId: c.id, status: row.status, changed: false, lineItemCount: 0, customerEmail: c.customerEmail };
       status = nextStatus(row.status, input.target);
       changed = status !== row.status;
     }
