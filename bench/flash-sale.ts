@@ -6,10 +6,10 @@
  * trusts X-Forwarded-For from loopback, as behind a proxy), so the per-client landing caps apply as in life.
  * Then an outage: every webhook acknowledged with no worker running, then the two workers start.
  *
- * Status: not yet validated. Its first scaled-down run (`--sessions 300 --seconds 5`) printed no table within
- * 8 minutes; the cause was not found before the deadline (suspects: a customer loop whose page never lists
- * the items, or fulfilment stalling under the live limits; each wait is bounded only at 10 minutes).
+ * The first version passed the completed *event's* id as the customer's session_id (a 400 page forever), so
+ * its runs never ended; progress is now printed to stderr every 5 s while it waits.
  */
+import type Stripe from 'stripe';
 import { startEmulator } from '../src/emulator/start.js';
 import type { Emulator } from '../src/emulator/server.js';
 import { SECRET, SERVICE, env, failedJobCount, fulfilledCount, onCleanup, queueJobCount, scratch, start, stop, table, type RunningProcess } from './tools.js';
@@ -56,7 +56,14 @@ async function customer(sessionId: string, address: string, paidAt: number): Pro
 async function waitFulfilled(db: Parameters<typeof fulfilledCount>[0], n: number, limitMs: number): Promise<number> {
   const deadline = Date.now() + limitMs;
   let done = 0;
-  while ((done = await fulfilledCount(db)) < n && Date.now() < deadline) await sleep(100);
+  let said = Date.now();
+  while ((done = await fulfilledCount(db)) < n && Date.now() < deadline) {
+    if (Date.now() - said > 5000) {
+      said = Date.now();
+      console.error(`flash-sale: ${done} / ${n} fulfilled`);
+    }
+    await sleep(100);
+  }
   return done;
 }
 
@@ -69,6 +76,7 @@ export async function flashSaleSection(): Promise<void> {
   const outage = flag('outage', Math.round((5000 * sessions) / 3000));
 
   const sale = await stack({ workers: true });
+  console.error('flash-sale: stack up');
   const total = sessions + customers;
   const t0 = performance.now();
   const webhooks: Promise<void>[] = [];
@@ -80,11 +88,14 @@ export async function flashSaleSection(): Promise<void> {
     webhooks.push(sale.emulator.webhooks.send(paidSession(sale.emulator)));
     if (i % every === 0 && landings.length < customers) {
       const n = landings.length;
-      landings.push(customer(paidSession(sale.emulator).id, `10.9.${Math.floor(n / 250)}.${(n % 250) + 1}`, performance.now()));
+      // complete() returns the event; the customer's success URL carries the session's id.
+      landings.push(customer((paidSession(sale.emulator).data.object as Stripe.Checkout.Session).id, `10.9.${Math.floor(n / 250)}.${(n % 250) + 1}`, performance.now()));
     }
   }
   const lastWebhook = performance.now();
+  console.error('flash-sale: sale sent');
   await Promise.all(webhooks);
+  console.error('flash-sale: webhooks delivered');
   const fulfilled = await waitFulfilled(sale.db, total, 10 * 60_000);
   const allAt = performance.now();
   const latencies = await Promise.all(landings);
