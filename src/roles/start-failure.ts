@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isConnectionError } from '../observability/connection-error.js';
 
 /**
  * Why a process could not start, in the terms an operator acts on: a stable `code`, the variable to
@@ -44,8 +45,6 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'ECONNRESET']);
-
 /** Runs a step that talks to Postgres (migrations, first query); maps its failure to DATABASE_URL. */
 export async function postgresStep<T>(databaseUrl: string, run: () => Promise<T>): Promise<T> {
   try {
@@ -60,7 +59,7 @@ function describePostgresFailure(err: unknown, databaseUrl: string): StartFailur
   const where = redactUrl(databaseUrl);
   const detail = `${code} ${errorText(err)}`.trim();
   const variable = 'DATABASE_URL';
-  if (UNREACHABLE.has(code)) {
+  if (isConnectionError(err)) {
     return { code: 'postgres_unreachable', variable, cause: `Postgres at ${where} is unreachable`, fix: 'start Postgres (docker compose up -d postgres) or set DATABASE_URL to a reachable server', detail };
   }
   // Postgres SQLSTATEs: 3D000 invalid_catalog_name, 28P01/28000 authentication, 42501 insufficient_privilege.
