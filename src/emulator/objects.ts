@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import sessionFixture from './fixtures/checkout.session.json' with { type: 'json' };
 import lineItemFixture from './fixtures/checkout.session.line_item.json' with { type: 'json' };
+import paymentIntentFixture from './fixtures/payment_intent.json' with { type: 'json' };
 import { randomId, sessionId } from './ids.js';
 
 /** What a caller says about one line item; the rest is filled in from Stripe's fixture shape. */
@@ -113,5 +114,48 @@ export function buildSession(spec: SessionSpec, items: readonly Stripe.LineItem[
     shipping_address_collection: spec.shippingCountries === undefined ? null : { allowed_countries: [...spec.shippingCountries] },
     collected_information: null,
     url: `${hostedBase}/pay/${id}`,
+  };
+}
+
+/**
+ * The PaymentIntent Checkout creates when the customer confirms, shaped like `payment_intent.json` (Stripe's
+ * fixture): `succeeded` for a card, `processing` for a delayed method until it settles
+ * (https://docs.stripe.com/payments/paymentintents/lifecycle).
+ */
+export function buildPaymentIntent(session: Stripe.Checkout.Session, status: 'succeeded' | 'processing'): Stripe.PaymentIntent {
+  const base = structuredClone(paymentIntentFixture) as unknown as Stripe.PaymentIntent;
+  const id = randomId('pi_', 24);
+  const amount = session.amount_total ?? 0;
+  const pi: Stripe.PaymentIntent = {
+    ...base,
+    id,
+    amount,
+    amount_received: 0,
+    canceled_at: null,
+    client_secret: `${id}_secret_${randomId('', 25)}`,
+    created: Math.floor(Date.now() / 1000),
+    currency: session.currency ?? 'usd',
+    livemode: session.livemode,
+    payment_method: randomId('pm_', 24),
+    payment_method_types: [...session.payment_method_types],
+    status,
+  };
+  return status === 'succeeded' ? settled(pi, 'succeeded') : pi;
+}
+
+/** The PaymentIntent after its (delayed) payment settled: a failed one returns to `requires_payment_method` with the error. */
+export function settled(pi: Stripe.PaymentIntent, outcome: 'succeeded' | 'failed'): Stripe.PaymentIntent {
+  if (outcome === 'succeeded') return { ...pi, status: 'succeeded', amount_received: pi.amount, latest_charge: randomId('py_', 24) };
+  return {
+    ...pi,
+    status: 'requires_payment_method',
+    payment_method: null,
+    latest_charge: randomId('py_', 24),
+    last_payment_error: {
+      code: 'payment_intent_payment_attempt_failed',
+      message: 'The latest payment attempt of this PaymentIntent has failed or been canceled, and the attached payment method has been removed.',
+      payment_method: pi.payment_method,
+      type: 'invalid_request_error',
+    } as unknown as Stripe.PaymentIntent.LastPaymentError,
   };
 }

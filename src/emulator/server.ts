@@ -5,6 +5,7 @@ import { controlRoutes } from './control-routes.js';
 import { hostedPageRoutes } from './hosted-page.js';
 import { DEFAULT_KNOBS, type Knobs } from './knobs.js';
 import { ParamError } from './list-params.js';
+import { paymentIntentRoutes } from './payment-intent-routes.js';
 import { productRoutes } from './product-routes.js';
 import { accountOf, isLiveKey, sessionRoutes } from './session-routes.js';
 import { EmulatorStore, InvalidState, NotFound } from './store.js';
@@ -87,6 +88,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
     await api.register(sessionRoutes, { store });
     await api.register(productRoutes, { store });
+    await api.register(paymentIntentRoutes, { store });
   });
 
   app.register(controlRoutes, { store, gate, webhooks, endpoints });

@@ -5,8 +5,8 @@ import type { LineItemSpec, SessionSpec } from './objects.js';
 import type { EmulatorStore, StoredSession } from './store.js';
 
 /** What the emulator can expand, per endpoint (Stripe refuses anything deeper than 4 levels anyway). */
-const RETRIEVE_EXPANDABLE = ['line_items.data.price.product'];
-const LIST_EXPANDABLE = ['data.line_items.data.price'];
+const RETRIEVE_EXPANDABLE = ['line_items.data.price.product', 'payment_intent'];
+const LIST_EXPANDABLE = ['data.line_items.data.price', 'data.payment_intent'];
 const LINE_ITEMS_EXPANDABLE = ['data.price.product'];
 const STATUSES = ['open', 'complete', 'expired'];
 
@@ -19,10 +19,11 @@ export async function sessionRoutes(api: FastifyInstance, deps: { store: Emulato
   api.get<{ Params: { id: string } }>('/v1/checkout/sessions/:id', async (req) => {
     const expand = parseExpand((req.query as Record<string, unknown>).expand, RETRIEVE_EXPANDABLE);
     const stored = store.get(req.params.id, accountOf(req));
+    const session = expand.includes('payment_intent') ? withPaymentIntent(store, stored) : stored.session;
     // Expanding a nested path expands its parents, as on Stripe.
-    if (!expand.some((e) => e === 'line_items' || e.startsWith('line_items.'))) return stored.session;
+    if (!expand.some((e) => e === 'line_items' || e.startsWith('line_items.'))) return session;
     const items = expand.includes('line_items.data.price.product') ? stored.lineItems.map((i) => withProduct(store, i, stored.account)) : stored.lineItems;
-    return { ...stored.session, line_items: page(items, DEFAULT_PAGE, undefined, lineItemsUrl(req.params.id)) };
+    return { ...session, line_items: page(items, DEFAULT_PAGE, undefined, lineItemsUrl(req.params.id)) };
   });
 
   api.get<{ Params: { id: string } }>('/v1/checkout/sessions/:id/line_items', async (req) => {
@@ -53,8 +54,21 @@ export async function sessionRoutes(api: FastifyInstance, deps: { store: Emulato
       '/v1/checkout/sessions',
     );
     const withItems = expand.some((e) => e.startsWith('data.line_items'));
-    return { ...listed, data: listed.data.map(({ stored }) => (withItems ? expandLineItems(stored) : stored.session)) };
+    const withIntent = expand.includes('data.payment_intent');
+    return {
+      ...listed,
+      data: listed.data.map(({ stored }) => {
+        const session = withItems ? expandLineItems(stored) : stored.session;
+        return withIntent ? { ...session, payment_intent: withPaymentIntent(store, stored).payment_intent } : session;
+      }),
+    };
   });
+}
+
+/** The session with its PaymentIntent object in place of the id (null stays null: a free order has none). */
+function withPaymentIntent(store: EmulatorStore, stored: StoredSession): Stripe.Checkout.Session {
+  const id = stored.session.payment_intent;
+  return typeof id === 'string' ? { ...stored.session, payment_intent: store.paymentIntent(id, stored.account) } : stored.session;
 }
 
 /** A listed session with its first page of line items, as `expand[]=data.line_items` gives it. */

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { randomId } from './ids.js';
-import { buildLineItem, buildProduct, buildSession, type SessionSpec } from './objects.js';
+import { buildLineItem, buildPaymentIntent, buildProduct, buildSession, settled, type SessionSpec } from './objects.js';
 
 export interface StoredSession {
   session: Stripe.Checkout.Session;
@@ -42,6 +42,8 @@ export class EmulatorStore {
   private readonly sessions = new Map<string, StoredSession>();
   /** Creation order, newest last; lists walk it backwards as Stripe lists newest first. */
   private readonly order: string[] = [];
+  /** PaymentIntents of completed sessions, with the account that owns them. */
+  private readonly paymentIntents = new Map<string, { paymentIntent: Stripe.PaymentIntent; account: string | undefined }>();
   /** Products with the account that owns them, in creation order. */
   private readonly products = new Map<string, { product: Stripe.Product; account: string | undefined }>();
 
@@ -106,6 +108,13 @@ export class EmulatorStore {
     return stored.product;
   }
 
+  /** A PaymentIntent as its owner sees it (another account's is as invisible as a missing one, as on Stripe). */
+  paymentIntent(id: string, account?: string): Stripe.PaymentIntent {
+    const stored = this.paymentIntents.get(id);
+    if (stored === undefined || stored.account !== account) throw new NotFound(`No such payment_intent: '${id}'`);
+    return stored.paymentIntent;
+  }
+
   peek(id: string): StoredSession | undefined {
     return this.sessions.get(id);
   }
@@ -135,7 +144,13 @@ export class EmulatorStore {
     const s = this.mutable(id, account, 'open');
     s.session.status = 'complete';
     s.session.payment_status = opts.paymentStatus;
-    s.session.payment_intent = randomId('pi_', 24);
+    // Checkout creates the PaymentIntent when the customer confirms; a free order has none.
+    if (opts.paymentStatus === 'no_payment_required') s.session.payment_intent = null;
+    else {
+      const pi = buildPaymentIntent(s.session, opts.paymentStatus === 'paid' ? 'succeeded' : 'processing');
+      this.paymentIntents.set(pi.id, { paymentIntent: pi, account });
+      s.session.payment_intent = pi.id;
+    }
     s.session.customer_details = {
       address: null,
       email: opts.email ?? s.session.customer_email ?? 'customer@example.com',
@@ -154,6 +169,9 @@ export class EmulatorStore {
     const s = this.mutable(id, account, 'complete');
     if (s.session.payment_status !== 'unpaid') throw new InvalidState(`session ${id} is not awaiting a delayed payment`);
     if (outcome === 'succeeded') s.session.payment_status = 'paid';
+    // A failed debit leaves the session complete and unpaid: only its PaymentIntent (and the event) says it failed.
+    const pi = typeof s.session.payment_intent === 'string' ? this.paymentIntents.get(s.session.payment_intent) : undefined;
+    if (pi !== undefined) pi.paymentIntent = settled(pi.paymentIntent, outcome);
     return this.event(`checkout.session.async_payment_${outcome}`, s);
   }
 
