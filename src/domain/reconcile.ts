@@ -1,7 +1,8 @@
 import type Stripe from 'stripe';
 import type { FulfillDeps } from './fulfill-checkout.js';
 import { lineItemsForPage, type ProductCache } from './page-line-items.js';
-import { targetStatus } from './session-status.js';
+import { reconcileDecision, type ReconcileDecision } from './reconcile-decision.js';
+import type { SessionStatus } from './session-status.js';
 
 export interface ReconcileDeps {
   readonly stripe: Stripe;
@@ -28,6 +29,10 @@ export interface ReconcileCounts {
   readonly needsAttention: number;
   /** Recorded straight from the list page, with no request of its own. */
   readonly recorded: number;
+  /** Of those recorded: sessions this run stored as expired (from the `status=expired` list). */
+  readonly expired: number;
+  /** Of those recorded: complete, unpaid sessions this run stored as payment_failed (their PaymentIntent says the debit failed). */
+  readonly paymentFailed: number;
   /** Handed to a run, because its page could not be used. */
   readonly enqueued: number;
   /** Would have been handed to a run, but one was already waiting. */
@@ -38,18 +43,30 @@ const PAGE = 100;
 /** Sessions recorded at once: each is its own short transaction, so a few in parallel is plenty. */
 const PARALLEL = 8;
 
+type Counts = { -readonly [K in keyof ReconcileCounts]: number };
+
 /**
  * Missed webhooks and lost queue data become a delay, not a lost order, and cost Stripe next to
  * nothing: list the sessions completed within the lookback, 100 a page with their first line items
- * expanded, and record each one Postgres does not hold as final straight from the page through the
- * usual one-transaction path (exactly once however runs race). The state is Stripe's, read now, after
- * whatever event was missed. A session whose page cannot be used gets a run, unless one is waiting.
+ * and their PaymentIntent expanded, and record each one Postgres does not hold as final straight from
+ * the page through the usual one-transaction path (exactly once however runs race). The state is
+ * Stripe's, read now, after whatever event was missed. A session whose page cannot be used gets a run,
+ * unless one is waiting. Then the sessions that expired within the lookback, 100 a page, recorded
+ * `expired`: the unpaid states are restored too, still without a request per session.
  */
 export async function reconcile(lookbackMs: number, deps: ReconcileDeps): Promise<ReconcileCounts> {
   const since = Math.floor(((deps.now ?? Date.now)() - lookbackMs) / 1000);
-  const counts = { listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 0, enqueued: 0, alreadyQueued: 0 };
+  const counts: Counts = { listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0 };
   const products: ProductCache = new Map();
-  const params: Stripe.Checkout.SessionListParams = { created: { gte: since }, status: 'complete', limit: PAGE, expand: ['data.line_items'] };
+  // The PaymentIntent (2 levels, within Stripe's 4) is where a failed delayed debit shows: expanding it
+  // costs no request, where a retrieve per unpaid session would cost one each, every run, while it settles.
+  await reconcileList({ created: { gte: since }, status: 'complete', limit: PAGE, expand: ['data.line_items', 'data.payment_intent'] }, products, deps, counts);
+  // Only their status matters: nothing to expand. One request per 100 expired sessions in the lookback.
+  await reconcileList({ created: { gte: since }, status: 'expired', limit: PAGE }, products, deps, counts);
+  return counts;
+}
+
+async function reconcileList(params: Stripe.Checkout.SessionListParams, products: ProductCache, deps: ReconcileDeps, counts: Counts): Promise<void> {
   for (;;) {
     const page = await deps.stripe.checkout.sessions.list(params);
     counts.listed += page.data.length;
@@ -61,19 +78,25 @@ export async function reconcile(lookbackMs: number, deps: ReconcileDeps): Promis
     await reconcilePage(open.filter((s) => !held.has(s.id)), products, deps, counts);
     deps.onProgress?.({ ...counts });
     const last = page.data.at(-1);
-    if (!page.has_more || last === undefined) return counts;
+    if (!page.has_more || last === undefined) return;
     params.starting_after = last.id;
   }
 }
 
-async function reconcilePage(sessions: readonly Stripe.Checkout.Session[], products: ProductCache, deps: ReconcileDeps, counts: { recorded: number; enqueued: number; alreadyQueued: number }) {
-  const paid = sessions.filter((s) => targetStatus(s, 'reconcile') === 'fulfilled');
-  const items = await lineItemsForPage(deps.stripe, paid, products);
+async function reconcilePage(sessions: readonly Stripe.Checkout.Session[], products: ProductCache, deps: ReconcileDeps, counts: Counts) {
+  const decisions = new Map(sessions.map((s) => [s.id, reconcileDecision(s)]));
+  const paid = sessions.filter((s) => recordsAs(decisions.get(s.id)) === 'fulfilled');
+  const items = paid.length === 0 ? new Map<string, Stripe.LineItem[] | undefined>() : await lineItemsForPage(deps.stripe, paid, products);
   const fallback: string[] = [];
   for (let i = 0; i < sessions.length; i += PARALLEL) {
     await Promise.all(
       sessions.slice(i, i + PARALLEL).map(async (session) => {
-        const target = targetStatus(session, 'reconcile');
+        const target = recordsAs(decisions.get(session.id));
+        if (target === undefined) {
+          deps.onFallback?.(session.id, 'its PaymentIntent succeeded after the page was read');
+          fallback.push(session.id);
+          return;
+        }
         const lineItems = target === 'fulfilled' ? items.get(session.id) : [];
         if (lineItems === undefined) {
           deps.onFallback?.(session.id, 'a product of its line items could not be read');
@@ -81,8 +104,11 @@ async function reconcilePage(sessions: readonly Stripe.Checkout.Session[], produ
           return;
         }
         try {
-          await deps.record({ session, lineItems, target, trigger: 'reconcile' });
+          const outcome = await deps.record({ session, lineItems, target, trigger: 'reconcile' });
           counts.recorded++;
+          // Counted by what this run stored: a concurrent run may have got there first with another final state.
+          if (outcome.changed && outcome.status === 'expired') counts.expired++;
+          if (outcome.changed && outcome.status === 'payment_failed') counts.paymentFailed++;
         } catch (err) {
           deps.onFallback?.(session.id, err instanceof Error ? err.message : String(err));
           fallback.push(session.id);
@@ -99,4 +125,8 @@ async function reconcilePage(sessions: readonly Stripe.Checkout.Session[], produ
       counts.enqueued++;
     }
   }
+}
+
+function recordsAs(decision: ReconcileDecision | undefined): SessionStatus | undefined {
+  return decision !== undefined && 'record' in decision ? decision.record : undefined;
 }

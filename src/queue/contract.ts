@@ -51,6 +51,10 @@ export interface ReconcileResult {
   readonly needsAttention: number;
   /** Recorded straight from the list pages. */
   readonly recorded: number;
+  /** Of those recorded: sessions this run stored as expired. */
+  readonly expired: number;
+  /** Of those recorded: sessions this run stored as payment_failed (their PaymentIntent says the delayed debit failed). */
+  readonly paymentFailed: number;
   /** Handed to a fulfillment run (the page could not serve them). */
   readonly enqueued: number;
   /** Not handed to a run because one was already waiting. */
