@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './helpers/ports.js';
+import { sample } from './helpers/prometheus.js';
 import { runCli, startProcess, waitForOutput, type RunningProcess } from './helpers/processes.js';
 import { items, waitForStatus } from './helpers/sessions.js';
 import { startStack } from './helpers/stack.js';
@@ -18,7 +20,8 @@ describe('reconciliation restores unpaid states', () => {
     const stack = await startStack({ workers: 0 });
     try {
       const { store, webhooks } = stack.emulator;
-      const worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info' }));
+      const port = await freePort();
+      const worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info', WORKER_HTTP_PORT: String(port) }));
       procs.push(worker);
       await waitForOutput(worker, 'worker started');
 
@@ -53,6 +56,14 @@ describe('reconciliation restores unpaid states', () => {
       expect(served['GET /v1/checkout/sessions']).toBe(2);
       expect(served['GET /v1/payment_intents/:id'] ?? 0).toBe(0);
       expect(served['GET /v1/checkout/sessions/:id'] ?? 0).toBe(0);
+
+      // The operator sees the restored unpaid states apart from the rest: each session counted once.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect([
+        sample(metrics, 'fulfillment_reconcile_sessions_total', { outcome: 'recorded' }),
+        sample(metrics, 'fulfillment_reconcile_sessions_total', { outcome: 'recorded_expired' }),
+        sample(metrics, 'fulfillment_reconcile_sessions_total', { outcome: 'recorded_payment_failed' }),
+      ]).toEqual([3, 1, 2]);
 
       const sql = stack.db.sql;
       const ids = [paid, expired, failedUnknown, failedAwaiting, pending, succeeded, open];

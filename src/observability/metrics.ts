@@ -73,7 +73,7 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
     }),
     reconcileSessions: new Counter({
       name: 'fulfillment_reconcile_sessions_total',
-      help: 'Sessions seen by reconciliation, by outcome (already_final, needs_attention, recorded from the list page, enqueued for a run, already_queued).',
+      help: 'Sessions seen by reconciliation, by outcome (already_final, needs_attention, recorded from the list page, recorded_expired and recorded_payment_failed: unpaid states it restored, enqueued for a run, already_queued).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -75,7 +75,10 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       });
       deps.metrics?.reconcileSessions.inc({ outcome: 'already_final' }, counts.alreadyFinal);
       deps.metrics?.reconcileSessions.inc({ outcome: 'needs_attention' }, counts.needsAttention);
-      deps.metrics?.reconcileSessions.inc({ outcome: 'recorded' }, counts.recorded);
+      // Each session once: the unpaid states it restored (a lost expired or failed-debit event) apart from the rest.
+      deps.metrics?.reconcileSessions.inc({ outcome: 'recorded' }, counts.recorded - counts.expired - counts.paymentFailed);
+      deps.metrics?.reconcileSessions.inc({ outcome: 'recorded_expired' }, counts.expired);
+      deps.metrics?.reconcileSessions.inc({ outcome: 'recorded_payment_failed' }, counts.paymentFailed);
       deps.metrics?.reconcileSessions.inc({ outcome: 'enqueued' }, counts.enqueued);
       deps.metrics?.reconcileSessions.inc({ outcome: 'already_queued' }, counts.alreadyQueued);
       log.info(counts, 'reconciliation finished');
