@@ -15,8 +15,6 @@ export interface AuditResult {
   /** Deliveries a receiver saw more than once for one idempotency key (allowed: the crash window). */
   readonly effectsDeliveredTwice: number;
   readonly failedJobs: number;
-  /** Unpaid sessions whose only event was destroyed (FLUSHALL): unknown or awaiting payment, tolerated and counted. */
-  readonly unpaidUnknown: number;
   readonly problems: string[];
 }
 
@@ -28,8 +26,11 @@ interface SessionRow {
   amount_total: number | null;
 }
 
-/** A full audit of Postgres against what the emulator knows and what the SMTP sink and callback receiver got. */
-export async function audit(fleet: Fleet, expected: readonly Expected[], unpaidEventsLost = false): Promise<AuditResult> {
+/**
+ * A full audit of Postgres against what the emulator knows and what the SMTP sink and callback receiver got.
+ * Strict in every scenario, FLUSHALL included: reconciliation restores unpaid states (expired, failed debit) too.
+ */
+export async function audit(fleet: Fleet, expected: readonly Expected[]): Promise<AuditResult> {
   const sql = fleet.stack.db.sql;
   const ids = expected.map((e) => e.id);
   const rows = await sql<SessionRow[]>`
@@ -40,13 +41,8 @@ export async function audit(fleet: Fleet, expected: readonly Expected[], unpaidE
   const byId = new Map(rows.map((r) => [r.id, r]));
   const problems: string[] = [];
   let lost = 0;
-  let unpaidUnknown = 0;
   for (const e of expected) {
     const r = byId.get(e.id);
-    if (unpaidEventsLost && e.status !== 'fulfilled' && (r === undefined || r.status === 'awaiting_payment') && (r?.items ?? 0) === 0) {
-      unpaidUnknown++;
-      continue;
-    }
     const stripeTotal = fleet.stack.emulator.store.peek(e.id)?.session.amount_total ?? null;
     const wrong =
       r === undefined ? 'no row' : r.status !== e.status ? `status ${r.status}, want ${e.status}` : r.items !== e.lineItems ? `${r.items} line items, want ${e.lineItems}` : e.lineItems > 0 && r.item_total !== stripeTotal ? `line items total ${r.item_total}, Stripe says ${stripeTotal}` : undefined;
@@ -87,7 +83,7 @@ export async function audit(fleet: Fleet, expected: readonly Expected[], unpaidE
   const duplicateRows = Number(dup?.n ?? 0);
   if (duplicateRows > 0) problems.push(`${duplicateRows} duplicate rows`);
   if (withoutEffects.length > 0) problems.push(`${withoutEffects.length} fulfilled sessions without their effects`);
-  return { sessions: expected.length, fulfilled: fulfilled.length, lost, duplicateRows, effects: effects.length, effectsUndelivered: undelivered, effectsDeliveredTwice: twice, failedJobs, unpaidUnknown, problems };
+  return { sessions: expected.length, fulfilled: fulfilled.length, lost, duplicateRows, effects: effects.length, effectsUndelivered: undelivered, effectsDeliveredTwice: twice, failedJobs, problems };
 }
 
 function headerOf(v: string | string[] | undefined): string | undefined {

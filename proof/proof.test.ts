@@ -22,10 +22,10 @@ export interface ScenarioResult extends AuditResult {
 }
 
 /** Polls the audit until it passes or `timeoutMs` ends; the last result either way. */
-async function converge(fleet: Fleet, s: ReturnType<typeof runBatch>, unpaidEventsLost: boolean, timeoutMs: number): Promise<AuditResult> {
+async function converge(fleet: Fleet, s: ReturnType<typeof runBatch>, timeoutMs: number): Promise<AuditResult> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const result = await audit(fleet, s.expected, unpaidEventsLost);
+    const result = await audit(fleet, s.expected);
     if (result.problems.length === 0 || Date.now() > deadline) return result;
     await sleep(500);
   }
@@ -45,13 +45,13 @@ async function run(fleet: Fleet, sc: Scenario): Promise<ScenarioResult> {
     lastFault = Date.now();
   }
   if (faults.length === 0) lastFault = Date.now();
-  const result = await converge(fleet, batch, sc.losesUnpaidEvents === true, QUICK ? 90_000 : 180_000);
+  const result = await converge(fleet, batch, QUICK ? 90_000 : 180_000);
   const done = Date.now();
   return { name: sc.name, injects: sc.injects, faults, convergenceS: (done - lastFault) / 1000, elapsedS: (done - started) / 1000, ...result };
 }
 
 function print(r: ScenarioResult): void {
-  const line = `${r.name.padEnd(17)} sessions ${String(r.sessions).padStart(4)}  faults ${String(r.faults.length).padStart(2)}  converged ${r.convergenceS.toFixed(1).padStart(6)} s  lost ${r.lost}  duplicated ${r.duplicateRows}  effects ${r.effects} (twice ${r.effectsDeliveredTwice}, undelivered ${r.effectsUndelivered})${r.unpaidUnknown > 0 ? `  unpaid left unknown ${r.unpaidUnknown}` : ''}`;
+  const line = `${r.name.padEnd(17)} sessions ${String(r.sessions).padStart(4)}  faults ${String(r.faults.length).padStart(2)}  converged ${r.convergenceS.toFixed(1).padStart(6)} s  lost ${r.lost}  duplicated ${r.duplicateRows}  effects ${r.effects} (twice ${r.effectsDeliveredTwice}, undelivered ${r.effectsUndelivered})`;
   process.stdout.write(`${line}\n`);
   for (const p of r.problems) process.stdout.write(`    ${p}\n`);
 }

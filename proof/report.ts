@@ -34,9 +34,9 @@ function machine(): string {
 function scenarioTable(run: ProofRun): string {
   const rows = (run.scenarios ?? []).map(
     (s) =>
-      `| ${s.name} | ${s.injects} | ${s.sessions} | ${s.faults.length} | ${s.convergenceS.toFixed(1)} s | ${s.lost} | ${s.duplicateRows} | ${s.effects} / ${s.effectsUndelivered} / ${s.effectsDeliveredTwice} | ${s.unpaidUnknown} | ${s.problems.length === 0 ? 'pass' : 'FAIL: ' + s.problems.slice(0, 3).join('; ')} |`,
+      `| ${s.name} | ${s.injects} | ${s.sessions} | ${s.faults.length} | ${s.convergenceS.toFixed(1)} s | ${s.lost} | ${s.duplicateRows} | ${s.effects} / ${s.effectsUndelivered} / ${s.effectsDeliveredTwice} | ${s.problems.length === 0 ? 'pass' : 'FAIL: ' + s.problems.slice(0, 3).join('; ')} |`,
   );
-  return ['| scenario | injected | sessions | faults | converged after last fault | lost | duplicate rows | effects / undelivered / delivered twice | unpaid left unknown | audit |', '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return ['| scenario | injected | sessions | faults | converged after last fault | lost | duplicate rows | effects / undelivered / delivered twice | audit |', '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 function soakSection(soak: SoakResult | undefined): string {
@@ -89,13 +89,13 @@ ${machine()}
 
 - A paid Checkout Session is fulfilled exactly once: its line items and effects are written in one Postgres transaction, keyed by the session and line item ids, however many times Stripe sends the event, in whatever order, and whichever process dies when.
 - An acknowledged webhook is not lost when Redis loses its data: reconciliation lists Stripe's sessions and fulfills those Postgres does not have.
+- That holds for unpaid sessions too: reconciliation lists the sessions that expired and records them expired, and reads each complete, unpaid session's PaymentIntent from the same list page (expanded on it): \`requires_payment_method\` or \`canceled\` after a failed delayed debit records it \`payment_failed\`, \`processing\` leaves it awaiting payment. It reaches sessions created within its lookback (RECONCILE_LOOKBACK, 72 h by default, Stripe's retry horizon); the proof audits FLUSHALL as strictly as every other scenario.
 - Workers, the api, Redis and Postgres can be killed or restarted at any moment; work resumes when they are back, with no operator action (a FLUSHALL needs one reconciliation, which the worker schedules by RECONCILE_INTERVAL or the CLI runs).
 - Every external effect (receipt email, callback) is recorded in the same transaction and delivered after commit, retried until its horizon while a receiver is down.
 
 ## What it does not guarantee
 
 - An external effect may be delivered **twice** in a narrow window: when a worker dies after the receiver accepted it and before Postgres recorded the delivery. Both deliveries carry the same idempotency key (the email's Message-ID, the callback's webhook-id), so a receiver that deduplicates by it sees it once.
-- When Redis loses acknowledged events (FLUSHALL, a lost disk), reconciliation restores every **paid** session, but not the state of unpaid ones whose only event was lost: an expired session stays unknown to Postgres and a failed delayed debit stays "awaiting payment" (reconciliation lists complete sessions, and a complete session's failed debit is visible only on its PaymentIntent). No money is involved; the proof counts them as "unpaid left unknown".
 - Nothing is fulfilled while Postgres is down; webhooks are answered 503 while Redis is down and Stripe retries them.
 - Stripe connection resets are not injected by this proof (the emulator has no such knob yet); 5xx, 429 and latency are.
 `;
