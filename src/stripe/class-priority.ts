@@ -18,8 +18,9 @@ const CHECK_EVERY_MS = 20;
  * Hand-written because rate-limiter-flexible has no notion of priority; this is a few keys and a cache.
  */
 export class ClassPriority {
-  private readonly announcedAt = new Map<string, { at: number; until: number }>();
-  private readonly checked = new Map<string, { at: number; waiting: boolean }>();
+  /** Until when this process last announced each key. */
+  private readonly announcedUntil = new Map<string, number>();
+  private readonly checked = new Map<string, { at: number; waiting: Promise<boolean> }>();
 
   constructor(
     private readonly redis: Redis,
@@ -35,12 +36,14 @@ export class ClassPriority {
     if (rank >= REQUEST_CLASSES.length - 1) return;
     const k = this.key(endpoint, rank);
     const now = Date.now();
-    const until = now + waitMs + WANT_TTL_MS;
-    const last = this.announcedAt.get(k);
-    if (last !== undefined && now - last.at < ANNOUNCE_EVERY_MS && last.until >= until) return;
-    this.announcedAt.set(k, { at: now, until });
+    const ttl = waitMs + WANT_TTL_MS;
+    // Still announced for long enough: renewed once less than WANT_TTL_MS - ANNOUNCE_EVERY_MS is left
+    // beyond this take's wait, so at most every ANNOUNCE_EVERY_MS per key however many takes run at once.
+    const until = this.announcedUntil.get(k);
+    if (until !== undefined && until >= now + ttl - ANNOUNCE_EVERY_MS) return;
+    this.announcedUntil.set(k, now + ttl);
     // Lengthen only (PEXPIRE … GT, Redis 7): another process's longer wait stays announced.
-    await this.redis.multi().set(k, '1', 'PX', waitMs + WANT_TTL_MS, 'NX').pexpire(k, waitMs + WANT_TTL_MS, 'GT').exec();
+    await this.redis.multi().set(k, '1', 'PX', ttl, 'NX').pexpire(k, ttl, 'GT').exec();
   }
 
   /** Whether a more urgent class waits for `endpoint` anywhere in the fleet (this process's own takes included). */
@@ -49,10 +52,14 @@ export class ClassPriority {
     const ck = `${rank}:${endpoint}`;
     const now = Date.now();
     const cached = this.checked.get(ck);
+    // The read in flight counts as fresh: concurrent takes share one EXISTS instead of each sending their own.
     if (cached !== undefined && now - cached.at < CHECK_EVERY_MS) return cached.waiting;
     const keys = Array.from({ length: rank }, (_, r) => this.key(endpoint, r));
-    const waiting = (await this.redis.exists(...keys)) > 0;
-    this.checked.set(ck, { at: now, waiting });
-    return waiting;
+    const entry = { at: now, waiting: this.redis.exists(...keys).then((n) => n > 0) };
+    this.checked.set(ck, entry);
+    entry.waiting.catch(() => {
+      if (this.checked.get(ck) === entry) this.checked.delete(ck);
+    });
+    return entry.waiting;
   }
 }
