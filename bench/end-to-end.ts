@@ -10,6 +10,8 @@ type Mode = 'flowing' | 'backlog';
 
 interface Result {
   readonly impl: Impl;
+  /** STRIPE_BATCHED_READS for the service; undefined: its default. */
+  readonly batchedReads: string | undefined;
   readonly mode: Mode;
   readonly perSecond: number;
   readonly row: Row;
@@ -20,7 +22,7 @@ interface Result {
  * processes share the two cores. `backlog`: every webhook is acknowledged first (as after an outage or a
  * burst), then one worker process drains the queue; it measures what one worker process adds.
  */
-async function endToEnd(impl: Impl, mode: Mode): Promise<Result> {
+async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string): Promise<Result> {
   const { db, prefix } = await scratch();
   const emulator = await start(
     'src/emulator/main.ts',
@@ -28,7 +30,7 @@ async function endToEnd(impl: Impl, mode: Mode): Promise<Result> {
     'stripe emulator listening',
     process.env.BENCH_EMULATOR_NODE_ARGS?.split(' '),
   );
-  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311' });
+  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311', ...(batchedReads === undefined ? {} : { STRIPE_BATCHED_READS: batchedReads }) });
   const api = await start(impl.api, { ...base, PORT: '4310' }, impl.apiReady, process.env.BENCH_API_NODE_ARGS?.split(' '));
   const startWorker = () =>
     start(impl.worker, { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, impl.workerReady, process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
@@ -76,7 +78,7 @@ async function endToEnd(impl: Impl, mode: Mode): Promise<Result> {
   const perSecond = (check?.sessions ?? 0) / seconds;
   const row: Row = {
     mode: mode === 'flowing' ? 'flowing: webhooks sent while the worker runs' : 'backlog: all webhooks acknowledged, then the worker starts',
-    implementation: impl.name,
+    implementation: batchedReads === undefined ? impl.name : `${impl.name}, STRIPE_BATCHED_READS=${batchedReads}`,
     'sessions fulfilled': check?.sessions ?? 0,
     seconds: seconds.toFixed(1),
     'sessions/s': Math.round(perSecond),
@@ -90,12 +92,21 @@ async function endToEnd(impl: Impl, mode: Mode): Promise<Result> {
     'CPU µs per session': cpu,
   };
   await stop(api, w, emulator);
-  return { impl, mode, perSecond, row };
+  return { impl, mode, batchedReads, perSecond, row };
 }
 
+/**
+ * `--compare-batched-reads`: the service also runs with STRIPE_BATCHED_READS=on and =off (batching always, never),
+ * so the default (auto) is weighed against both in the same run.
+ */
 export async function endToEndSection(): Promise<void> {
-  // ABBA over both modes: S B (flowing), B S (backlog).
-  const results = [await endToEnd(SERVICE, 'flowing'), await endToEnd(BASELINE, 'flowing'), await endToEnd(BASELINE, 'backlog'), await endToEnd(SERVICE, 'backlog')];
+  const variants = process.argv.includes('--compare-batched-reads') ? ['on', 'off'] : [];
+  // ABBA over both modes: S B (flowing), B S (backlog); the variants between them, mirrored too.
+  const results = [await endToEnd(SERVICE, 'flowing')];
+  for (const v of variants) results.push(await endToEnd(SERVICE, 'flowing', v));
+  results.push(await endToEnd(BASELINE, 'flowing'), await endToEnd(BASELINE, 'backlog'));
+  for (const v of [...variants].reverse()) results.push(await endToEnd(SERVICE, 'backlog', v));
+  results.push(await endToEnd(SERVICE, 'backlog'));
   const rows = results.map((r) => {
     const b = results.find((x) => x.mode === r.mode && x.impl === BASELINE) as Result;
     return { ...r.row, 'vs baseline': ratio(r.perSecond, b.perSecond) };
@@ -103,7 +114,7 @@ export async function endToEndSection(): Promise<void> {
   table(
     `3. End to end: ${SESSIONS.toLocaleString('en')} paid sessions × 5 line items, emulator at 0 ms, 1 worker process, concurrency 50 (targets: service ≥ 1.00× the baseline)`,
     rows,
-    'How: one run each, in the order service, baseline (flowing), baseline, service (backlog); a fresh database, queue and processes for each. ' +
+    `How: one run each, in the order of the rows (${variants.length === 0 ? 'service, baseline (flowing), baseline, service (backlog)' : 'service and its variants, baseline (flowing), baseline, the variants and service (backlog)'}); a fresh database, queue and processes for each. ` +
       'sessions/s = sessions fulfilled / seconds from the first webhook sent (flowing) or the worker started (backlog) until the last fulfilled; ratio = service / baseline of the same mode.',
   );
 }

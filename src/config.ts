@@ -86,6 +86,7 @@ const schema = z.object({
   LOG_PII: z.enum(['true', 'false']).default('false'),
   STRIPE_MAX_RPS: int(1, 10_000).optional(),
   STRIPE_ENDPOINT_MAX_RPS: int(1, 10_000).default(24),
+  STRIPE_BATCHED_READS: z.enum(['auto', 'on', 'off']).default('auto'),
   SMTP_URL: z
     .url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587' })
     .optional(),
@@ -133,6 +134,8 @@ export interface Config {
     readonly maxRps: number;
     /** The fleet-wide budget per endpoint (method and path with ids elided). */
     readonly endpointMaxRps: number;
+    /** Worker runs' session reads through shared list requests: `auto` only while the budget binds (stripe/worker-batcher.ts). */
+    readonly batchedReads: 'auto' | 'on' | 'off';
   };
   readonly http: {
     readonly host: string;
@@ -254,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
       maxRps,
       endpointMaxRps: e.STRIPE_ENDPOINT_MAX_RPS,
+      batchedReads: e.STRIPE_BATCHED_READS,
     },
     http: { host: e.HOST, port: e.PORT, trustProxy: trustProxy(e.TRUST_PROXY) },
     worker: {

@@ -9,14 +9,14 @@ const RETRIEVE = 'GET /v1/checkout/sessions/:id';
 const LIST = 'GET /v1/checkout/sessions';
 
 /** Runs' session reads coalesced into list requests: a worker process, the emulator counting every request. */
-describe('batched session reads', () => {
+describe('batched session reads (STRIPE_BATCHED_READS=on: every eligible run waits for company)', () => {
   let stack: Stack;
   let worker: RunningProcess;
   const count = (endpoint: string) => stack.emulator.gate.stats.byEndpoint[endpoint] ?? 0;
 
   beforeAll(async () => {
     stack = await startStack({ workers: 0, emulatorLatencyMs: 30 });
-    worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info', WORKER_CONCURRENCY: '40' }));
+    worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info', WORKER_CONCURRENCY: '40', STRIPE_BATCHED_READS: 'on' }));
     await waitForOutput(worker, 'worker started');
   });
   afterAll(async () => {
@@ -88,5 +88,49 @@ describe('batched session reads', () => {
     for (const id of ids) expect(await storedLineItemCount(stack, id)).toBe(3);
     expect(count(RETRIEVE) - before.retrieve).toBe(0);
     expect(count(LIST) - before.list).toBeGreaterThanOrEqual(1);
+  });
+});
+
+/** The default: a batch only while the fleet budget binds, otherwise a retrieve at once (no window, no list). */
+describe('batched session reads, STRIPE_BATCHED_READS=auto', () => {
+  let stack: Stack;
+  const count = (endpoint: string) => stack.emulator.gate.stats.byEndpoint[endpoint] ?? 0;
+
+  beforeAll(async () => {
+    stack = await startStack({ workers: 0, emulatorLatencyMs: 30 });
+  });
+  afterAll(async () => stack.close());
+
+  /** 30 paid sessions' webhooks at once through one worker process with `env`: every one fulfilled once; the requests it took. */
+  async function burst(env: Record<string, string>): Promise<{ retrieve: number; list: number }> {
+    const worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info', WORKER_CONCURRENCY: '40', ...env }));
+    try {
+      await waitForOutput(worker, 'worker started');
+      const { store, webhooks } = stack.emulator;
+      const ids = Array.from({ length: 30 }, () => store.createSession({ lineItems: items(3) }).id);
+      const before = { retrieve: count(RETRIEVE), list: count(LIST) };
+      await webhooks.sendShuffled(ids.map((id) => store.complete(id, { paymentStatus: 'paid' })));
+      for (const id of ids) await waitForStatus(stack, id, 'fulfilled', 60_000);
+      await waitForQueueDrained(stack);
+      for (const id of ids) expect(await storedLineItemCount(stack, id)).toBe(3);
+      const [reruns] = await stack.db.sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where id = any(${ids}) and attempt_count <> 1`;
+      expect(reruns?.n).toBe(0);
+      expect(await stack.queue.getFailedCount()).toBe(0);
+      return { retrieve: count(RETRIEVE) - before.retrieve, list: count(LIST) - before.list };
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
+  }
+
+  it('with room in the budget (10,000/s): each run retrieves its session at once, no list request', async () => {
+    expect(await burst({})).toEqual({ retrieve: 30, list: 0 });
+  });
+
+  it('with the budget binding (2 requests/s per endpoint): the burst reads through list requests', async () => {
+    const used = await burst({ STRIPE_ENDPOINT_MAX_RPS: '2' });
+    expect(used.list).toBeGreaterThanOrEqual(1);
+    // The first run, before the demand reached the limit, retrieves alone; so may a run left alone in its window.
+    expect(used.retrieve).toBeLessThanOrEqual(10);
   });
 });

@@ -82,6 +82,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
   closers.add('queues', () => Promise.all([fulfillmentQueue.close(), reconcileQueue.close(), effectsQueue.close()]));
   const handlers = [...fulfillmentHandlers(config.effects), ...(extensions.handlers ?? [])];
+  const batcher = config.stripe.batchedReads === 'off' ? undefined : sessionBatcher(stripe, budget, config.stripe.batchedReads);
   const worker = createWorker({
     metrics,
     connection: redis,
@@ -94,7 +95,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
     enqueueEffects: (effects) => enqueueEffects(effectsQueue, effects),
-    sessionBatcher: sessionBatcher(stripe),
+    ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
   });
   worker.on('error', logWorkerError(log, 'fulfillment', redis));
   // The outbox dispatcher: each effect kind goes to the deliverer configured for it (none: the kind is off).

@@ -50,6 +50,11 @@ export class StripeRateBudget {
   private pauseCheckedAt = 0;
   private pausedUntil = 0;
   private readonly priority: ClassPriority;
+  /** When a take for each endpoint was last refused (its limit or the global one was full), or the fleet paused. */
+  private readonly refusedAt = new Map<string, number>();
+  private pausedAt = 0;
+  /** Requests per second one endpoint gets at most, fleet-wide: the smaller of the two limits. */
+  readonly endpointLimit: number;
 
   constructor(
     private readonly redis: Redis,
@@ -60,6 +65,17 @@ export class StripeRateBudget {
     this.pauseKey = `${opts.prefix}:stripe-pause`;
     this.maxBatch = Math.max(1, Math.floor(Math.min(opts.maxRps, opts.endpointMaxRps) * MAX_BATCH_SHARE));
     this.priority = new ClassPriority(redis, opts.prefix);
+    this.endpointLimit = Math.min(opts.maxRps, opts.endpointMaxRps);
+  }
+
+  /**
+   * Whether the budget was binding for any of `endpoints` in the last `ms`: a take had to wait for its
+   * limit (or the global one), or the fleet was paused after a 429. What the session batcher asks before
+   * it makes a run wait for company (worker-batcher.ts).
+   */
+  refusedWithin(endpoints: readonly string[], ms: number): boolean {
+    const since = Date.now() - ms;
+    return this.pausedAt >= since || endpoints.some((e) => (this.refusedAt.get(e) ?? 0) >= since);
   }
 
   /**
@@ -74,6 +90,7 @@ export class StripeRateBudget {
     for (;;) {
       const paused = await this.pausedFor();
       if (paused > 0) {
+        this.pausedAt = Date.now();
         await sleep(paused + jitter(50));
         continue;
       }
@@ -117,6 +134,7 @@ export class StripeRateBudget {
     // Both at once (one round trip); points taken from one when the other refuses are simply spent.
     const [perEndpoint, global] = await Promise.allSettled([this.perEndpoint.consume(endpoint, n), this.global.consume('all', n)]);
     if (perEndpoint.status === 'fulfilled' && global.status === 'fulfilled') return 0;
+    this.refusedAt.set(endpoint, Date.now());
     const waits = [perEndpoint, global].flatMap((r) => (r.status === 'rejected' ? [waitOf(r.reason)] : []));
     return Math.max(...waits);
   }

@@ -14,6 +14,11 @@ export interface SessionBatcherOptions {
   /** Sessions created further apart than this are listed in separate ranges (a list page holds 100 of a sale's). */
   readonly maxSpanSeconds: number;
   readonly products: (account: string | undefined) => ProductCache;
+  /**
+   * Whether a batch pays off now, given this process's demand for session reads (per second, this run
+   * included): when it says no, `load` answers at once (retrieve alone, no window). Always yes without it.
+   */
+  readonly pays?: (demandPerSecond: number) => boolean;
 }
 
 interface Waiting {
@@ -30,7 +35,8 @@ const PAGE = 100;
  * the `created` range of the waiting sessions, 100 a page with their first line items expanded, one
  * batch per connected account. One page replaces up to 100 retrieves, which is what keeps a flash sale
  * inside Stripe's 25 requests/s per endpoint. `load` resolves undefined when batching does not pay
- * (a lone session, one created long before the others) or the session is not on the pages (deleted,
+ * (`pays` says no: the budget has room; a lone session; one created long before the others) or the
+ * session is not on the pages (deleted,
  * another account, outside the range): the caller then retrieves it alone. The list request is sent
  * after every run in the batch started, so each reads Stripe's state from after its event.
  *
@@ -39,6 +45,8 @@ const PAGE = 100;
  */
 export class SessionBatcher {
   private readonly groups = new Map<string, Waiting[]>();
+  /** Loads in the current second, and the rate of the last full one. */
+  private demand = { windowStart: Date.now(), inWindow: 0, perSecond: 0 };
 
   constructor(
     private readonly stripe: Stripe,
@@ -46,6 +54,7 @@ export class SessionBatcher {
   ) {}
 
   load(sessionId: string, created: number, account: string | undefined): Promise<BatchedRead | undefined> {
+    if (this.opts.pays?.(this.countDemand()) === false) return Promise.resolve(undefined);
     const key = account ?? '';
     return new Promise((resolve, reject) => {
       let group = this.groups.get(key);
@@ -59,6 +68,20 @@ export class SessionBatcher {
       }
       group.push({ sessionId, created, resolve, reject });
     });
+  }
+
+  /** Counts this load; returns the demand per second (the last full second's, or the current one's once it is higher). */
+  private countDemand(): number {
+    const d = this.demand;
+    const now = Date.now();
+    if (now - d.windowStart >= 1000) {
+      // A second with no load at all leaves its predecessor's rate behind: over two seconds ago is no demand.
+      d.perSecond = now - d.windowStart < 2000 ? (d.inWindow * 1000) / (now - d.windowStart) : 0;
+      d.windowStart = now;
+      d.inWindow = 0;
+    }
+    d.inWindow++;
+    return Math.max(d.perSecond, d.inWindow);
   }
 
   private async flush(group: Waiting[], account: string | undefined): Promise<void> {
