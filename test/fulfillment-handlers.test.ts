@@ -113,6 +113,30 @@ describe('fulfillment handlers', () => {
     expect(outcome.newEffects).toHaveLength(1);
   });
 
+  it('an insert that fails in Postgres fails the whole run with its own error, though the handler went on without waiting', async () => {
+    let wentOn = false;
+    // grant-access has already inserted a grant for each of these items: the same keys again violate the primary key.
+    const again = defineHandler({
+      name: 'again',
+      takes: { fulfillment: 'access' },
+      async fulfill({ db: hdb, session, lineItems, fulfilledAt, effect }) {
+        await hdb.insert(
+          accessGrants,
+          lineItems.map((item) => ({ sessionId: session.id, lineItemId: item.id, productId: 'p', productName: 'n', accessCode: 'c', customerEmail: null, grantedAt: fulfilledAt })),
+        );
+        wentOn = true;
+        effect('lms', {}, { target: 'x' });
+      },
+    });
+    const input = paid('d@example.com');
+    await expect(run(input, [...builtIns, again])).rejects.toMatchObject({ code: '23505', table_name: 'access_grants' });
+    expect(wentOn).toBe(true);
+    for (const table of ['checkout_sessions', 'checkout_line_items', 'access_grants', 'shipments', 'fulfillment_notes', 'fulfillment_effects']) {
+      const key = table === 'checkout_sessions' ? 'id' : 'session_id';
+      expect(await db.sql`select 1 from ${db.sql(table)} where ${db.sql(key)} = ${input.session.id}`, table).toHaveLength(0);
+    }
+  });
+
   it('a bad effect kind fails the run with a stable code and leaves nothing behind', async () => {
     const bad = defineHandler({ name: 'bad', takes: 'order', fulfill: async ({ effect }) => effect('Bad Kind!', {}) });
     const input = paid('c@example.com');

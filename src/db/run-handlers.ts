@@ -74,16 +74,17 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     }
   }
   const now = fulfilledAt.toISOString();
-  if (notes.length > 0) {
-    await tx`insert into fulfillment_notes ${tx(notes.map((n, position) => ({
-      session_id: session.id,
-      position,
-      line_item_id: n.lineItemId,
-      handler: noteHandlers[position] ?? '',
-      text: n.text,
-    })))}`;
-  }
-  if (effects.length === 0) return [];
+  // Sent together with the handlers' inserts still in flight (handler-db.ts): one round trip for all the writes.
+  const notesWritten =
+    notes.length === 0
+      ? undefined
+      : tx`insert into fulfillment_notes ${tx(notes.map((n, position) => ({
+          session_id: session.id,
+          position,
+          line_item_id: n.lineItemId,
+          handler: noteHandlers[position] ?? '',
+          text: n.text,
+        })))}`.execute();
   const rows = effects.map((e) => ({
     session_id: session.id,
     scope: e.scope,
@@ -98,7 +99,13 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     created_at: now,
     finished_at: e.skipped === undefined ? null : now,
   }));
-  const inserted = await tx<{ id: string; kind: string; status: string }[]>`
-    insert into fulfillment_effects ${tx(rows)} on conflict on constraint fulfillment_effects_key do nothing returning id, kind, status`;
-  return inserted.filter((r) => r.status === 'pending').map((r) => ({ id: String(r.id), kind: r.kind }));
+  const inserted =
+    rows.length === 0
+      ? []
+      : tx<{ id: string; kind: string; status: string }[]>`
+          insert into fulfillment_effects ${tx(rows)} on conflict on constraint fulfillment_effects_key do nothing returning id, kind, status`.execute();
+  // The handlers' writes first: their error is the cause when a later statement fails only because the transaction aborted.
+  await db.written();
+  await notesWritten;
+  return (await inserted).filter((r) => r.status === 'pending').map((r) => ({ id: String(r.id), kind: r.kind }));
 }

@@ -29,7 +29,11 @@ export interface EffectOptions {
 
 /** The database inside the session's fulfillment transaction, without the driver's quirks. */
 export interface HandlerDb {
-  /** Inserts rows (drizzle's insert shape: Dates, objects for json columns) in one statement. */
+  /**
+   * Inserts rows (drizzle's insert shape: Dates, objects for json columns) in one statement, sent at once
+   * and pipelined with the run's other writes: it resolves without waiting for Postgres. Reads through
+   * `drizzle` afterwards see the rows; if the insert fails, the whole run fails and rolls back.
+   */
   insert<T extends PgTable>(table: T, rows: readonly T['$inferInsert'][]): Promise<void>;
   /** drizzle bound to this transaction, for reads and anything `insert` does not cover. */
   readonly drizzle: Db;
