@@ -56,7 +56,7 @@ describe('reconciliation without extra load', () => {
       stack.emulator.gate.resetStats();
 
       const result = await runReconcile(queue);
-      expect(result).toEqual({ listed: 250, alreadyFinal: 0, needsAttention: 0, recorded: 250, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0 });
+      expect(result).toEqual({ listed: 250, alreadyFinal: 0, needsAttention: 0, recorded: 250, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
       const served = stack.emulator.gate.stats.servedByEndpoint;
       // Three pages of complete sessions (PaymentIntents expanded on them), one empty page of expired ones.
       expect(served['GET /v1/checkout/sessions']).toBe(4);
@@ -75,7 +75,7 @@ describe('reconciliation without extra load', () => {
 
       // A second run finds everything final and spends one list request per page (and one for expired sessions).
       stack.emulator.gate.resetStats();
-      expect(await runReconcile(queue)).toEqual({ listed: 250, alreadyFinal: 250, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0 });
+      expect(await runReconcile(queue)).toEqual({ listed: 250, alreadyFinal: 250, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
       expect(stack.emulator.gate.stats.requests).toBe(4);
     } finally {
       await queue.close();

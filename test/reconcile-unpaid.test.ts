@@ -50,7 +50,7 @@ describe('reconciliation restores unpaid states', () => {
 
       const cli = await runCli(['reconcile', '--since', '1h', '--wait', '2m'], stack.env());
       expect(cli.code).toBe(0);
-      expect(JSON.parse(cli.stdout)).toEqual({ listed: 6, alreadyFinal: 0, needsAttention: 0, recorded: 6, expired: 1, paymentFailed: 2, enqueued: 0, alreadyQueued: 0 });
+      expect(JSON.parse(cli.stdout)).toEqual({ listed: 6, alreadyFinal: 0, needsAttention: 0, recorded: 6, expired: 1, paymentFailed: 2, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
       // From the pages alone: one list of complete sessions (PaymentIntents expanded), one of expired ones.
       const served = stack.emulator.gate.stats.servedByEndpoint;
       expect(served['GET /v1/checkout/sessions']).toBe(2);
@@ -85,13 +85,61 @@ describe('reconciliation restores unpaid states', () => {
 
       // The next run finds the unpaid states final: only the pending debit is looked at again (still awaiting).
       const again = await runCli(['reconcile', '--since', '1h'], stack.env());
-      expect(JSON.parse(again.stdout)).toEqual({ listed: 6, alreadyFinal: 5, needsAttention: 0, recorded: 1, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0 });
+      expect(JSON.parse(again.stdout)).toEqual({ listed: 6, alreadyFinal: 5, needsAttention: 0, recorded: 1, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
       const [dup] = await sql<{ n: number }[]>`
         select (select count(*) - count(distinct id) from checkout_sessions)
              + (select count(*) - count(distinct (session_id, id)) from checkout_line_items) as n`;
       expect(Number(dup?.n)).toBe(0);
       const [reruns] = await sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where id in ${sql([expired, failedUnknown])} and attempt_count <> 1`;
       expect(reruns?.n).toBe(0);
+      worker.kill('SIGTERM');
+      await worker.exited;
+    } finally {
+      await stack.close();
+    }
+  });
+  it('debits awaiting payment since before the lookback: one retrieve each, failed → payment_failed, succeeded → a run, pending not asked again within the hour', { timeout: 120_000 }, async () => {
+    const stack = await startStack({ workers: 0 });
+    try {
+      const { store, webhooks } = stack.emulator;
+      const worker = startProcess('src/worker/main.ts', stack.env({ LOG_LEVEL: 'info' }));
+      procs.push(worker);
+      await waitForOutput(worker, 'worker started');
+      // Three SEPA-like debits created four days ago, each held as awaiting payment (their `completed` event came).
+      const fourDaysAgo = Math.floor(Date.now() / 1000) - 4 * 86_400;
+      const [failed, succeeded, pending] = Array.from({ length: 3 }, () => {
+        const s = store.createSession({ lineItems: items(2) });
+        const stored = store.peek(s.id);
+        if (stored === undefined) throw new Error('session not stored');
+        stored.session.created = fourDaysAgo;
+        return s.id;
+      }) as [string, string, string];
+      for (const id of [failed, succeeded, pending]) {
+        await webhooks.send(store.complete(id, { paymentStatus: 'unpaid' }));
+        await waitForStatus(stack, id, 'awaiting_payment');
+      }
+      // They settle today; both events are lost. Nothing has touched the rows for two hours.
+      store.asyncPayment(failed, 'failed');
+      store.asyncPayment(succeeded, 'succeeded');
+      const sql = stack.db.sql;
+      await sql`update checkout_sessions set updated_at = now() - interval '2 hours' where id in ${sql([failed, succeeded, pending])}`;
+      stack.emulator.gate.resetStats();
+
+      const cli = await runCli(['reconcile', '--since', '72h', '--wait', '2m'], stack.env());
+      expect(cli.code).toBe(0);
+      expect(JSON.parse(cli.stdout)).toEqual({ listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 2, expired: 0, paymentFailed: 1, enqueued: 1, alreadyQueued: 0, checkedBeforeLookback: 3 });
+      await waitForStatus(stack, succeeded, 'fulfilled');
+      expect((await waitForStatus(stack, failed, 'payment_failed')).status).toBe('payment_failed');
+      expect((await waitForStatus(stack, pending, 'awaiting_payment')).status).toBe('awaiting_payment');
+      // One retrieve per session checked, and the run's own for the paid one; no list page held any of them.
+      const served = stack.emulator.gate.stats.servedByEndpoint;
+      expect(served['GET /v1/checkout/sessions/:id']).toBe(4);
+
+      // Checked just now: the next run leaves the pending debit alone (once an hour is enough for a debit of days).
+      stack.emulator.gate.resetStats();
+      const again = await runCli(['reconcile', '--since', '72h'], stack.env());
+      expect(JSON.parse(again.stdout)).toMatchObject({ checkedBeforeLookback: 0, recorded: 0, enqueued: 0 });
+      expect(stack.emulator.gate.stats.servedByEndpoint['GET /v1/checkout/sessions/:id'] ?? 0).toBe(0);
       worker.kill('SIGTERM');
       await worker.exited;
     } finally {

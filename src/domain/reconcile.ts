@@ -15,7 +15,12 @@ export interface ReconcileDeps {
   /** Which of these sessions already have a run waiting in the queue (waiting, delayed, prioritized). */
   readonly queuedIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
   /** Asks for a fulfillment run of one session (the fallback when its page cannot be used). */
-  readonly enqueue: (sessionId: string) => Promise<void>;
+  readonly enqueue: (sessionId: string, account?: string) => Promise<void>;
+  /**
+   * Sessions Postgres holds as awaiting payment, created before `createdBefore` (Unix seconds: outside the
+   * lookback, on no list page) and not checked lately: each is retrieved alone, with its PaymentIntent.
+   */
+  readonly awaitingBeforeLookback?: (createdBefore: number) => Promise<readonly { id: string; account: string | null }[]>;
   readonly now?: () => number;
   readonly onProgress?: (p: ReconcileCounts) => void;
   /** A session that could not be recorded from its page, and why (for the log). */
@@ -37,6 +42,8 @@ export interface ReconcileCounts {
   readonly enqueued: number;
   /** Would have been handed to a run, but one was already waiting. */
   readonly alreadyQueued: number;
+  /** Awaiting payment since before the lookback: retrieved one by one (one request each), then recorded or run. */
+  readonly checkedBeforeLookback: number;
 }
 
 const PAGE = 100;
@@ -56,14 +63,51 @@ type Counts = { -readonly [K in keyof ReconcileCounts]: number };
  */
 export async function reconcile(lookbackMs: number, deps: ReconcileDeps): Promise<ReconcileCounts> {
   const since = Math.floor(((deps.now ?? Date.now)() - lookbackMs) / 1000);
-  const counts: Counts = { listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0 };
+  const counts: Counts = { listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 };
   const products: ProductCache = new Map();
   // The PaymentIntent (2 levels, within Stripe's 4) is where a failed delayed debit shows: expanding it
   // costs no request, where a retrieve per unpaid session would cost one each, every run, while it settles.
   await reconcileList({ created: { gte: since }, status: 'complete', limit: PAGE, expand: ['data.line_items', 'data.payment_intent'] }, products, deps, counts);
   // Only their status matters: nothing to expand. One request per 100 expired sessions in the lookback.
   await reconcileList({ created: { gte: since }, status: 'expired', limit: PAGE }, products, deps, counts);
+  await reconcileBeforeLookback(since, deps, counts);
   return counts;
+}
+
+/**
+ * A delayed debit can settle after the lookback (SEPA takes up to 14 days): if its settling event was lost,
+ * no list page shows it. Postgres knows which sessions still await payment; each costs one retrieve (the
+ * PaymentIntent expanded), and the caller bounds how many per run and how often each is checked.
+ */
+async function reconcileBeforeLookback(since: number, deps: ReconcileDeps, counts: Counts): Promise<void> {
+  const stale = (await deps.awaitingBeforeLookback?.(since)) ?? [];
+  for (const { id, account } of stale) {
+    const opts = account === null ? undefined : { stripeAccount: account };
+    const session = await deps.stripe.checkout.sessions.retrieve(id, { expand: ['payment_intent'] }, opts).catch((err: unknown) => {
+      // Gone from Stripe (or from its account): nothing to learn; a 429 or an outage still ends the run.
+      if ((err as { code?: unknown }).code !== 'resource_missing') throw err;
+      deps.onFallback?.(id, 'awaiting payment, but Stripe no longer has it');
+      return undefined;
+    });
+    if (session === undefined) continue;
+    counts.checkedBeforeLookback++;
+    const target = recordsAs(reconcileDecision(session));
+    // Paid (or paid since): a run reads its line items and products, as for any session the page cannot serve.
+    if (target === undefined || target === 'fulfilled') {
+      const queued = await deps.queuedIds([id]);
+      if (queued.has(id)) counts.alreadyQueued++;
+      else {
+        await deps.enqueue(id, account ?? undefined);
+        counts.enqueued++;
+      }
+      continue;
+    }
+    // Recording `awaiting_payment` again marks it checked (updated_at): it is not retrieved again for a while.
+    const outcome = await deps.record({ session, lineItems: [], target, trigger: 'reconcile', account: account ?? undefined });
+    counts.recorded++;
+    if (outcome.changed && outcome.status === 'expired') counts.expired++;
+    if (outcome.changed && outcome.status === 'payment_failed') counts.paymentFailed++;
+  }
 }
 
 async function reconcileList(params: Stripe.Checkout.SessionListParams, products: ProductCache, deps: ReconcileDeps, counts: Counts): Promise<void> {

@@ -59,6 +59,8 @@ export interface ReconcileResult {
   readonly enqueued: number;
   /** Not handed to a run because one was already waiting. */
   readonly alreadyQueued: number;
+  /** Awaiting payment since before the lookback: retrieved one by one, then recorded or handed to a run. */
+  readonly checkedBeforeLookback: number;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
+import { staleAwaitingSessions } from '../db/awaiting-sessions.js';
 import { finalSessionIds } from '../db/final-sessions.js';
 import { failedSessionIds } from '../db/fulfillment-failures.js';
 import { recordRun } from '../db/fulfillment-store.js';
@@ -33,6 +34,14 @@ export interface ReconcileWorkerDeps {
 }
 
 /**
+ * A session awaiting payment since before the lookback is retrieved at most once an hour (a delayed debit
+ * settles in days), and at most 100 per run: with the default 10-minute interval, at most 100 requests of
+ * the 'reconcile' class per 10 minutes, and none at all when no debit is that old.
+ */
+const AWAITING_RECHECK_MS = 3_600_000;
+const AWAITING_PER_RUN = 100;
+
+/**
  * Takes reconcile jobs (one at a time across the fleet) and runs `reconcile` for each: sessions are
  * recorded from the list pages; only those a page cannot serve are handed to a fulfillment run.
  */
@@ -60,9 +69,10 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
           return outcome;
         },
         queuedIds: (ids) => queuedSessionIds(deps.fulfillmentQueue, ids),
-        enqueue: async (sessionId) => {
-          await enqueueFulfillment(deps.fulfillmentQueue, { sessionId, trigger: 'reconcile', runId });
+        enqueue: async (sessionId, account) => {
+          await enqueueFulfillment(deps.fulfillmentQueue, { sessionId, trigger: 'reconcile', runId, ...(account === undefined ? {} : { account }) });
         },
+        awaitingBeforeLookback: (createdBefore) => staleAwaitingSessions(deps.sql, new Date(createdBefore * 1000), AWAITING_RECHECK_MS, AWAITING_PER_RUN),
         onFallback: (sessionId, reason) => log.warn({ sessionId, reason }, 'reconciliation: session handed to a run'),
         onProgress: (p) => {
           log.info(p, 'reconciliation progress');
