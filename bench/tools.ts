@@ -178,7 +178,7 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
 };
 
-/** Jobs waiting to run: the plain wait list and, for jobs added with a priority (webhook runs), the prioritized set. */
+/** Jobs waiting to run: the plain wait list (webhook and landing runs) and the prioritized set (reconciliation's runs). */
 export async function queueJobCount(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL);
   const key = `${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}`;

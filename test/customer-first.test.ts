@@ -67,7 +67,8 @@ describe('priority classes under a saturated budget', () => {
     await waitForStatus(stack, mine.id, 'fulfilled', 60_000);
     const aheadOfMe = await fulfilled();
     await page;
-    // FIFO would have served all 40 first; with priority the landing run went within a few permits.
+    // Plain FIFO would have served the whole backlog first (37 of 40 when tried); at the head of the wait list
+    // (lifo) the landing run went within a few permits.
     expect(aheadOfMe).toBeLessThan(20);
 
     for (const id of backlog) await waitForStatus(stack, id, 'fulfilled', 60_000);

@@ -59,8 +59,9 @@ describe('health, readiness and metrics', () => {
     expect(sample(text, 'fulfillment_webhooks_total', { type: 'checkout.session.completed', outcome: 'enqueued' })).toBe(1);
     expect(sample(text, 'fulfillment_webhook_signature_failures_total')).toBe(1);
     expect(sample(text, 'fulfillment_enqueue_duration_seconds_count')).toBe(1);
-    // A webhook run is prioritized (behind landing runs, which wait in the plain list).
-    expect(sample(text, 'fulfillment_queue_jobs', { state: 'prioritized' })).toBe(1);
+    // A webhook run waits in BullMQ's plain list (first in first out), not in the prioritized set.
+    expect(sample(text, 'fulfillment_queue_jobs', { state: 'waiting' })).toBe(1);
+    expect(sample(text, 'fulfillment_queue_jobs', { state: 'prioritized' })).toBe(0);
     expect(sample(text, 'fulfillment_queue_oldest_waiting_seconds')).toBeGreaterThanOrEqual(0);
   });
 });

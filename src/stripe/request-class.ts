@@ -31,12 +31,3 @@ export function requestClassOf(trigger: Trigger): RequestClass {
 export function rankOf(cls: RequestClass): number {
   return REQUEST_CLASSES.indexOf(cls);
 }
-
-/**
- * BullMQ's job priority for a class. A job with no priority sits in the plain wait list, which BullMQ
- * serves before every prioritized job (https://docs.bullmq.io/guide/jobs/prioritized): that is the
- * landing page's place. Webhook runs are 1 and reconciliation's runs 2, each FIFO within its class.
- */
-export function jobPriorityOf(cls: RequestClass): number | undefined {
-  return cls === 'landing' ? undefined : rankOf(cls);
-}
