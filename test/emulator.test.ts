@@ -94,4 +94,31 @@ describe('local Stripe emulator', () => {
       emulator.gate.knobs.errorRate = 0;
     }
   });
+
+  it('resets the connection without an answer at the configured rate, then serves again on a fresh one', async () => {
+    const s = emulator.store.createSession({ lineItems: items(1) });
+    const put = (body: unknown) => fetch(`${emulator.url()}/_emulator/knobs`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await put({ resetRate: 1.5 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: expect.stringContaining('resetRate') });
+    emulator.gate.resetStats();
+    expect((await put({ resetRate: 1 })).status).toBe(200);
+    try {
+      const sdk = await stripe.checkout.sessions.retrieve(s.id).catch((e: unknown) => e);
+      expect(sdk).toBeInstanceOf(Stripe.errors.StripeConnectionError);
+      const raw = await fetch(`${emulator.url()}/v1/checkout/sessions/${s.id}`, { headers: { authorization: 'Bearer sk_test_emulator' } }).catch((e: unknown) => e);
+      expect(raw).toBeInstanceOf(TypeError);
+      expect((raw as { cause?: { code?: string } }).cause?.code).toBe('ECONNRESET');
+      // Every API request was reset (a client may try a reset keep-alive request once more on its own).
+      expect(emulator.gate.stats.resets).toBeGreaterThanOrEqual(2);
+      expect(emulator.gate.stats).toMatchObject({ requests: emulator.gate.stats.resets, serverErrors: 0, rateLimited: 0 });
+      // The control routes are not Stripe's API: never reset, so the fault can always be lifted over HTTP.
+      expect((await put({ resetRate: 0 })).status).toBe(200);
+    } finally {
+      emulator.gate.knobs.resetRate = 0;
+    }
+    const resets = emulator.gate.stats.resets;
+    await expect(stripe.checkout.sessions.retrieve(s.id)).resolves.toMatchObject({ id: s.id });
+    expect(emulator.gate.stats).toMatchObject({ resets, requests: resets + 1 });
+  });
 });

@@ -20,6 +20,7 @@ const KNOBS = z
     stripeLimits: z.enum(['off', 'by-key', 'live']),
     rateLimitRate: z.number().min(0).max(1),
     errorRate: z.number().min(0).max(1),
+    resetRate: z.number().min(0).max(1),
     webhookDelayMs: z.number().int().min(0),
     asyncPaymentDelayMs: z.number().int().min(0),
   })

@@ -22,6 +22,11 @@ export interface Knobs {
   rateLimitRate: number;
   /** Fraction (0..1) of API requests answered with a 500 `api_error`. */
   errorRate: number;
+  /**
+   * Fraction (0..1) of API requests whose connection is reset (TCP RST) before any answer: what a client sees
+   * when a load balancer or the network drops it (`ECONNRESET`, the SDK's `StripeConnectionError`).
+   */
+  resetRate: number;
   /** Hosted page: 0 delivers the webhook before redirecting the customer; > 0 sends it that long after. */
   webhookDelayMs: number;
   /** Hosted page: how long a delayed bank debit takes to succeed or fail. */
@@ -35,6 +40,7 @@ export const DEFAULT_KNOBS: Knobs = {
   stripeLimits: 'off',
   rateLimitRate: 0,
   errorRate: 0,
+  resetRate: 0,
   webhookDelayMs: 0,
   asyncPaymentDelayMs: 3000,
 };

@@ -71,6 +71,12 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       const fate = gate.admit(endpoint, { account: accountOf(req), livemode: isLiveKey(req) });
       if (fate === 'rate_limited') return rateLimited(reply);
       if (fate === 'server_error') return reply.code(500).send(stripeError('api_error', 'An unknown error occurred'));
+      if (fate === 'reset') {
+        // No answer at all: Fastify lets go of the reply and the socket is torn down with a TCP RST.
+        reply.hijack();
+        req.raw.socket.resetAndDestroy();
+        return reply;
+      }
       reply.header('request-id', `req_${Date.now().toString(36)}`);
     });
     // Latency is added after the handler has read the state, as on the wire back from Stripe: a run

@@ -4,6 +4,8 @@ export interface TrafficStats {
   requests: number;
   rateLimited: number;
   serverErrors: number;
+  /** Connections reset without an answer (`resetRate`). */
+  resets: number;
   byEndpoint: Record<string, number>;
   /** Served (not 429, not 5xx) requests per endpoint, and when the first and last request came. */
   servedByEndpoint: Record<string, number>;
@@ -11,7 +13,7 @@ export interface TrafficStats {
   lastAt: number;
 }
 
-export type Fate = 'ok' | 'rate_limited' | 'server_error';
+export type Fate = 'ok' | 'rate_limited' | 'server_error' | 'reset';
 
 /**
  * Fixed one-second windows per account (and key mode), in all and per endpoint: a coarse version of
@@ -30,7 +32,7 @@ export class TrafficGate {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Decides the fate of one request: served, 429 or 500. */
+  /** Decides the fate of one request: served, 429, 500 or its connection reset. */
   admit(endpoint: string, origin: RequestOrigin = { livemode: false }, now = this.clock()): Fate {
     const second = Math.floor(now / 1000);
     if (second !== this.windowStart) {
@@ -41,6 +43,11 @@ export class TrafficGate {
     if (this.stats.firstAt === 0) this.stats.firstAt = now;
     this.stats.lastAt = now;
     this.stats.byEndpoint[endpoint] = (this.stats.byEndpoint[endpoint] ?? 0) + 1;
+    // A reset drops the connection before Stripe's limiter sees the request: it uses none of the budget.
+    if (this.knobs.resetRate > 0 && Math.random() < this.knobs.resetRate) {
+      this.stats.resets++;
+      return 'reset';
+    }
     const limits = limitsFor(this.knobs, origin.livemode);
     // Live and test data are separate worlds on Stripe, and so are their budgets.
     const totalKey = `${origin.livemode ? 'live' : 'test'} ${origin.account ?? 'platform'}`;
@@ -68,5 +75,5 @@ export class TrafficGate {
 }
 
 function emptyStats(): TrafficStats {
-  return { requests: 0, rateLimited: 0, serverErrors: 0, byEndpoint: {}, servedByEndpoint: {}, firstAt: 0, lastAt: 0 };
+  return { requests: 0, rateLimited: 0, serverErrors: 0, resets: 0, byEndpoint: {}, servedByEndpoint: {}, firstAt: 0, lastAt: 0 };
 }
