@@ -5,6 +5,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import type { Db } from './client.js';
 import type { Tx } from './fulfillment-store.js';
 import * as schema from './schema.js';
+import { sent } from './sent.js';
 import type { HandlerDb } from '../fulfillment/handler.js';
 
 /** Postgres caps bind parameters at 65,535 per statement. */
@@ -26,14 +27,14 @@ export interface RunHandlerDb extends HandlerDb {
  * so every handler's writes, the notes and the effects reach Postgres in one round trip instead of one
  * each (the run holds its row lock for that much less). Statements run in the order sent, so a later read
  * through `drizzle` sees them; a failed one aborts the transaction, and `written()` (awaited by the runner
- * before commit) rethrows its error, so the whole run rolls back as before.
+ * with COMMIT sent behind them) rethrows its error, and the run fails and rolls back as before.
  */
 export function createHandlerDb(tx: Tx, pool: postgres.Sql): RunHandlerDb {
   let bound: Db | undefined;
-  const sent: Promise<unknown>[] = [];
+  const pending: Promise<unknown>[] = [];
   return {
     async written(): Promise<void> {
-      await Promise.all(sent);
+      await Promise.all(pending);
     },
     async insert<T extends PgTable>(table: T, rows: readonly T['$inferInsert'][]): Promise<void> {
       if (rows.length === 0) return;
@@ -50,8 +51,7 @@ export function createHandlerDb(tx: Tx, pool: postgres.Sql): RunHandlerDb {
       const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Object.keys(columns).length));
       for (let i = 0; i < driverRows.length; i += perStatement) {
         const name: string = getTableName(table);
-        // execute(): sent now, not when awaited. postgres.js also records its error on the transaction.
-        sent.push(tx`insert into ${tx(name)} ${tx(driverRows.slice(i, i + perStatement))}`.execute());
+        pending.push(sent(tx`insert into ${tx(name)} ${tx(driverRows.slice(i, i + perStatement))}`));
       }
     },
     get drizzle(): Db {

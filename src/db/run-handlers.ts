@@ -5,6 +5,7 @@ import { matchingItems, type EffectOptions, type FulfillmentHandler, type Handle
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
 import type { Tx } from './fulfillment-store.js';
 import { createHandlerDb } from './handler-db.js';
+import { sent } from './sent.js';
 
 /** A handler asked for something that cannot be stored; the run fails (and retries) with this code. */
 export class HandlerInputError extends Error {
@@ -35,12 +36,18 @@ export interface NewEffect {
   readonly kind: string;
 }
 
+/** Every write of the handlers, sent; the caller sends COMMIT behind them, then awaits this. */
+export interface SentWrites {
+  /** The new pending effects once every write succeeded; rejects with the first failed write's error. */
+  readonly newEffects: Promise<readonly NewEffect[]>;
+}
+
 /**
  * Runs every handler inside the session's fulfillment transaction (stage `fulfill`, then `announce`),
- * then writes their notes and effects in one statement each. Effects are unique per (session, scope,
+ * then sends their notes and effects in one statement each, without waiting for any answer. Effects are unique per (session, scope,
  * kind, target): a duplicate is dropped, never delivered twice.
  */
-export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly FulfillmentHandler[], input: HandlersInput): Promise<readonly NewEffect[]> {
+export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly FulfillmentHandler[], input: HandlersInput): Promise<SentWrites> {
   const { session, lineItems, fulfilledAt } = input;
   const notes: OrderNote[] = [];
   const noteHandlers: string[] = [];
@@ -78,13 +85,13 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
   const notesWritten =
     notes.length === 0
       ? undefined
-      : tx`insert into fulfillment_notes ${tx(notes.map((n, position) => ({
+      : sent(tx`insert into fulfillment_notes ${tx(notes.map((n, position) => ({
           session_id: session.id,
           position,
           line_item_id: n.lineItemId,
           handler: noteHandlers[position] ?? '',
           text: n.text,
-        })))}`.execute();
+        })))}`);
   const rows = effects.map((e) => ({
     session_id: session.id,
     scope: e.scope,
@@ -101,11 +108,14 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
   }));
   const inserted =
     rows.length === 0
-      ? []
-      : tx<{ id: string; kind: string; status: string }[]>`
-          insert into fulfillment_effects ${tx(rows)} on conflict on constraint fulfillment_effects_key do nothing returning id, kind, status`.execute();
-  // The handlers' writes first: their error is the cause when a later statement fails only because the transaction aborted.
-  await db.written();
-  await notesWritten;
-  return (await inserted).filter((r) => r.status === 'pending').map((r) => ({ id: String(r.id), kind: r.kind }));
+      ? undefined
+      : sent(tx<{ id: string; kind: string; status: string }[]>`
+          insert into fulfillment_effects ${tx(rows)} on conflict on constraint fulfillment_effects_key do nothing returning id, kind, status`);
+  const newEffects = (async () => {
+    // The handlers' writes first: their error is the cause when a later statement fails only because the transaction aborted.
+    await db.written();
+    await notesWritten;
+    return ((await inserted) ?? []).filter((r) => r.status === 'pending').map((r) => ({ id: String(r.id), kind: r.kind }));
+  })();
+  return { newEffects: sent(newEffects) };
 }
