@@ -40,14 +40,49 @@ describe('batched session reads (STRIPE_BATCHED_READS=on: every eligible run wai
     await waitForQueueDrained(stack);
     await reconcileQueue.close();
     for (const id of ids) expect(await storedLineItemCount(stack, id)).toBe(5);
-    // Exactly once: one receipt effect per session however many runs (webhook, landing, reconciliation) recorded it.
-    const [dupes] = await stack.db.sql<{ n: number }[]>`
-      select count(*)::int as n from (select session_id from fulfillment_effects where session_id = any(${ids}) and kind = 'receipt_email' group by session_id having count(*) > 1) d`;
-    expect(dupes?.n).toBe(0);
+    // Exactly once however many runs (webhook, landing, reconciliation, other batches' pages) raced: each row
+    // written by one run (attempt_count 1), one receipt email each. (This read kind 'receipt_email', a kind
+    // that does not exist, so it counted nothing.)
+    const once = await stack.db.sql<{ attempt_count: number; receipts: number }[]>`
+      select s.attempt_count, (select count(*)::int from fulfillment_effects e where e.session_id = s.id and e.kind = 'email') as receipts
+      from checkout_sessions s where s.id = any(${ids})`;
+    expect(once).toHaveLength(30);
+    for (const r of once) expect({ attempts: r.attempt_count, receipts: r.receipts }).toEqual({ attempts: 1, receipts: 1 });
     expect(await stack.queue.getFailedCount()).toBe(0);
     // The 5 landing runs retrieve alone, and a webhook run that found no company in its window; the rest read through list pages.
     expect(count(RETRIEVE) - before.retrieve).toBeLessThanOrEqual(10);
     expect(count(LIST) - before.list).toBeLessThan(20);
+  });
+
+  it("a batch's pages record the other paid sessions on them once; their own runs later make no Stripe request", async () => {
+    const { store, webhooks } = stack.emulator;
+    const ids = Array.from({ length: 20 }, () => store.createSession({ lineItems: items(4) }).id);
+    const events = new Map(ids.map((id) => [id, store.complete(id, { paymentStatus: 'paid' })]));
+    const unpaid = store.createSession({ lineItems: items(1) }).id;
+    store.complete(unpaid, { paymentStatus: 'unpaid' });
+    // The batch holds the first and the last created, so its created range (and its page) spans all 20.
+    const batch = [ids[0], ids[7], ids[13], ids[19]] as string[];
+    const rest = ids.filter((id) => !batch.includes(id));
+    await Promise.all(batch.map((id) => webhooks.send(events.get(id) as Stripe.Event)));
+    // No webhook, no landing page, no reconciliation for the other 16: the batch's page recorded them.
+    for (const id of ids) await waitForStatus(stack, id, 'fulfilled', 30_000);
+    await waitForQueueDrained(stack);
+    for (const id of ids) expect(await storedLineItemCount(stack, id)).toBe(4);
+    // Complete but unpaid on the same page: left to its own run.
+    const [row] = await stack.db.sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where id = ${unpaid}`;
+    expect(row?.n).toBe(0);
+
+    // Their webhooks arrive late: each run finds its session final in Postgres and reads nothing from Stripe.
+    const before = stack.emulator.gate.stats.requests;
+    await webhooks.sendShuffled(rest.map((id) => events.get(id) as Stripe.Event));
+    await waitForQueueDrained(stack);
+    expect(stack.emulator.gate.stats.requests - before).toBe(0);
+    const once = await stack.db.sql<{ id: string; attempt_count: number; receipts: number }[]>`
+      select s.id, s.attempt_count, (select count(*)::int from fulfillment_effects e where e.session_id = s.id and e.kind = 'email') as receipts
+      from checkout_sessions s where s.id = any(${ids})`;
+    expect(once).toHaveLength(20);
+    for (const r of once) expect({ attempts: r.attempt_count, receipts: r.receipts }).toEqual({ attempts: 1, receipts: 1 });
+    expect(await stack.queue.getFailedCount()).toBe(0);
   });
 
   it('a lone session is retrieved alone (no list request)', async () => {

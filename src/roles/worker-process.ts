@@ -22,6 +22,7 @@ import { pacedHttpClient } from '../stripe/paced-http-client.js';
 import { StripeRateBudget } from '../stripe/rate-budget.js';
 import { sessionBatcher } from '../stripe/worker-batcher.js';
 import { createWorker, type FulfillmentWorker } from '../worker/create-worker.js';
+import { pageSessions } from '../worker/page-sessions.js';
 import { buildWorkerHttp } from '../worker/http.js';
 import { createReconcileWorker } from '../worker/reconcile-worker.js';
 import { Closers, type RoleProcess } from './role-process.js';
@@ -82,7 +83,13 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
   closers.add('queues', () => Promise.all([fulfillmentQueue.close(), reconcileQueue.close(), effectsQueue.close()]));
   const handlers = [...fulfillmentHandlers(config.effects), ...(extensions.handlers ?? [])];
-  const batcher = config.stripe.batchedReads === 'off' ? undefined : sessionBatcher(stripe, budget, config.stripe.batchedReads);
+  const enqueue = (effects: readonly { id: string; kind: string }[]) => enqueueEffects(effectsQueue, effects);
+  const batcher =
+    config.stripe.batchedReads === 'off'
+      ? undefined
+      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue }));
+  // Closed after the workers (no batch starts any more), before the queues and Postgres its page records use.
+  closers.add('page records', async () => batcher?.settle());
   const worker = createWorker({
     metrics,
     connection: redis,

@@ -19,6 +19,23 @@ export interface SessionBatcherOptions {
    * included): when it says no, `load` answers at once (retrieve alone, no window). Always yes without it.
    */
   readonly pays?: (demandPerSecond: number) => boolean;
+  /** When set, the other paid sessions on each page read are recorded too (see PageSessions). */
+  readonly others?: PageSessions;
+}
+
+/**
+ * What a batch does with the paid sessions its pages carry besides its own: a dense `created` range (a
+ * backlog after an outage) holds many sessions whose runs are still queued, and recording them from the
+ * page they came on spares each of those runs its own Stripe request later (it finds the session final).
+ * The same one-transaction path as every run, so exactly once holds however they race.
+ */
+export interface PageSessions {
+  /** Of these ids, those no page should record: final in Postgres, or held for an operator. */
+  settled(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /** Records one complete, paid session with every line item, read from a page now. */
+  record(read: { session: Stripe.Checkout.Session; lineItems: Stripe.LineItem[]; account: string | undefined }): Promise<void>;
+  /** It could not be recorded (its own run will do it). */
+  failed(sessionId: string, err: unknown): void;
 }
 
 interface Waiting {
@@ -29,6 +46,12 @@ interface Waiting {
 }
 
 const PAGE = 100;
+/** At most this many pages for one batch, however many others they record. */
+const MAX_PAGES = 20;
+/** Other sessions of one page recorded at once (each is its own short transaction). */
+const PARALLEL = 8;
+
+const isPaid = (s: Stripe.Checkout.Session) => targetStatus(s, 'reconcile') === 'fulfilled';
 
 /**
  * Coalesces the session reads of concurrent runs into list requests: `GET /v1/checkout/sessions` over
@@ -47,6 +70,9 @@ export class SessionBatcher {
   private readonly groups = new Map<string, Waiting[]>();
   /** Loads in the current second, and the rate of the last full one. */
   private demand = { windowStart: Date.now(), inWindow: 0, perSecond: 0 };
+  /** Other sessions being recorded from pages in this process, and the work doing it. */
+  private readonly recording = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly stripe: Stripe,
@@ -70,8 +96,12 @@ export class SessionBatcher {
     });
   }
 
-  /** Counts this load; returns the demand per second (the last full second's, or the current one's once it is higher). */
-  private countDemand(): number {
+  /**
+   * Counts `n` session reads wanted: each load, and each session recorded from a page (its run would
+   * otherwise have read it; it now finds the session final and never loads). Returns the demand per second:
+   * the last full second's, or the current one's once it is higher.
+   */
+  private countDemand(n = 1): number {
     const d = this.demand;
     const now = Date.now();
     if (now - d.windowStart >= 1000) {
@@ -80,7 +110,7 @@ export class SessionBatcher {
       d.windowStart = now;
       d.inWindow = 0;
     }
-    d.inWindow++;
+    d.inWindow += n;
     return Math.max(d.perSecond, d.inWindow);
   }
 
@@ -103,23 +133,70 @@ export class SessionBatcher {
     for (const w of range) wanted.set(w.sessionId, [...(wanted.get(w.sessionId) ?? []), w]);
     const created = { gte: Math.min(...range.map((w) => w.created)), lte: Math.max(...range.map((w) => w.created)) };
     const params: Stripe.Checkout.SessionListParams = { created, limit: PAGE, expand: ['data.line_items'] };
-    // Pages beyond this would cost more than the retrieves they replace.
-    const maxPages = Math.max(1, Math.floor(wanted.size / 2));
-    for (let pages = 0; pages < maxPages && wanted.size > 0; pages++) {
+    // Pages beyond this would cost more than the retrieves they replace; a page that recorded others paid for
+    // itself (a backlog's dense range: the batch's own sessions may sit pages deep among them).
+    let maxPages = Math.max(1, Math.floor(wanted.size / 2));
+    for (let pages = 0; pages < maxPages && pages < MAX_PAGES && wanted.size > 0; pages++) {
       const page = await this.stripe.checkout.sessions.list(params, opts);
       const mine = page.data.filter((s) => wanted.has(s.id));
-      const paid = mine.filter((s) => targetStatus(s, 'reconcile') === 'fulfilled');
-      const items = await lineItemsForPage(this.stripe, paid, this.opts.products(account), opts);
+      const others = await this.othersToRecord(page.data.filter((s) => !wanted.has(s.id)));
+      const items = await lineItemsForPage(this.stripe, [...mine.filter(isPaid), ...others], this.opts.products(account), opts);
       for (const session of mine) {
         const read = { session, lineItems: items.has(session.id) ? items.get(session.id) : [] };
         for (const w of wanted.get(session.id) ?? []) w.resolve(read);
         wanted.delete(session.id);
       }
+      if (this.recordOthers(others, items, account) >= 2) maxPages++;
       const last = page.data.at(-1);
       if (!page.has_more || last === undefined) break;
       params.starting_after = last.id;
     }
     for (const w of [...wanted.values()].flat()) w.resolve(undefined);
+  }
+
+  /** Resolves once every other session being recorded from a page is done (before the database closes). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * The paid sessions among `candidates` that no run recorded yet and none of this process's pages is
+   * recording, whose every line item is on the page: one with more would cost the batch a `/line_items` walk
+   * before its own runs go on (its own run walks them instead).
+   */
+  private async othersToRecord(candidates: readonly Stripe.Checkout.Session[]): Promise<Stripe.Checkout.Session[]> {
+    const others = this.opts.others;
+    const open = candidates.filter((s) => isPaid(s) && s.line_items?.has_more === false && !this.recording.has(s.id));
+    if (others === undefined || open.length === 0) return [];
+    const settled = await others.settled(open.map((s) => s.id));
+    return open.filter((s) => !settled.has(s.id));
+  }
+
+  /**
+   * In the background: the batch's own runs go on meanwhile. A session whose product could not be read is
+   * left to its run. Returns how many it records.
+   */
+  private recordOthers(sessions: readonly Stripe.Checkout.Session[], items: ReadonlyMap<string, Stripe.LineItem[] | undefined>, account: string | undefined): number {
+    const others = this.opts.others;
+    const ready = sessions.filter((s) => items.get(s.id) !== undefined);
+    if (others === undefined || ready.length === 0) return 0;
+    this.countDemand(ready.length);
+    for (const s of ready) this.recording.add(s.id);
+    const work = (async () => {
+      for (let i = 0; i < ready.length; i += PARALLEL) {
+        await Promise.all(
+          ready.slice(i, i + PARALLEL).map((session) =>
+            others
+              .record({ session, lineItems: items.get(session.id) as Stripe.LineItem[], account })
+              .catch((err: unknown) => others.failed(session.id, err))
+              .finally(() => this.recording.delete(session.id)),
+          ),
+        );
+      }
+    })();
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+    return ready.length;
   }
 }
 
