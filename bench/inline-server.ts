@@ -18,7 +18,7 @@ const app = Fastify();
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 app.post('/webhook', async (req) => {
-  const event = verifyWebhook(stripe.webhooks, req.body as Buffer, req.headers['stripe-signature'], config.stripe.webhookSecrets);
+  const event = verifyWebhook(stripe.webhooks, req.body as Buffer, String(req.headers['stripe-signature'] ?? ''), config.stripe.webhookSecrets);
   const sessionId = (event.data.object as { id: string }).id;
   await fulfillCheckout(
     { sessionId, trigger: 'checkout.session.completed', eventId: event.id },
