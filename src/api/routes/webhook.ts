@@ -34,7 +34,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
   const rejected = (request: FastifyRequest, reply: FastifyReply, err: WebhookRejected) => {
     if (err.code !== 'malformed_json' && err.code !== 'not_an_event') opts.metrics.signatureFailures.inc();
     opts.metrics.webhooks.inc({ type: 'unknown', outcome: 'rejected' });
-    request.log.warn({ reason: err.code }, 'webhook rejected');
+    request.log.warn({ reqId: request.id, reason: err.code }, 'webhook rejected');
     return reply.code(400).send({ error: err.code, message: err.message });
   };
 
@@ -46,7 +46,9 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     else void rejected(request, reply, problem);
   });
 
-  app.post('/webhook', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
+  // No child logger per request (Fastify's default binds reqId in one for every request): the lines above
+  // carry reqId as a field instead.
+  app.post('/webhook', { bodyLimit: WEBHOOK_BODY_LIMIT, childLoggerFactory: (logger) => logger }, async (request, reply) => {
     const raw = request.body;
     if (!Buffer.isBuffer(raw)) return reply.code(415).send({ error: 'unsupported_media_type', message: 'expected application/json' });
     // One string, of Stripe's shape and recent: the onRequest hook above answered 400 otherwise.
@@ -61,7 +63,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     }
 
     // Fields on each line rather than a child logger: this is the hot path.
-    const ids = { eventId: event.id, eventType: event.type };
+    const ids = { reqId: request.id, eventId: event.id, eventType: event.type };
     const log = request.log;
     const decision = eventToJob(event, opts.livemode);
     // One series per handled type; every other `type` (Stripe has hundreds, a signed payload may say anything)
