@@ -55,14 +55,15 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
     select (select count(*) - count(distinct id) from checkout_sessions)
          + (select count(*) - count(distinct (session_id, id)) from checkout_line_items)
          + (select count(*) - count(distinct (session_id, scope, kind, target)) from fulfillment_effects) as n`;
-  const effects = await sql<{ session_id: string; scope: string; kind: string; target: string; status: string }[]>`
-    select session_id, scope, kind, target, status from fulfillment_effects where session_id = any(${ids})`;
+  const effects = await sql<{ session_id: string; scope: string; kind: string; target: string; status: string; attempts: number }[]>`
+    select session_id, scope, kind, target, status, attempts from fulfillment_effects where session_id = any(${ids})`;
   const received = new Map<string, number>();
   const count = (key: string | undefined) => key !== undefined && received.set(key, (received.get(key) ?? 0) + 1);
   for (const c of fleet.callbacks.received) count(headerOf(c.headers['webhook-id']));
   for (const m of fleet.smtp.mails) count(m.parsed.messageId?.replace(/^<|>$/g, '').split('@')[0]);
   let undelivered = 0;
   let twice = 0;
+  let unexplained = 0;
   for (const f of effects) {
     const key = idempotencyKey(f.session_id, f.scope, f.kind, f.target);
     const seen = received.get(key) ?? 0;
@@ -71,7 +72,14 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
       if (problems.length < 20) problems.push(`effect ${f.kind} of ${f.session_id}: ${f.status}, received ${seen}×`);
     }
     if (seen > 1) twice += seen - 1;
+    // Each attempt hands the receiver the effect at most once: more deliveries than attempts is a duplicate that no
+    // retry explains (the allowed "twice" comes from an attempt that failed or timed out after the receiver took it).
+    if (seen > f.attempts) {
+      unexplained++;
+      if (problems.length < 20) problems.push(`effect ${f.kind} of ${f.session_id}: received ${seen}× in ${f.attempts} attempts`);
+    }
   }
+  if (unexplained > 0) problems.push(`${unexplained} effects received more times than they were attempted`);
   const fulfilled = expected.filter((e) => e.status === 'fulfilled');
   const withoutEffects = fulfilled.filter((e) => !effects.some((f) => f.session_id === e.id && f.kind === 'callback') || !effects.some((f) => f.session_id === e.id && f.kind === 'email'));
   for (const e of withoutEffects.slice(0, 5)) problems.push(`${e.id}: fulfilled without an email and a callback effect`);

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { startCallbackReceiver, type CallbackReceiver } from '../test/helpers/callback-receiver.js';
+import { startFaultPort, type FaultPort } from '../test/helpers/fault-port.js';
 import { freePort } from '../test/helpers/ports.js';
 import { PrivateRedis } from '../test/helpers/private-redis.js';
 import { startProcess, waitForOutput, type RunningProcess } from '../test/helpers/processes.js';
-import { startSmtpReceiver, type SmtpReceiver } from '../test/helpers/smtp-receiver.js';
+import { SMTP_PASS, SMTP_USER, startSmtpReceiver, type SmtpReceiver } from '../test/helpers/smtp-receiver.js';
 import { startStack, type Stack } from '../test/helpers/stack.js';
 
 export const CALLBACK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -11,7 +12,9 @@ export const CALLBACK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 /**
  * The service as production runs it, on infrastructure the proof owns: a private Redis with AOF, the private
  * Postgres cluster that proof/run.ts created (PROOF_PG_CLUSTER), the emulator, one api and several worker
- * processes from dist/, an SMTP sink and a callback receiver. Every fault the scenarios inject goes through here.
+ * processes from dist/, an SMTP sink and a callback receiver, each reached through a fault port (so that it can be
+ * down, or reset or hang connections, and come back on the same port). Every fault the scenarios inject goes
+ * through here.
  */
 export class Fleet {
   api!: RunningProcess;
@@ -25,6 +28,8 @@ export class Fleet {
     readonly redis: PrivateRedis,
     readonly smtp: SmtpReceiver,
     readonly callbacks: CallbackReceiver,
+    /** The ports the workers deliver to: in front of the SMTP sink and of the callback receiver. */
+    readonly receiverPorts: { readonly smtp: FaultPort; readonly callback: FaultPort },
     private readonly extraEnv: Record<string, string>,
   ) {}
 
@@ -32,14 +37,17 @@ export class Fleet {
     const redis = await PrivateRedis.start({ persistent: true });
     const smtp = await startSmtpReceiver();
     const callbacks = await startCallbackReceiver([CALLBACK_SECRET]);
+    const callbackUrl = new URL(callbacks.url);
+    const receiverPorts = { smtp: await startFaultPort(smtp.port), callback: await startFaultPort(Number(callbackUrl.port)) };
+    callbackUrl.port = String(receiverPorts.callback.port);
     const stack = await startStack({
       workers: 0,
       redisUrl: redis.url,
       attempts: 20,
       backoffMs: 200,
-      effects: { smtpUrl: smtp.url, callbackUrls: [callbacks.url], callbackSecret: CALLBACK_SECRET, backoffMs: 200, timeoutMs: 2000 },
+      effects: { smtpUrl: `smtp://${SMTP_USER}:${SMTP_PASS}@127.0.0.1:${receiverPorts.smtp.port}`, callbackUrls: [callbackUrl.href], callbackSecret: CALLBACK_SECRET, backoffMs: 200, timeoutMs: 5000 },
     });
-    const fleet = new Fleet(stack, redis, smtp, callbacks, extraEnv);
+    const fleet = new Fleet(stack, redis, smtp, callbacks, receiverPorts, extraEnv);
     fleet.apiPort = await freePort();
     await fleet.startApi();
     // Stripe delivers to the api process only (the stack's in-process api stays for queue counts).
@@ -93,6 +101,8 @@ export class Fleet {
     for (const p of this.started) p.kill('SIGKILL');
     await Promise.all(this.started.map((p) => p.exited));
     await this.stack.close().catch(() => undefined);
+    await this.receiverPorts.smtp.close();
+    await this.receiverPorts.callback.close();
     await this.callbacks.close();
     await this.smtp.close();
     await this.redis.remove();

@@ -16,6 +16,8 @@ export interface ScenarioResult extends AuditResult {
   readonly name: string;
   readonly injects: string;
   readonly faults: string[];
+  /** What the faults did (the scenario's `observe`), e.g. how many Stripe requests were reset. */
+  readonly observed?: string;
   /** Seconds from the last fault (or the last acknowledgement) until the audit passed. */
   readonly convergenceS: number;
   readonly elapsedS: number;
@@ -47,12 +49,14 @@ async function run(fleet: Fleet, sc: Scenario): Promise<ScenarioResult> {
   if (faults.length === 0) lastFault = Date.now();
   const result = await converge(fleet, batch, QUICK ? 90_000 : 180_000);
   const done = Date.now();
-  return { name: sc.name, injects: sc.injects, faults, convergenceS: (done - lastFault) / 1000, elapsedS: (done - started) / 1000, ...result };
+  const observed = sc.observe?.(fleet);
+  return { name: sc.name, injects: sc.injects, faults, ...(observed === undefined ? {} : { observed }), convergenceS: (done - lastFault) / 1000, elapsedS: (done - started) / 1000, ...result };
 }
 
 function print(r: ScenarioResult): void {
   const line = `${r.name.padEnd(17)} sessions ${String(r.sessions).padStart(4)}  faults ${String(r.faults.length).padStart(2)}  converged ${r.convergenceS.toFixed(1).padStart(6)} s  lost ${r.lost}  duplicated ${r.duplicateRows}  effects ${r.effects} (twice ${r.effectsDeliveredTwice}, undelivered ${r.effectsUndelivered})`;
   process.stdout.write(`${line}\n`);
+  if (r.observed !== undefined) process.stdout.write(`    ${r.observed}\n`);
   for (const p of r.problems) process.stdout.write(`    ${p}\n`);
 }
 

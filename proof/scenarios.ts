@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { PortMode } from '../test/helpers/fault-port.js';
 import { runCli } from '../test/helpers/processes.js';
 import { sleep } from '../test/helpers/wait.js';
 import type { Fleet } from './fleet.js';
@@ -15,6 +16,8 @@ export interface Scenario {
   readonly after?: (fleet: Fleet) => Promise<string[]>;
   /** Runs before the batch starts. */
   readonly before?: (fleet: Fleet) => Promise<void>;
+  /** After the audit: what the injected faults did, in a few words, for the report (e.g. requests reset). */
+  readonly observe?: (fleet: Fleet) => string;
 }
 
 /** Repeats `fault` every `everyMs` while the batch is in flight, at most `max` times. */
@@ -93,24 +96,33 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'stripe-faults',
-    injects: 'Stripe API: 10 % 5xx throughout, 429 storms (50 % for 2 s), 2 s latency spikes',
+    injects: 'Stripe API: 10 % 5xx and 5 % connection resets throughout, 429 storms (50 % for 2 s), 2 s latency spikes, reset storms (50 % of connections reset for 2 s)',
     sessions: 100,
+    before: async (fleet) => fleet.stack.emulator.gate.resetStats(),
     inject: async (fleet, busy, quick) => {
       const knobs = fleet.stack.emulator.gate.knobs;
-      knobs.errorRate = 0.1;
-      const faults = ['5xx at 10 %'];
+      Object.assign(knobs, { errorRate: 0.1, resetRate: 0.05 });
+      // The reset storm first: the first storm always runs, and the workers' batched reads make few requests.
+      const storm = (i: number): [string, Partial<typeof knobs>] =>
+        i % 3 === 0 ? ['reset storm 2 s', { resetRate: 0.5 }] : i % 3 === 1 ? ['429 storm 2 s', { rateLimitRate: 0.5 }] : ['latency 2 s spike', { latencyMs: 2000 }];
+      const faults = ['5xx at 10 %', 'connection resets at 5 %'];
       faults.push(
-        ...(await repeat(busy, 1500, quick ? 2 : 6, async (i) => {
-          if (i % 2 === 0) knobs.rateLimitRate = 0.5;
-          else knobs.latencyMs = 2000;
+        ...(await repeat(busy, 1500, quick ? 3 : 6, async (i) => {
+          const [name, set] = storm(i);
+          Object.assign(knobs, set);
           await sleep(2000);
-          knobs.rateLimitRate = 0;
-          knobs.latencyMs = 0;
-          return i % 2 === 0 ? '429 storm 2 s' : 'latency 2 s spike';
+          // A reset storm lasts (at most 8 s more) until a request has met a reset, so that every run injects one.
+          for (let t = 0; t < 32 && i === 0 && fleet.stack.emulator.gate.stats.resets === 0; t++) await sleep(250);
+          Object.assign(knobs, { rateLimitRate: 0, latencyMs: 0, resetRate: 0.05 });
+          return name;
         })),
       );
-      knobs.errorRate = 0;
+      Object.assign(knobs, { errorRate: 0, resetRate: 0 });
       return faults;
+    },
+    observe: (fleet) => {
+      const { requests, serverErrors, rateLimited, resets } = fleet.stack.emulator.gate.stats;
+      return `of ${requests} Stripe requests: ${serverErrors} answered 5xx, ${rateLimited} 429, ${resets} connections reset`;
     },
   },
   {
@@ -131,18 +143,39 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'receivers-down',
-    injects: 'SMTP sink deferring (451) and callback receiver failing (500) for 5 s, then back',
+    injects:
+      'SMTP sink and callback receiver answering errors (451, 500) for 4 s; then down, their ports closed (connections refused) for 5 s; then accepting connections and resetting them for 3 s; then accepting and never answering for 8 s (the deliverers\' 5 s timeouts end each attempt); then back on the same ports',
     sessions: 60,
     inject: async (fleet) => {
+      const { smtp, callback } = fleet.receiverPorts;
+      const both = (mode: PortMode) => Promise.all([smtp.set(mode), callback.set(mode)]);
+      const faults: string[] = [];
       fleet.smtp.mode = 'defer';
       fleet.callbacks.mode = 'fail';
       const from = fleet.callbacks.received.length;
-      await sleep(5000);
+      await sleep(4000);
       fleet.smtp.mode = 'accept';
       fleet.callbacks.mode = 'ok';
       // Requests answered 500 were attempts, not deliveries: the audit counts only accepted ones per key.
-      fleet.callbacks.received.splice(from, fleet.callbacks.received.length - from);
-      return ['smtp 451 for 5 s', 'callback 500 for 5 s'];
+      const failed = fleet.callbacks.received.splice(from, fleet.callbacks.received.length - from).length;
+      faults.push('smtp 451 for 4 s', `callback 500 for 4 s (${failed} attempts)`);
+      await both('closed');
+      await sleep(5000);
+      faults.push('smtp and callback ports closed for 5 s');
+      // Reset and hang last until a delivery attempt on each port has met them (effects retry with backoff).
+      for (const [mode, ms] of [['reset', 3000], ['hang', 8000]] as const) {
+        await both(mode);
+        const until = Date.now() + 20_000;
+        await sleep(ms);
+        while ((smtp.seen[mode] === 0 || callback.seen[mode] === 0) && Date.now() < until) await sleep(250);
+        faults.push(`${mode} (smtp ${smtp.seen[mode]} connections, callback ${callback.seen[mode]})`);
+      }
+      await both('open');
+      return faults;
+    },
+    observe: (fleet) => {
+      const { smtp, callback } = fleet.receiverPorts;
+      return `connections reset: smtp ${smtp.seen.reset}, callback ${callback.seen.reset}; held unanswered: smtp ${smtp.seen.hang}, callback ${callback.seen.hang}`;
     },
   },
 ];

@@ -31,7 +31,7 @@ export async function startFaultPort(targetPort: number, host = '127.0.0.1'): Pr
   const sockets = new Set<Socket>();
   const seen: Record<PortMode, number> = { open: 0, closed: 0, reset: 0, hang: 0 };
   let mode: PortMode = 'open';
-  const server = createServer((socket) => {
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     socket.on('error', () => undefined);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -39,9 +39,11 @@ export async function startFaultPort(targetPort: number, host = '127.0.0.1'): Pr
     if (mode === 'reset' || mode === 'closed') return void socket.resetAndDestroy();
     if (mode === 'hang') return;
     const upstream = createConnection({ port: targetPort, host });
+    // A broken side breaks the other (a reset stays a reset); an orderly end is passed on by pipe() as an end, after
+    // the bytes before it (the receiver's last answer, then its FIN) are flushed.
     upstream.on('error', () => socket.resetAndDestroy());
+    socket.once('error', () => upstream.resetAndDestroy());
     socket.once('close', () => upstream.destroy());
-    upstream.once('close', () => socket.destroy());
     socket.pipe(upstream).pipe(socket);
   });
   server.on('error', () => undefined);
