@@ -25,6 +25,11 @@ export class PrivateRedis {
     return r;
   }
 
+  /** The running redis-server's pid (undefined before the first start). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
