@@ -14,6 +14,8 @@ export interface AuditResult {
   readonly effectsUndelivered: number;
   /** Deliveries a receiver saw more than once for one idempotency key (allowed: the crash window). */
   readonly effectsDeliveredTwice: number;
+  /** Why, for each extra delivery: the last failed attempt's code (`attempt_timeout`, …), or "one attempt" when none explains it. */
+  readonly deliveredTwiceWhy: Record<string, number>;
   readonly failedJobs: number;
   readonly problems: string[];
 }
@@ -55,8 +57,8 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
     select (select count(*) - count(distinct id) from checkout_sessions)
          + (select count(*) - count(distinct (session_id, id)) from checkout_line_items)
          + (select count(*) - count(distinct (session_id, scope, kind, target)) from fulfillment_effects) as n`;
-  const effects = await sql<{ session_id: string; scope: string; kind: string; target: string; status: string; attempts: number }[]>`
-    select session_id, scope, kind, target, status, attempts from fulfillment_effects where session_id = any(${ids})`;
+  const effects = await sql<{ session_id: string; scope: string; kind: string; target: string; status: string; attempts: number; last_code: string | null }[]>`
+    select session_id, scope, kind, target, status, attempts, last_code from fulfillment_effects where session_id = any(${ids})`;
   const received = new Map<string, number>();
   const count = (key: string | undefined) => key !== undefined && received.set(key, (received.get(key) ?? 0) + 1);
   for (const c of fleet.callbacks.received) count(headerOf(c.headers['webhook-id']));
@@ -64,6 +66,7 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
   let undelivered = 0;
   let twice = 0;
   let unexplained = 0;
+  const twiceWhy: Record<string, number> = {};
   for (const f of effects) {
     const key = idempotencyKey(f.session_id, f.scope, f.kind, f.target);
     const seen = received.get(key) ?? 0;
@@ -71,7 +74,11 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
       undelivered++;
       if (problems.length < 20) problems.push(`effect ${f.kind} of ${f.session_id}: ${f.status}, received ${seen}×`);
     }
-    if (seen > 1) twice += seen - 1;
+    if (seen > 1) {
+      twice += seen - 1;
+      const why = f.attempts <= 1 ? 'one attempt' : `${f.kind} after ${f.last_code ?? 'an attempt that never settled (its worker died)'}`;
+      twiceWhy[why] = (twiceWhy[why] ?? 0) + seen - 1;
+    }
     // Each attempt hands the receiver the effect at most once: more deliveries than attempts is a duplicate that no
     // retry explains (the allowed "twice" comes from an attempt that failed or timed out after the receiver took it).
     if (seen > f.attempts) {
@@ -91,7 +98,7 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
   const duplicateRows = Number(dup?.n ?? 0);
   if (duplicateRows > 0) problems.push(`${duplicateRows} duplicate rows`);
   if (withoutEffects.length > 0) problems.push(`${withoutEffects.length} fulfilled sessions without their effects`);
-  return { sessions: expected.length, fulfilled: fulfilled.length, lost, duplicateRows, effects: effects.length, effectsUndelivered: undelivered, effectsDeliveredTwice: twice, failedJobs, problems };
+  return { sessions: expected.length, fulfilled: fulfilled.length, lost, duplicateRows, effects: effects.length, effectsUndelivered: undelivered, effectsDeliveredTwice: twice, deliveredTwiceWhy: twiceWhy, failedJobs, problems };
 }
 
 function headerOf(v: string | string[] | undefined): string | undefined {

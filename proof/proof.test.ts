@@ -57,6 +57,7 @@ function print(r: ScenarioResult): void {
   const line = `${r.name.padEnd(17)} sessions ${String(r.sessions).padStart(4)}  faults ${String(r.faults.length).padStart(2)}  converged ${r.convergenceS.toFixed(1).padStart(6)} s  lost ${r.lost}  duplicated ${r.duplicateRows}  effects ${r.effects} (twice ${r.effectsDeliveredTwice}, undelivered ${r.effectsUndelivered})`;
   process.stdout.write(`${line}\n`);
   if (r.observed !== undefined) process.stdout.write(`    ${r.observed}\n`);
+  for (const [why, n] of Object.entries(r.deliveredTwiceWhy)) process.stdout.write(`    delivered twice ${n}×: ${why}\n`);
   for (const p of r.problems) process.stdout.write(`    ${p}\n`);
 }
 

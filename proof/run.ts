@@ -6,7 +6,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { writeReport, type ProofRun } from './report.js';
 
 /**
- * `npm run proof [-- --quick | --soak 30m]`: creates a private Postgres cluster on a spare port (trust auth,
+ * `npm run proof [-- --quick | --soak 30m] [--only <scenario>]`: creates a private Postgres cluster on a spare port (trust auth,
  * dropped at the end whatever happens), runs the scenarios (proof/proof.test.ts, through vitest so that every
  * spawned process is tracked and killed) and, after a full run, writes docs/reliability.md.
  */
@@ -50,14 +50,17 @@ async function main(): Promise<number> {
     PROOF_SOAK_MS: String(soakMs),
     PROOF_RESULTS: results,
   };
-  const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', 'proof/vitest.config.ts'], { stdio: 'inherit', env });
+  // `--only <scenario>`: that scenario alone (a focused reproduction; no document is written).
+  const only = process.argv.indexOf('--only');
+  const filter = only < 0 ? [] : ['-t', ` ${process.argv[only + 1] ?? ''}$`];
+  const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', 'proof/vitest.config.ts', ...filter], { stdio: 'inherit', env });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   const run: ProofRun = { mode, totalS: (Date.now() - started) / 1000, passed: code === 0, ...(existsSync(results) ? (JSON.parse(readFileSync(results, 'utf8')) as object) : {}) };
   process.stdout.write(`proof (${mode}) ${code === 0 ? 'passed' : 'FAILED'} in ${run.totalS.toFixed(0)} s\n`);
-  if (mode !== 'quick') writeReport(run, `127.0.0.1:${port}`);
+  if (mode !== 'quick' && only < 0) writeReport(run, `127.0.0.1:${port}`);
   rmSync(results, { force: true });
   drop();
   return code;

@@ -71,7 +71,11 @@ export async function claimEffect(sql: postgres.Sql, id: string, leaseMs: number
   return { claimed: true, effect: toRecord(row) };
 }
 
-/** Ends an effect: delivered, dead or skipped. */
+/**
+ * Ends an effect: delivered, dead or skipped. A delivery without a reason keeps the previous attempt's
+ * `last_code`/`last_error`, so a row delivered after a failed attempt still says why it took more than one
+ * (an `attempt_timeout` there is where a receiver may have got it twice).
+ */
 export async function finishEffect(
   sql: postgres.Sql,
   id: string,
@@ -80,7 +84,7 @@ export async function finishEffect(
 ): Promise<void> {
   await sql`
     update fulfillment_effects set status = ${status}, locked_until = null, finished_at = now(),
-      last_code = ${why?.code ?? null}, last_error = ${why?.reason ?? null}
+      last_code = coalesce(${why?.code ?? null}::text, last_code), last_error = coalesce(${why?.reason ?? null}::text, last_error)
     where id = ${id}`;
 }
 
