@@ -36,9 +36,15 @@ function machine(): string {
 function scenarioTable(run: ProofRun): string {
   const rows = (run.scenarios ?? []).map(
     (s) =>
-      `| ${s.name} | ${s.injects}${s.observed === undefined ? '' : ` (${s.observed})`} | ${s.sessions} | ${s.faults.length} | ${s.convergenceS.toFixed(1)} s | ${s.lost} | ${s.duplicateRows} | ${s.effects} / ${s.effectsUndelivered} / ${s.effectsDeliveredTwice} | ${s.problems.length === 0 ? 'pass' : 'FAIL: ' + s.problems.slice(0, 3).join('; ')} |`,
+      `| ${s.name} | ${s.injects}${s.observed === undefined ? '' : ` (${s.observed})`} | ${s.sessions} | ${s.faults.length} | ${s.convergenceS.toFixed(1)} s | ${s.lost} | ${s.duplicateRows} | ${s.effects} / ${s.effectsUndelivered} / ${s.effectsDeliveredTwice}${twiceWhy(s.deliveredTwiceWhy)} | ${s.problems.length === 0 ? 'pass' : 'FAIL: ' + s.problems.slice(0, 3).join('; ')} |`,
   );
   return ['| scenario | injected | sessions | faults | converged after last fault | lost | duplicate rows | effects / undelivered / delivered twice | audit |', '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** " (email after attempt_timeout: 3)": why each extra delivery happened, from the effect's row (see proof/audit.ts). */
+function twiceWhy(why: Record<string, number> | undefined): string {
+  const parts = Object.entries(why ?? {}).map(([w, n]) => `${w}: ${n}`);
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
 }
 
 function soakSection(soak: SoakResult | undefined): string {
@@ -101,7 +107,7 @@ ${machine()}
 
 ## What it does not guarantee
 
-- An external effect may be delivered **twice**: when a worker dies after the receiver accepted it and before Postgres recorded the delivery, or when an attempt ends in a failure after the receiver took it (the answer came later than the attempt timeout, EFFECT_TIMEOUT_MS, on a loaded machine; the connection broke before the answer). Both deliveries carry the same idempotency key (the email's Message-ID, the callback's webhook-id), so a receiver that deduplicates by it sees it once.
+- An external effect (receipt email, callback) is delivered at least once, not exactly once. It is delivered **twice** when an attempt reached the receiver but its success was not recorded: the worker died after the receiver accepted it and before Postgres recorded the delivery, or the receiver's answer came later than the attempt timeout (EFFECT_TIMEOUT_MS, 35 s by default; an SMTP server that takes that long to answer the end of a message, an HTTP receiver that takes that long to answer), or the connection broke after the receiver took the message. The attempt is then retried. Every delivery of an effect carries the same idempotency key (the email's Message-ID, the callback's webhook-id), so a receiver that deduplicates by it sees it once. The table above gives, for each extra delivery, the code of the attempt that preceded it.
 - Nothing is fulfilled while Postgres is down; webhooks are answered 503 while Redis is down and Stripe retries them.
 `;
   writeFileSync(DOC, text);
