@@ -64,13 +64,13 @@ async function drain(sessions: number, effectsOn: boolean): Promise<Row> {
   onCleanup(() => sinks.close());
   const emulator = await start(
     'src/emulator/main.ts',
-    { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4351', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4350/webhook', STRIPE_WEBHOOK_SECRET: 'whsec_bench_0123456789abcdefghij' },
+    { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4361', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4360/webhook', STRIPE_WEBHOOK_SECRET: 'whsec_bench_0123456789abcdefghij' },
     'stripe emulator listening',
   );
   const effects: Record<string, string> = effectsOn ? { SMTP_URL: sinks.smtpUrl, MAIL_FROM: 'Shop <orders@example.com>', CALLBACK_URLS: sinks.callbackUrl, CALLBACK_SECRET } : {};
-  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4351', ...effects });
-  const api = await start('src/api/server.ts', { ...base, PORT: '4350' }, 'api listening');
-  const res = await fetch('http://127.0.0.1:4351/_emulator/sessions/batch', {
+  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4361', ...effects });
+  const api = await start('src/api/server.ts', { ...base, PORT: '4360' }, 'api listening');
+  const res = await fetch('http://127.0.0.1:4361/_emulator/sessions/batch', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ count: sessions, spec: { customerEmail: 'buyer@example.com', lineItems: Array.from({ length: 5 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 500 + k, quantity: 1 + k })) } }),
