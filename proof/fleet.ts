@@ -45,7 +45,7 @@ export class Fleet {
       redisUrl: redis.url,
       attempts: 20,
       backoffMs: 200,
-      effects: { smtpUrl: `smtp://${SMTP_USER}:${SMTP_PASS}@127.0.0.1:${receiverPorts.smtp.port}`, callbackUrls: [callbackUrl.href], callbackSecret: CALLBACK_SECRET, backoffMs: 200, timeoutMs: 5000 },
+      effects: { smtpUrl: `smtp://${SMTP_USER}:${SMTP_PASS}@127.0.0.1:${receiverPorts.smtp.port}`, callbackUrls: [callbackUrl.href], callbackSecret: CALLBACK_SECRET, backoffMs: 200 },
     });
     const fleet = new Fleet(stack, redis, smtp, callbacks, receiverPorts, extraEnv);
     fleet.apiPort = await freePort();
