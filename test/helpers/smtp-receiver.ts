@@ -20,6 +20,11 @@ export interface SmtpReceiver {
   mode: SmtpMode;
   /** RCPT TO commands seen, whatever the answer. */
   readonly attempts: string[];
+  /**
+   * Holds the answer to the next N messages' end of DATA (each already kept in `mails`) for `ms`: a server
+   * that took the message and is slow to say so. `answered` counts the held answers given, `closedFirst` those whose client had hung up meanwhile.
+   */
+  slowAnswers: { count: number; ms: number; answered: number; closedFirst: number };
   close(): Promise<void>;
 }
 
@@ -40,9 +45,14 @@ export async function startSmtpReceiver(port = 0): Promise<SmtpReceiver> {
     mails,
     attempts,
     mode: 'accept',
+    slowAnswers: { count: 0, ms: 0, answered: 0, closedFirst: 0 },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+  const closed = new Set<string>();
   const server = new SMTPServer({
+    onClose(session) {
+      closed.add(session.id);
+    },
     disabledCommands: ['STARTTLS'],
     allowInsecureAuth: true,
     logger: false,
@@ -65,7 +75,14 @@ export async function startSmtpReceiver(port = 0): Promise<SmtpReceiver> {
           .then((parsed) => {
             const user = typeof session.user === 'string' ? session.user : undefined;
             mails.push({ raw, parsed, envelopeTo: session.envelope.rcptTo.map((r) => r.address), user });
-            callback();
+            const slow = receiver.slowAnswers;
+            if (slow.count <= 0) return callback();
+            slow.count--;
+            setTimeout(() => {
+              slow.answered++;
+              if (closed.has(session.id)) slow.closedFirst++;
+              callback();
+            }, slow.ms);
           })
           .catch((err: Error) => callback(err));
       });
