@@ -144,7 +144,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'receivers-down',
     injects:
-      'SMTP sink and callback receiver answering errors (451, 500) for 4 s; then down, their ports closed (connections refused) for 5 s; then accepting connections and resetting them for 3 s; then accepting and never answering for 8 s (the deliverers\' 5 s timeouts end each attempt); then back on the same ports',
+      'SMTP sink and callback receiver answering errors (451, 500) for 4 s; then down, their ports closed (connections refused) for 5 s; then accepting connections and resetting them for 3 s; then accepting and never answering for 8 s (an attempt held there ends at the deliverer\'s own timeout, 10 s for a callback, 30 s for an email); then back on the same ports',
     sessions: 60,
     inject: async (fleet) => {
       const { smtp, callback } = fleet.receiverPorts;
