@@ -12,7 +12,7 @@
 import type Stripe from 'stripe';
 import { startEmulator } from '../src/emulator/start.js';
 import type { Emulator } from '../src/emulator/server.js';
-import { SECRET, SERVICE, env, failedJobCount, fulfilledCount, onCleanup, queueJobCount, scratch, start, stop, table, type RunningProcess } from './tools.js';
+import { SECRET, SERVICE, env, failedJobCount, landingRunTimes, fulfilledCount, onCleanup, queueJobCount, scratch, start, stop, table, type RunningProcess } from './tools.js';
 
 const PORT = 4350;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
@@ -57,12 +57,16 @@ async function stack(opts: { workers: boolean }) {
 const items = Array.from({ length: 5 }, (_, k) => ({ name: `Flash item ${k}`, unitAmount: 1900 + k, productId: `prod_flash_${k}` }));
 const paidSession = (emulator: Emulator) => emulator.store.complete(emulator.store.createSession({ livemode: true, lineItems: items }).id, { paymentStatus: 'paid' });
 
+/** Pages a customer got without the order's items (and reloaded after 1 s). */
+let pagesWithoutOrder = 0;
+
 /** A customer's browser on the success page: reloads until the order page lists the items; ms from payment. */
 async function customer(sessionId: string, address: string, paidAt: number): Promise<number> {
   for (;;) {
     const res = await fetch(`http://127.0.0.1:${PORT}/after-checkout?session_id=${sessionId}`, { headers: { 'x-forwarded-for': address } });
     const body = await res.text();
     if (body.includes('Flash item 4')) return performance.now() - paidAt;
+    pagesWithoutOrder++;
     await sleep(1000); // the page refreshes itself; a browser would not hammer it
   }
 }
@@ -121,6 +125,7 @@ export async function flashSaleSection(): Promise<void> {
   const latencies = await Promise.all(landings);
   const stats = sale.emulator.gate.stats;
   const failed = await failedJobCount(sale.prefix);
+  const landingRuns = await landingRunTimes(sale.prefix);
   await stop(sale.api, ...sale.workers);
   await sale.emulator.app.close();
 
@@ -140,11 +145,15 @@ export async function flashSaleSection(): Promise<void> {
         '429s': share(stats.rateLimited, stats.requests),
         'landing p50 s': (pct(latencies, 0.5) / 1000).toFixed(2),
         'landing p99 s': (pct(latencies, 0.99) / 1000).toFixed(2),
+        'landing runs: queued p50 / p99 s': `${(pct(landingRuns.queuedMs, 0.5) / 1000).toFixed(2)} / ${(pct(landingRuns.queuedMs, 0.99) / 1000).toFixed(2)}`,
+        'landing runs: run p50 / p99 s': `${(pct(landingRuns.runMs, 0.5) / 1000).toFixed(2)} / ${(pct(landingRuns.runMs, 0.99) / 1000).toFixed(2)}`,
+        'pages without the order': pagesWithoutOrder,
         'failed jobs': failed,
       },
     ],
     `How: sessions are created and completed in the in-process emulator at an even pace; each webhook is sent as its session completes. ` +
       `Landing time = from a customer's payment until the order page lists the items (each customer reloads 1 s after a page without them). ` +
+      `Landing runs (${landingRuns.runMs.length}): queued = added by the api until a worker took it, run = taken until finished (BullMQ's job times); the rest of a customer's wait is the api's (its queries, waiting for the run, rendering) and reloads after pages without the order. ` +
       `Requests by endpoint: ${byEndpoint(stats)}.`,
   );
 

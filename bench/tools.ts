@@ -209,3 +209,24 @@ export async function fulfilledCount(db: TestDatabase): Promise<number> {
   const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from checkout_sessions where status = 'fulfilled'`;
   return row?.n ?? 0;
 }
+
+/**
+ * The landing page's runs of one bench (`trigger: 'landing'`, finished or failed), from BullMQ's own job
+ * hashes: how long each waited for a worker slot (added → taken) and ran (taken → finished), in ms. Splits a
+ * customer's wait into the worker's share and the rest (the api's own work, pages answered without a run).
+ */
+export async function landingRunTimes(prefix: string): Promise<{ queuedMs: number[]; runMs: number[] }> {
+  const redis = new Redis(REDIS_URL);
+  const key = `${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}`;
+  const ids = [...(await redis.zrange(`${key}:completed`, 0, -1)), ...(await redis.zrange(`${key}:failed`, 0, -1))];
+  const queuedMs: number[] = [];
+  const runMs: number[] = [];
+  for (const id of ids) {
+    const [data, added, taken, finished] = await redis.hmget(`${key}:${id}`, 'data', 'timestamp', 'processedOn', 'finishedOn');
+    if (data === null || data === undefined || !data.includes('"trigger":"landing"')) continue;
+    queuedMs.push(Number(taken) - Number(added));
+    runMs.push(Number(finished) - Number(taken));
+  }
+  await redis.quit();
+  return { queuedMs, runMs };
+}
