@@ -47,7 +47,8 @@ function twiceWhy(why: Record<string, number> | undefined): string {
   return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
 }
 
-function soakSection(soak: SoakResult | undefined): string {
+/** The soak section of docs/reliability.md (exported so the document can be refreshed after a soak without a full run). */
+export function soakSection(soak: SoakResult | undefined): string {
   if (soak === undefined) return 'No soak has been run on this machine yet (`npm run proof -- --soak 30m`).';
   const rss = soak.rss.map((r) => `| ${r.process} | ${r.warmMiB.toFixed(1)} | ${r.endMiB.toFixed(1)} | ${r.growthPct.toFixed(1)} % | ${r.unbounded === undefined ? '≤ 10 %' : `none: ${r.unbounded}`} |`);
   const minutes = soak.durationS / 60;
