@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { Trigger } from '../domain/trigger.js';
+import type { ReconcileCounts } from '../domain/reconcile.js';
 
 /**
  * The one queue contract shared by producers (api, CLI) and consumers (worker):
@@ -44,24 +45,8 @@ export interface ReconcileJobData {
   readonly lookbackMs: number;
 }
 
-export interface ReconcileResult {
-  readonly listed: number;
-  readonly alreadyFinal: number;
-  /** Sessions held in fulfillment_failures for an operator: not run again. */
-  readonly needsAttention: number;
-  /** Recorded straight from the list pages. */
-  readonly recorded: number;
-  /** Of those recorded: sessions this run stored as expired. */
-  readonly expired: number;
-  /** Of those recorded: sessions this run stored as payment_failed (their PaymentIntent says the delayed debit failed). */
-  readonly paymentFailed: number;
-  /** Handed to a fulfillment run (the page could not serve them). */
-  readonly enqueued: number;
-  /** Not handed to a run because one was already waiting. */
-  readonly alreadyQueued: number;
-  /** Awaiting payment since before the lookback: retrieved one by one, then recorded or handed to a run. */
-  readonly checkedBeforeLookback: number;
-}
+/** What a reconcile job returns: reconciliation's own counts (domain/reconcile.ts). */
+export type ReconcileResult = ReconcileCounts;
 
 /**
  * Job ids are keyed by session *and* by what triggered the run.

@@ -5,13 +5,13 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type postgres from 'postgres';
 import { storedFinalStatus } from '../db/final-sessions.js';
-import { recordRun } from '../db/fulfillment-store.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
 import { classifyError, isPermanent } from './classify-error.js';
+import { recordAndHandOff, type EnqueueEffects } from './record-and-hand-off.js';
 import { reportFailure } from './report-failure.js';
 import type { SessionBatcher } from '../stripe/session-batcher.js';
 import { requestClassOf, withRequestClass } from '../stripe/request-class.js';
@@ -31,10 +31,10 @@ export interface WorkerDeps {
   readonly metrics?: Metrics;
   /** false: take no job until `worker.run()` (the worker role starts it once its checks pass). Default true. */
   readonly autorun?: boolean;
-  /** Hands a run's committed outbox effects to the dispatcher's queue; without it the sweeper finds them. */
   /** Coalesces runs' session reads into list requests; without it every run retrieves its session alone. */
   readonly sessionBatcher?: SessionBatcher;
-  readonly enqueueEffects?: (effects: readonly { id: string; kind: string }[]) => Promise<void>;
+  /** Hands a run's committed outbox effects to the dispatcher's queue; without it the sweeper finds them. */
+  readonly enqueueEffects?: EnqueueEffects;
 }
 
 export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
@@ -56,14 +56,9 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
           ...(deps.sessionBatcher === undefined || job.data.trigger === 'landing'
             ? {}
             : { batched: (req) => (deps.sessionBatcher as SessionBatcher).load(req.sessionId, req.created, req.account) }),
-          record: (input) => recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined }),
+          record: (input) => recordAndHandOff(deps, input, log),
         }),
       );
-      const effects = outcome.newEffects ?? [];
-      if (effects.length > 0 && deps.enqueueEffects !== undefined) {
-        // Committed already: a failure here only delays them until the dispatcher's sweep.
-        await deps.enqueueEffects(effects).catch((err: unknown) => log.warn({ err, effects: effects.length }, 'effects not enqueued; the sweep will pick them up'));
-      }
       stopTimer?.({ status: outcome.status });
       log.info(
         { status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1, customerEmail: outcome.customerEmail },

@@ -1,17 +1,11 @@
 import type { Logger } from 'pino';
-import type postgres from 'postgres';
 import { finalSessionIds } from '../db/final-sessions.js';
 import { failedSessionIds } from '../db/fulfillment-failures.js';
-import { recordRun } from '../db/fulfillment-store.js';
-import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import type { PageSessions } from '../stripe/session-batcher.js';
+import { recordAndHandOff, type RecordDeps } from './record-and-hand-off.js';
 
-export interface PageSessionDeps {
-  readonly sql: postgres.Sql;
-  readonly handlers: readonly FulfillmentHandler[];
+export interface PageSessionDeps extends RecordDeps {
   readonly log: Logger;
-  /** Hands a recorded session's outbox effects to the dispatcher's queue; without it the sweeper finds them. */
-  readonly enqueueEffects?: (effects: readonly { id: string; kind: string }[]) => Promise<void>;
 }
 
 /**
@@ -28,12 +22,7 @@ export function pageSessions(deps: PageSessionDeps): PageSessions {
     },
     async record({ session, lineItems, account }) {
       const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'reconcile' as const, account };
-      const outcome = await recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined });
-      const effects = outcome.newEffects ?? [];
-      if (effects.length > 0 && deps.enqueueEffects !== undefined) {
-        // Committed already: a failure here only delays them until the dispatcher's sweep.
-        await deps.enqueueEffects(effects).catch((err: unknown) => deps.log.warn({ err, sessionId: session.id }, 'effects not enqueued; the sweep will pick them up'));
-      }
+      const outcome = await recordAndHandOff(deps, input, deps.log);
       deps.log.info({ sessionId: session.id, status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount }, 'recorded from a batch page');
     },
     failed(sessionId, err) {

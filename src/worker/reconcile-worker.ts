@@ -6,8 +6,8 @@ import type Stripe from 'stripe';
 import { staleAwaitingSessions } from '../db/awaiting-sessions.js';
 import { finalSessionIds } from '../db/final-sessions.js';
 import { failedSessionIds } from '../db/fulfillment-failures.js';
-import { recordRun } from '../db/fulfillment-store.js';
 import { reconcile } from '../domain/reconcile.js';
+import { recordAndHandOff, type EnqueueEffects } from './record-and-hand-off.js';
 import type { Metrics } from '../observability/metrics.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
 import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData, type ReconcileResult } from '../queue/contract.js';
@@ -26,7 +26,7 @@ export interface ReconcileWorkerDeps {
   /** The fulfillment handlers: reconciliation records sessions itself, through the worker's transaction. */
   readonly handlers: readonly FulfillmentHandler[];
   /** Hands the outbox effects of a session it recorded to the dispatcher's queue, as the worker does; without it the sweeper finds them. */
-  readonly enqueueEffects?: (effects: readonly { id: string; kind: string }[]) => Promise<void>;
+  readonly enqueueEffects?: EnqueueEffects;
   readonly log: Logger;
   readonly metrics?: Metrics;
   /** false: take no job until `worker.run()`. Default true. */
@@ -59,15 +59,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
         stripe: deps.stripe,
         finalIds: (ids) => finalSessionIds(deps.sql, ids),
         heldIds: (ids) => failedSessionIds(deps.sql, ids),
-        record: async (input) => {
-          const outcome = await recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined });
-          const effects = outcome.newEffects ?? [];
-          if (effects.length > 0 && deps.enqueueEffects !== undefined) {
-            // Committed already: a failure here only delays the effects until the sweep.
-            await deps.enqueueEffects(effects).catch((err: unknown) => log.warn({ err, sessionId: input.session.id }, 'effects not enqueued; the sweep will pick them up'));
-          }
-          return outcome;
-        },
+        record: (input) => recordAndHandOff(deps, input, log),
         queuedIds: (ids) => queuedSessionIds(deps.fulfillmentQueue, ids),
         enqueue: async (sessionId, account) => {
           await enqueueFulfillment(deps.fulfillmentQueue, { sessionId, trigger: 'reconcile', runId, ...(account === undefined ? {} : { account }) });
