@@ -1,9 +1,13 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logWorkerError } from '../src/observability/worker-error-log.js';
 import { PrivateRedis } from './helpers/private-redis.js';
 import { startProcess, waitForOutput, type RunningProcess } from './helpers/processes.js';
 import { items, waitForStatus } from './helpers/sessions.js';
 import { startStack, type Stack } from './helpers/stack.js';
-import { sleep } from './helpers/wait.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 interface LogLine {
   readonly level: number;
@@ -55,5 +59,38 @@ describe('log levels', () => {
     const during = lines().slice(before);
     expect(during.filter((l) => l.level >= 40).length).toBeGreaterThan(0);
     expect(during.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
+  it("BullMQ's lock error is a warning in the minute after Redis came back, and an error otherwise", async () => {
+    // A real "Missing lock" (code -2): finishing a waiting job with a token that holds no lock, the
+    // answer a worker gets when Redis finished its job but died before saying so.
+    const own = await PrivateRedis.start();
+    const queue = new Queue('lock-probe', { connection: { url: own.url } });
+    const job = await queue.add('probe', {});
+    const lockError = await job.moveToCompleted('done', 'no-such-token', false).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect((lockError as { code?: unknown } | undefined)?.code).toBe(-2);
+    await queue.close();
+
+    const logged: LogLine[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => logged.push(JSON.parse(l) as LogLine) });
+    const connection = new Redis(own.url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
+    connection.on('error', () => undefined);
+    try {
+      await waitFor(() => connection.status === 'ready' || undefined, 'the connection');
+      const onError = logWorkerError(log, 'probe', connection);
+      onError(lockError as Error);
+      await own.down();
+      await waitFor(() => connection.status !== 'ready' || undefined, 'the connection to drop');
+      await own.up();
+      await waitFor(() => connection.status === 'ready' || undefined, 'the connection to come back');
+      onError(lockError as Error);
+      expect(logged.map((l) => l.level)).toEqual([50, 40]);
+    } finally {
+      connection.disconnect();
+      await own.remove();
+    }
   });
 });
