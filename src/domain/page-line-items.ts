@@ -1,7 +1,6 @@
 import type Stripe from 'stripe';
+import { STRIPE_PAGE_LIMIT } from './stripe-page.js';
 
-/** Stripe's cap on a list page, and on how many ids one `GET /v1/products?ids[]=…` is asked for here. */
-const PAGE = 100;
 
 /**
  * Products already read, by id: sessions of a sale share a handful of products. A plain Map for one
@@ -39,8 +38,8 @@ export async function lineItemsForPage(
     }
   }
   const ids = [...wanted];
-  for (let i = 0; i < ids.length; i += PAGE) {
-    const products = await stripe.products.list({ ids: ids.slice(i, i + PAGE), limit: PAGE }, opts);
+  for (let i = 0; i < ids.length; i += STRIPE_PAGE_LIMIT) {
+    const products = await stripe.products.list({ ids: ids.slice(i, i + STRIPE_PAGE_LIMIT), limit: STRIPE_PAGE_LIMIT }, opts);
     for (const product of products.data) cache.set(product.id, product);
   }
   const out = new Map<string, Stripe.LineItem[] | undefined>();
@@ -65,7 +64,7 @@ export async function allLineItems(
   if (first !== undefined && first !== null && !(first.has_more && last !== undefined)) return items;
   // Three levels from this endpoint, so the rest come with their products expanded.
   const expand = ['data.price.product'];
-  const params = last === undefined ? { limit: PAGE, expand } : { limit: PAGE, starting_after: last.id, expand };
+  const params = last === undefined ? { limit: STRIPE_PAGE_LIMIT, expand } : { limit: STRIPE_PAGE_LIMIT, starting_after: last.id, expand };
   // autoPagingEach, not autoPagingToArray: the latter refuses lists over 10,000 items.
   await stripe.checkout.sessions.listLineItems(session.id, params, opts).autoPagingEach((item) => {
     const product = item.price?.product;

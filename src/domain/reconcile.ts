@@ -3,6 +3,7 @@ import type { FulfillDeps } from './fulfill-checkout.js';
 import { lineItemsForPage, type ProductCache } from './page-line-items.js';
 import { reconcileDecision, type ReconcileDecision } from './reconcile-decision.js';
 import type { SessionStatus } from './session-status.js';
+import { STRIPE_PAGE_LIMIT } from './stripe-page.js';
 
 export interface ReconcileDeps {
   readonly stripe: Stripe;
@@ -46,7 +47,6 @@ export interface ReconcileCounts {
   readonly checkedBeforeLookback: number;
 }
 
-const PAGE = 100;
 /** Sessions recorded at once: each is its own short transaction, so a few in parallel is plenty. */
 const PARALLEL = 8;
 
@@ -67,9 +67,9 @@ export async function reconcile(lookbackMs: number, deps: ReconcileDeps): Promis
   const products: ProductCache = new Map();
   // The PaymentIntent (2 levels, within Stripe's 4) is where a failed delayed debit shows: expanding it
   // costs no request, where a retrieve per unpaid session would cost one each, every run, while it settles.
-  await reconcileList({ created: { gte: since }, status: 'complete', limit: PAGE, expand: ['data.line_items', 'data.payment_intent'] }, products, deps, counts);
+  await reconcileList({ created: { gte: since }, status: 'complete', limit: STRIPE_PAGE_LIMIT, expand: ['data.line_items', 'data.payment_intent'] }, products, deps, counts);
   // Only their status matters: nothing to expand. One request per 100 expired sessions in the lookback.
-  await reconcileList({ created: { gte: since }, status: 'expired', limit: PAGE }, products, deps, counts);
+  await reconcileList({ created: { gte: since }, status: 'expired', limit: STRIPE_PAGE_LIMIT }, products, deps, counts);
   await reconcileBeforeLookback(since, deps, counts);
   return counts;
 }

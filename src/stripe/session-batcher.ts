@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { lineItemsForPage, type ProductCache } from '../domain/page-line-items.js';
 import { targetStatus } from '../domain/session-status.js';
+import { STRIPE_PAGE_LIMIT } from '../domain/stripe-page.js';
 
 export interface BatchedRead {
   readonly session: Stripe.Checkout.Session;
@@ -45,7 +46,6 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-const PAGE = 100;
 /** At most this many pages for one batch, however many others they record. */
 const MAX_PAGES = 20;
 /** Other sessions of one page recorded at once (each is its own short transaction). */
@@ -132,7 +132,7 @@ export class SessionBatcher {
     const wanted = new Map<string, Waiting[]>();
     for (const w of range) wanted.set(w.sessionId, [...(wanted.get(w.sessionId) ?? []), w]);
     const created = { gte: Math.min(...range.map((w) => w.created)), lte: Math.max(...range.map((w) => w.created)) };
-    const params: Stripe.Checkout.SessionListParams = { created, limit: PAGE, expand: ['data.line_items'] };
+    const params: Stripe.Checkout.SessionListParams = { created, limit: STRIPE_PAGE_LIMIT, expand: ['data.line_items'] };
     // Pages beyond this would cost more than the retrieves they replace; a page that recorded others paid for
     // itself (a backlog's dense range: the batch's own sessions may sit pages deep among them).
     let maxPages = Math.max(1, Math.floor(wanted.size / 2));
