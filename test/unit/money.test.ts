@@ -12,6 +12,17 @@ describe('formatMoney', () => {
   ])('%i %s → %s', (minor, currency, expected) => {
     expect(formatMoney(minor, currency).replace(/\u00a0/g, ' ')).toBe(expected);
   });
+
+  it('reuses a formatter per locale and currency without mixing them up; an unknown code falls back', () => {
+    const nbsp = (s: string) => s.replace(/\u00a0/g, ' ');
+    for (let i = 0; i < 3; i++) {
+      expect(formatMoney(1999, 'usd')).toBe('$19.99');
+      expect(nbsp(formatMoney(1999, 'USD', 'de-DE'))).toBe('19,99 $');
+      expect(nbsp(formatMoney(500, 'jpy'))).toBe('¥500');
+      expect(formatMoney(1999, 'zz!')).toBe('1999 ZZ!');
+    }
+    expect(formatMoney(null, 'usd')).toBe('');
+  });
 });
 
 describe('html', () => {
