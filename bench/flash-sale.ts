@@ -9,9 +9,11 @@
  * The first version passed the completed *event's* id as the customer's session_id (a 400 page forever), so
  * its runs never ended; progress is now printed to stderr every 5 s while it waits.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type Stripe from 'stripe';
 import { startEmulator } from '../src/emulator/start.js';
 import type { Emulator } from '../src/emulator/server.js';
+import { meanParts, waitParts, type CustomerTrace } from './landing-timeline.js';
 import { SECRET, SERVICE, env, failedJobCount, landingRunTimes, fulfilledCount, onCleanup, queueJobCount, scratch, start, stop, table, type RunningProcess } from './tools.js';
 
 const PORT = 4350;
@@ -60,12 +62,20 @@ const paidSession = (emulator: Emulator) => emulator.store.complete(emulator.sto
 /** Pages a customer got without the order's items (and reloaded after 1 s). */
 let pagesWithoutOrder = 0;
 
+/** Every customer's visits, for the timeline of where the slow ones' wait went (landing-timeline.ts). */
+const traces: CustomerTrace[] = [];
+
 /** A customer's browser on the success page: reloads until the order page lists the items; ms from payment. */
 async function customer(sessionId: string, address: string, paidAt: number): Promise<number> {
+  const trace: CustomerTrace = { sessionId, paidAt: Date.now(), visits: [] };
+  traces.push(trace);
   for (;;) {
+    const sentAt = Date.now();
     const res = await fetch(`http://127.0.0.1:${PORT}/after-checkout?session_id=${sessionId}`, { headers: { 'x-forwarded-for': address } });
     const body = await res.text();
-    if (body.includes('Flash item 4')) return performance.now() - paidAt;
+    const items = body.includes('Flash item 4');
+    trace.visits.push({ sentAt, answeredAt: Date.now(), items });
+    if (items) return performance.now() - paidAt;
     pagesWithoutOrder++;
     await sleep(1000); // the page refreshes itself; a browser would not hammer it
   }
@@ -102,6 +112,10 @@ export async function flashSaleSection(): Promise<void> {
   const sale = await stack({ workers: true });
   console.error('flash-sale: stack up');
   const total = sessions + customers;
+  // This process is the emulator, Stripe's webhook sender and the customers' browsers: when its own event loop
+  // lags, a customer's page is read (and the next request sent) late, whatever the service did.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const t0 = performance.now();
   const webhooks: Promise<void>[] = [];
   const landings: Promise<number>[] = [];
@@ -123,11 +137,15 @@ export async function flashSaleSection(): Promise<void> {
   const fulfilled = await waitFulfilled(sale.db, total, 10 * 60_000);
   const allAt = performance.now();
   const latencies = await Promise.all(landings);
+  lag.disable();
   const stats = sale.emulator.gate.stats;
   const failed = await failedJobCount(sale.prefix);
   const landingRuns = await landingRunTimes(sale.prefix);
   await stop(sale.api, ...sale.workers);
   await sale.emulator.app.close();
+  const waits = traces.map((t) => ({ ms: (t.visits.at(-1)?.answeredAt ?? t.paidAt) - t.paidAt, ...waitParts(t, landingRuns.runs) }));
+  const slow = waits.filter((w) => w.ms > 2000).sort((a, b) => b.ms - a.ms);
+  for (const w of slow.slice(0, 20)) console.error(`flash-sale: slow landing ${w.line}`);
 
   table(
     `7. Flash sale: ${sessions.toLocaleString('en')} sessions × 5 line items completing over ${seconds} s, webhooks as they complete, + ${customers} customers on the success page without a webhook; ` +
@@ -154,6 +172,10 @@ export async function flashSaleSection(): Promise<void> {
     `How: sessions are created and completed in the in-process emulator at an even pace; each webhook is sent as its session completes. ` +
       `Landing time = from a customer's payment until the order page lists the items (each customer reloads 1 s after a page without them). ` +
       `Landing runs (${landingRuns.runMs.length}): queued = added by the api until a worker took it, run = taken until finished (BullMQ's job times); the rest of a customer's wait is the api's (its queries, waiting for the run, rendering) and reloads after pages without the order. ` +
+      `Where customers' wait went (mean s per customer; refused = pages answered without a run or the items, reload = waiting 1 s to reload, ` +
+      `beforeAdd / afterRun = the api before adding the run / after it finished, ranWithout = a run but no items, noRun = items without a run): ` +
+      `all ${waits.length}: ${meanParts(waits.map((w) => w.parts))}; slower than 2 s, ${slow.length}: ${meanParts(slow.map((w) => w.parts))}. ` +
+      `The bench's own event loop (emulator, webhook sender, customers) lagged p50 ${(lag.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms. ` +
       `Requests by endpoint: ${byEndpoint(stats)}.`,
   );
 

@@ -215,18 +215,28 @@ export async function fulfilledCount(db: TestDatabase): Promise<number> {
  * hashes: how long each waited for a worker slot (added → taken) and ran (taken → finished), in ms. Splits a
  * customer's wait into the worker's share and the rest (the api's own work, pages answered without a run).
  */
-export async function landingRunTimes(prefix: string): Promise<{ queuedMs: number[]; runMs: number[] }> {
+export async function landingRunTimes(prefix: string): Promise<{ queuedMs: number[]; runMs: number[]; runs: LandingRun[] }> {
   const redis = new Redis(REDIS_URL);
   const key = `${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}`;
   const ids = [...(await redis.zrange(`${key}:completed`, 0, -1)), ...(await redis.zrange(`${key}:failed`, 0, -1))];
   const queuedMs: number[] = [];
   const runMs: number[] = [];
+  const runs: LandingRun[] = [];
   for (const id of ids) {
     const [data, added, taken, finished] = await redis.hmget(`${key}:${id}`, 'data', 'timestamp', 'processedOn', 'finishedOn');
     if (data === null || data === undefined || !data.includes('"trigger":"landing"')) continue;
     queuedMs.push(Number(taken) - Number(added));
     runMs.push(Number(finished) - Number(taken));
+    runs.push({ sessionId: (JSON.parse(data) as { sessionId: string }).sessionId, addedAt: Number(added), takenAt: Number(taken), finishedAt: Number(finished) });
   }
   await redis.quit();
-  return { queuedMs, runMs };
+  return { queuedMs, runMs, runs };
+}
+
+/** One landing run's BullMQ job times (epoch ms), to join with the visits that waited on it. */
+export interface LandingRun {
+  readonly sessionId: string;
+  readonly addedAt: number;
+  readonly takenAt: number;
+  readonly finishedAt: number;
 }
