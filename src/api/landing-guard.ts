@@ -22,7 +22,7 @@ export type LookupVerdict = 'allowed' | 'client_limited' | 'fleet_limited';
 /**
  * What keeps the landing page from spending the Stripe budget that webhook runs need. Every landing
  * lookup becomes a worker's retrieve, so it is counted here, in Redis, for the whole fleet of api
- * processes: per client and in all (rate-limiter-flexible, as the worker's Stripe budget), plus two
+ * processes: per client and in all (rate-limiter-flexible), plus two
  * memories that make repeat visits free: ids Stripe does not know, and sessions checked a moment ago.
  */
 export class LandingGuard {

@@ -18,7 +18,7 @@ export type Fate = 'ok' | 'rate_limited' | 'server_error' | 'reset';
 /**
  * Fixed one-second windows per account (and key mode), in all and per endpoint: a coarse version of
  * Stripe's limiter. Hand-written: this is the *thing being limited*, a test double of Stripe, not a
- * client-side limiter (the service's own side is rate-limiter-flexible, in src/stripe/rate-budget.ts).
+ * client-side limiter (the service's own side is src/stripe/rate-budget.ts).
  */
 export class TrafficGate {
   private windowStart = 0;

@@ -36,7 +36,8 @@ export class ClassPriority {
     if (rank >= REQUEST_CLASSES.length - 1) return;
     const k = this.key(endpoint, rank);
     const now = Date.now();
-    const ttl = waitMs + WANT_TTL_MS;
+    // Whole ms: PX and PEXPIRE refuse a fraction, and inside MULTI that error would pass silently (no announcement).
+    const ttl = Math.ceil(waitMs) + WANT_TTL_MS;
     // Still announced for long enough: renewed once less than WANT_TTL_MS - ANNOUNCE_EVERY_MS is left
     // beyond this take's wait, so at most every ANNOUNCE_EVERY_MS per key however many takes run at once.
     const until = this.announcedUntil.get(k);

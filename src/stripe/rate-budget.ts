@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ClassPriority } from './class-priority.js';
+import { SpacedPermits, type SpacedLimit } from './spaced-permits.js';
 import { currentRequestClass, rankOf, type RequestClass } from './request-class.js';
 
 export interface RateBudgetOptions {
@@ -15,6 +15,11 @@ export interface RateBudgetOptions {
 const HOLD_MS = 50;
 /** At most this share of the lower limit in one batch: with Stripe's live limits (25/s) that is 1, one permit per round trip. */
 const MAX_BATCH_SHARE = 0.05;
+/**
+ * How far ahead a take may book its slot (and sleep until it). Further ahead it is refused and asks again
+ * later, so a more urgent class arriving meanwhile (a customer's run) finds at most this much booked before it.
+ */
+const BOOK_AHEAD_MS = 200;
 
 /** Permits this process holds for one endpoint, and how fast it has been using them. */
 interface Held {
@@ -28,21 +33,20 @@ interface Held {
 }
 
 /**
- * One budget of Stripe requests for the whole fleet, kept in Redis by rate-limiter-flexible: a global
- * limit and one per endpoint, each spread evenly over the second (`execEvenly`) so that no burst at a
- * window edge trips Stripe's own limiter. A 429 seen by any worker pauses every worker for a moment.
+ * One budget of Stripe requests for the whole fleet, kept in Redis: a global limit and one per endpoint,
+ * each as permits spaced evenly in time (spaced-permits.ts), so that no second of Stripe's, wherever its
+ * edges fall, holds more than the limit (+1). A 429 seen by any worker pauses every worker for a moment.
  *
  * Permits come in batches sized to this process's demand (what it used over the last second, for the next
  * 50 ms, at most 5 % of the lower limit), one refill in flight per endpoint. Why: on the end-to-end bench
  * (budget 10,000/s, backlog of 5,000 sessions, docs/benchmarks.md) one Redis round trip per request put
  * the service at 0.48× the baseline, with Redis at 296 vs 158 µs per session; batched, 0.90× and 202 µs.
- * With Stripe's live limits (25/s) a batch is always 1 and every take asks Redis as before. With batches,
- * Redis still never grants more than the limit per second, but requests are spread less evenly inside
- * the second, and a permit may be used up to 50 ms after the second it was granted in.
+ * With Stripe's live limits (25/s) a batch is always 1 and every take asks Redis as before. A batch of n
+ * books n consecutive slots, and its permits may be used up to 50 ms after the first of them.
  */
 export class StripeRateBudget {
-  private readonly global: RateLimiterRedis;
-  private readonly perEndpoint: RateLimiterRedis;
+  private readonly permits: SpacedPermits;
+  private readonly limits: (endpoint: string) => SpacedLimit[];
   private readonly pauseKey: string;
   private readonly maxBatch: number;
   private readonly held = new Map<string, Held>();
@@ -60,8 +64,11 @@ export class StripeRateBudget {
     private readonly redis: Redis,
     opts: RateBudgetOptions,
   ) {
-    this.global = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${opts.prefix}:stripe-rps`, points: opts.maxRps, duration: 1, execEvenly: true });
-    this.perEndpoint = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${opts.prefix}:stripe-endpoint-rps`, points: opts.endpointMaxRps, duration: 1, execEvenly: true });
+    this.permits = new SpacedPermits(redis);
+    this.limits = (endpoint) => [
+      { key: `${opts.prefix}:stripe-slot:${endpoint}`, perSecond: opts.endpointMaxRps },
+      { key: `${opts.prefix}:stripe-slot`, perSecond: opts.maxRps },
+    ];
     this.pauseKey = `${opts.prefix}:stripe-pause`;
     this.maxBatch = Math.max(1, Math.floor(Math.min(opts.maxRps, opts.endpointMaxRps) * MAX_BATCH_SHARE));
     this.priority = new ClassPriority(redis, opts.prefix);
@@ -99,7 +106,7 @@ export class StripeRateBudget {
         await sleep(10 + jitter(20));
         continue;
       }
-      // Batches of one (low limits): every take asks Redis itself, concurrently, as execEvenly expects.
+      // Batches of one (low limits): every take books its own slot.
       if (this.maxBatch === 1) {
         const wait = await this.consume(endpoint, 1);
         if (wait === 0) return;
@@ -129,14 +136,18 @@ export class StripeRateBudget {
     h.expiresAt = Date.now() + HOLD_MS;
   }
 
-  /** Takes `n` points from both limits: 0, or how long until the one that refused has room. */
+  /**
+   * Books `n` slots on both limits (one round trip, both or neither) and sleeps until the first: 0, or,
+   * when they are booked further ahead than BOOK_AHEAD_MS, how long until asking again is worth it.
+   */
   private async consume(endpoint: string, n: number): Promise<number> {
-    // Both at once (one round trip); points taken from one when the other refuses are simply spent.
-    const [perEndpoint, global] = await Promise.allSettled([this.perEndpoint.consume(endpoint, n), this.global.consume('all', n)]);
-    if (perEndpoint.status === 'fulfilled' && global.status === 'fulfilled') return 0;
+    const answer = await this.permits.take(this.limits(endpoint), n, BOOK_AHEAD_MS);
+    if (answer.granted) {
+      if (answer.inMs >= 1) await sleep(answer.inMs);
+      return 0;
+    }
     this.refusedAt.set(endpoint, Date.now());
-    const waits = [perEndpoint, global].flatMap((r) => (r.status === 'rejected' ? [waitOf(r.reason)] : []));
-    return Math.max(...waits);
+    return answer.retryInMs + jitter(20);
   }
 
   private heldFor(endpoint: string): Held {
@@ -176,11 +187,6 @@ function countTake(h: Held, now: number): void {
     h.inWindow = 0;
   }
   h.inWindow++;
-}
-
-function waitOf(err: unknown): number {
-  if (err instanceof RateLimiterRes) return err.msBeforeNext + jitter(20);
-  throw err;
 }
 
 function jitter(ms: number): number {

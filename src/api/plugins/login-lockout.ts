@@ -12,7 +12,7 @@ export interface LoginLockoutOptions {
 }
 
 /**
- * Failed operator logins per client, fleet-wide in Redis (rate-limiter-flexible, as the Stripe budget).
+ * Failed operator logins per client, fleet-wide in Redis (rate-limiter-flexible, as the landing page's lookup caps).
  * Past `maxFailures` the client is refused without its credentials being looked at, so guessing
  * costs the attacker `lockSeconds` per `maxFailures` guesses; other clients log in as usual.
  */
