@@ -30,4 +30,26 @@ describe('storable', () => {
     const clean = { id: 'cs_1', items: [{ name: 'a' }] };
     expect(storable(clean)).toBe(clean);
   });
+
+  // storable first asks one JSON.stringify whether anything needs cleaning; each of these must reach the walk.
+  it.each([
+    ['a NUL deep in an array', { a: [{ b: ['ok', 'x\u0000'] }] }, { a: [{ b: ['ok', 'x'] }] }],
+    ['a lone surrogate in a key', { 'k\uDFFF': 1 }, { k: 1 }],
+    ['a lone high surrogate at the end', { s: 'end\uD800' }, { s: 'end' }],
+    ['a long string among short ones', { a: 'x', b: 'y'.repeat(MAX_TEXT_LENGTH + 1), c: 'z' }, { a: 'x', b: 'y'.repeat(MAX_TEXT_LENGTH), c: 'z' }],
+    ['a long string split by escaped quotes', { q: `${'"'.repeat(10)}${'q'.repeat(MAX_TEXT_LENGTH)}` }, { q: `${'"'.repeat(10)}${'q'.repeat(MAX_TEXT_LENGTH - 10)}` }],
+    ['a long key', { ['k'.repeat(MAX_TEXT_LENGTH + 5)]: 1 }, { ['k'.repeat(MAX_TEXT_LENGTH)]: 1 }],
+  ])('cleans %s', (_name, input, expected) => {
+    expect(storable(input)).toEqual(expected);
+  });
+
+  it.each([
+    ['a backslash typed before u0000', { s: '\\u0000 and \\ud800 as text' }],
+    ['a string of exactly the bound', { s: 'x'.repeat(MAX_TEXT_LENGTH), t: 'y'.repeat(MAX_TEXT_LENGTH) }],
+    ['a surrogate pair', { s: 'cake 🍰' }],
+    ['long runs without strings', { n: Array.from({ length: 3000 }, (_, i) => i) }],
+  ])('returns %s unchanged, the same object', (_name, input) => {
+    expect(storable(input)).toBe(input);
+  });
 });
+
