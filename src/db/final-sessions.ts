@@ -9,9 +9,62 @@ export async function finalSessionIds(sql: postgres.Sql, ids: readonly string[])
   return new Set(rows.map((r) => r.id));
 }
 
-/** The session's status (and email, for the run's log line) if Postgres holds it as final: a primary-key read. */
-export async function storedFinalStatus(sql: postgres.Sql, id: string): Promise<{ status: SessionStatus; customerEmail: string | null } | undefined> {
-  const [row] = await sql<{ status: SessionStatus; customerEmail: string | null }[]>`
-    select status, customer_email as "customerEmail" from checkout_sessions where id = ${id} and status in ${sql(FINAL_STATUSES)}`;
-  return row;
+/** A final session's status, and its email for the run's log line. */
+type StoredFinal = { status: SessionStatus; customerEmail: string | null };
+
+/**
+ * The stored status of a session Postgres holds as final (undefined otherwise), read for a worker's
+ * concurrent runs together: the ids asked in one turn of the event loop go in one statement, sent at the
+ * end of that turn (setImmediate), whatever their number one prepared statement. No run waits for
+ * another's read, and each reads Postgres after it was asked, before it asks Stripe anything. Why: the
+ * pre-read was a statement and a round trip of its own for every run; BullMQ hands out jobs in bursts
+ * (one Redis read carries several answers), and on the end-to-end backlog (3,000 sessions) the worker sent
+ * 495 of these statements instead of 3,000: a socket write saved per run (~130 µs of worker CPU each on
+ * this machine) and Postgres ran 9 instead of 32 µs of pre-read per session (pg_stat_statements).
+ */
+export function storedFinalReader(sql: postgres.Sql): (id: string) => Promise<StoredFinal | undefined> {
+  let waiting: Waiting[] = [];
+  const readNow = (): void => {
+    const batch = waiting;
+    waiting = [];
+    void readBatch(sql, batch);
+  };
+  return (id) =>
+    new Promise((resolve, reject) => {
+      if (waiting.push({ id, resolve, reject }) === 1) setImmediate(readNow);
+    });
+}
+
+interface Waiting {
+  readonly id: string;
+  resolve(row: StoredFinal | undefined): void;
+  reject(err: unknown): void;
+}
+
+/** Settles every waiting run. A failed read of several ids is retried id by id, so that one id Postgres refuses fails its own run only. */
+async function readBatch(sql: postgres.Sql, batch: readonly Waiting[]): Promise<void> {
+  const ids = [...new Set(batch.map((w) => w.id))];
+  try {
+    const byId = await readFinal(sql, ids);
+    for (const w of batch) w.resolve(byId.get(w.id));
+  } catch (err) {
+    if (ids.length === 1) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    await Promise.all(ids.map((id) => readBatch(sql, batch.filter((w) => w.id === id))));
+  }
+}
+
+async function readFinal(sql: postgres.Sql, ids: readonly string[]): Promise<Map<string, StoredFinal>> {
+  // One primary-key lookup per id, whatever the statistics say: with `id = any($1)` the planner took
+  // the status index (every fulfilled row) or a sequential scan on a table it had never analyzed.
+  // The LIMIT keeps the lateral subquery from being flattened into a join.
+  const rows = await sql<({ id: string } & StoredFinal)[]>`
+    select u.id, s.status, s.customer_email as "customerEmail"
+    from unnest(${ids as string[]}::text[]) as u(id)
+    cross join lateral (
+      select status, customer_email from checkout_sessions c where c.id = u.id and c.status in ${sql(FINAL_STATUSES)} limit 1
+    ) s`;
+  return new Map(rows.map((r) => [r.id, { status: r.status, customerEmail: r.customerEmail }]));
 }
