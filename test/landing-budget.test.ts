@@ -95,6 +95,27 @@ describe('landing page lookups and the Stripe budget', () => {
     expect(retrieves(stack)).toBe(before + 1);
   });
 
+  it("two customers at once over a fleet cap of 1/s: the second waits for the next second's lookup instead of a page without the order", async () => {
+    const capped = await startStack({ workers: 0, trustProxy: true, landing: { lookupsPerSecond: 1 } });
+    const w = await withWorker(capped);
+    try {
+      const [a, b] = Array.from({ length: 2 }, () => {
+        const s = capped.emulator.store.createSession({ lineItems: items(1) });
+        capped.emulator.store.complete(s.id, { paymentStatus: 'paid' });
+        return s.id;
+      });
+      // Answered at once without a run (before), the second customer saw "We're confirming your order" and reloaded.
+      const pages = await Promise.all([visit(capped, a as string, '203.0.113.201'), visit(capped, b as string, '203.0.113.202')]);
+      expect(pages.map((p) => p.body.includes('Your order is confirmed'))).toEqual([true, true]);
+      // Still one lookup each, within the cap: the wait spent no extra Stripe request.
+      expect(retrieves(capped)).toBe(2);
+    } finally {
+      w.kill();
+      await w.exited;
+      await capped.close();
+    }
+  });
+
   it('across many clients, landing lookups stay within their fleet-wide share per second', async () => {
     const capped = await startStack({ workers: 0, trustProxy: true, landing: { lookupsPerSecond: 2 } });
     const w = await withWorker(capped);
