@@ -46,46 +46,76 @@ export type Claim =
   /** Pending and idle but not yet due (a job that came early): try again in `dueInMs`. */
   | { readonly claimed: false; readonly reason: 'not_due'; readonly dueInMs: number };
 
-/** Takes one attempt of effect `id` if it is pending, due and not in flight: one statement. */
-export async function claimEffect(sql: postgres.Sql, id: string, leaseMs: number, kindsOn: readonly string[]): Promise<Claim> {
-  const [row] = await sql<(EffectRow & { disabled: boolean })[]>`
+/**
+ * Takes one attempt of each effect in `ids` that is pending, due and not in flight: one statement for all
+ * of them (the dispatcher gathers concurrent claims, group-commit.ts), answered in the order of `ids`. Rows
+ * are locked in id order, so two batches that share rows wait for each other instead of deadlocking. An
+ * id given twice is claimed once: its later copies are `not_claimable`, as a second job for it would be.
+ */
+export async function claimEffects(sql: postgres.Sql, ids: readonly string[], leaseMs: number, kindsOn: readonly string[]): Promise<Claim[]> {
+  const unique = [...new Set(ids)];
+  const rows = await sql<(EffectRow & { disabled: boolean })[]>`
     update fulfillment_effects e set attempts = e.attempts + 1, locked_until = now() + ${leaseMs} * interval '1 millisecond'
-    where e.id = ${id} and e.status = 'pending' and e.next_attempt_at <= now() + interval '50 milliseconds'
+    from (select id from fulfillment_effects where id = any(${unique}::bigint[]) order by id for update) locked
+    where e.id = locked.id and e.status = 'pending' and e.next_attempt_at <= now() + interval '50 milliseconds'
       and (e.locked_until is null or e.locked_until < now())
     returning e.id, e.kind, e.session_id, e.scope, e.target, e.payload, e.attempts, e.created_at,
       exists (select 1 from effect_targets_disabled d where d.kind = e.kind and d.target = e.target) as disabled`;
-  if (row === undefined) {
-    const [early] = await sql<{ due_in_ms: number }[]>`
-      select ceil(extract(epoch from next_attempt_at - now()) * 1000)::int as due_in_ms from fulfillment_effects
-      where id = ${id} and status = 'pending' and next_attempt_at > now() and (locked_until is null or locked_until < now())`;
-    return early === undefined ? { claimed: false, reason: 'not_claimable' } : { claimed: false, reason: 'not_due', dueInMs: Math.max(1, early.due_in_ms) };
+  const byId = new Map<string, Claim>();
+  const skips: Finish[] = [];
+  for (const row of rows) {
+    const id = String(row.id);
+    if (row.disabled) {
+      skips.push({ id, status: 'skipped', why: { code: 'target_disabled', reason: 'the receiver asked not to be called again (HTTP 410)' } });
+      byId.set(id, { claimed: false, reason: 'target_disabled' });
+    } else if (!kindsOn.includes(row.kind)) {
+      skips.push({ id, status: 'skipped', why: { code: 'kind_off', reason: `no deliverer is configured for kind "${row.kind}"` } });
+      byId.set(id, { claimed: false, reason: 'kind_off' });
+    } else {
+      byId.set(id, { claimed: true, effect: toRecord(row) });
+    }
   }
-  if (row.disabled) {
-    await finishEffect(sql, row.id, 'skipped', { code: 'target_disabled', reason: 'the receiver asked not to be called again (HTTP 410)' });
-    return { claimed: false, reason: 'target_disabled' };
+  const missing = unique.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    // Not taken: early (a job that came before its time) or not claimable at all.
+    const early = await sql<{ id: string; due_in_ms: number }[]>`
+      select id, ceil(extract(epoch from next_attempt_at - now()) * 1000)::int as due_in_ms from fulfillment_effects
+      where id = any(${missing}::bigint[]) and status = 'pending' and next_attempt_at > now() and (locked_until is null or locked_until < now())`;
+    for (const r of early) byId.set(String(r.id), { claimed: false, reason: 'not_due', dueInMs: Math.max(1, r.due_in_ms) });
   }
-  if (!kindsOn.includes(row.kind)) {
-    await finishEffect(sql, row.id, 'skipped', { code: 'kind_off', reason: `no deliverer is configured for kind "${row.kind}"` });
-    return { claimed: false, reason: 'kind_off' };
-  }
-  return { claimed: true, effect: toRecord(row) };
+  if (skips.length > 0) await finishEffects(sql, skips);
+  const answered = new Set<string>();
+  return ids.map((id) => {
+    const claim = answered.has(id) ? undefined : byId.get(id);
+    answered.add(id);
+    return claim ?? { claimed: false, reason: 'not_claimable' };
+  });
+}
+
+/** An effect's end: delivered, dead or skipped, and why (none for a delivery). */
+export interface Finish {
+  readonly id: string;
+  readonly status: Exclude<EffectStatus, 'pending'>;
+  readonly why: { readonly code: string; readonly reason: string } | undefined;
 }
 
 /**
- * Ends an effect: delivered, dead or skipped. A delivery without a reason keeps the previous attempt's
- * `last_code`/`last_error`, so a row delivered after a failed attempt still says why it took more than one
- * (an `attempt_timeout` there is where a receiver may have got it twice).
+ * Ends effects: delivered, dead or skipped, in one statement (the dispatcher gathers concurrent ones).
+ * A delivery without a reason keeps the previous attempt's `last_code`/`last_error`, so a row delivered
+ * after a failed attempt still says why it took more than one (an `attempt_timeout` there is where a
+ * receiver may have got it twice). Rows are locked in id order, as in claimEffects.
  */
-export async function finishEffect(
-  sql: postgres.Sql,
-  id: string,
-  status: Exclude<EffectStatus, 'pending'>,
-  why: { code: string; reason: string } | undefined,
-): Promise<void> {
+export async function finishEffects(sql: postgres.Sql, finishes: readonly Finish[]): Promise<void> {
+  if (finishes.length === 0) return;
+  const last = new Map(finishes.map((f) => [f.id, f]));
+  const list = [...last.values()];
   await sql`
-    update fulfillment_effects set status = ${status}, locked_until = null, finished_at = now(),
-      last_code = coalesce(${why?.code ?? null}::text, last_code), last_error = coalesce(${why?.reason ?? null}::text, last_error)
-    where id = ${id}`;
+    update fulfillment_effects e set status = f.status, locked_until = null, finished_at = now(),
+      last_code = coalesce(f.code, e.last_code), last_error = coalesce(f.reason, e.last_error)
+    from (select id from fulfillment_effects where id = any(${list.map((f) => f.id)}::bigint[]) order by id for update) locked,
+      unnest(${list.map((f) => f.id)}::bigint[], ${list.map((f) => f.status)}::text[], ${list.map((f) => f.why?.code ?? null)}::text[],
+        ${list.map((f) => f.why?.reason ?? null)}::text[]) as f(id, status, code, reason)
+    where e.id = locked.id and f.id = e.id`;
 }
 
 /** Schedules the next attempt; the caller adds its delayed job right after (the sweeper covers a crash in between). */
