@@ -14,7 +14,7 @@ import type Stripe from 'stripe';
 import { startEmulator } from '../src/emulator/start.js';
 import type { Emulator } from '../src/emulator/server.js';
 import { meanParts, waitParts, type CustomerTrace } from './landing-timeline.js';
-import { SECRET, SERVICE, env, failedJobCount, landingRunTimes, fulfilledCount, onCleanup, queueJobCount, scratch, start, stop, table, type RunningProcess } from './tools.js';
+import { METRICS_TOKEN, SECRET, SERVICE, env, failedJobCount, landingRunTimes, fulfilledCount, onCleanup, queueJobCount, scratch, start, stop, table, type RunningProcess } from './tools.js';
 
 const PORT = 4350;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
@@ -95,6 +95,33 @@ async function waitFulfilled(db: Parameters<typeof fulfilledCount>[0], n: number
   return done;
 }
 
+/**
+ * The api's event-loop lag, read from its /metrics once a second while the sale runs (prom-client resets
+ * its lag histogram on every read, so each read covers the second before it): a stalled api shows here,
+ * a wait on Postgres or Redis does not.
+ */
+function watchApiLag(): { stop(): Promise<{ worstMs: number; over500: number; seconds: number }> } {
+  const maxes: number[] = [];
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      await sleep(1000);
+      const text = await fetch(`http://127.0.0.1:${PORT}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+        .then((r) => r.text())
+        .catch(() => '');
+      const max = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
+      if (max !== undefined) maxes.push(Number(max) * 1000);
+    }
+  })();
+  return {
+    async stop() {
+      on = false;
+      await loop;
+      return { worstMs: Math.round(Math.max(0, ...maxes)), over500: maxes.filter((m) => m > 500).length, seconds: maxes.length };
+    },
+  };
+}
+
 /** Each endpoint's requests, and how many of them were answered 429 (or 5xx): those not served. */
 const byEndpoint = (stats: Emulator['gate']['stats']) =>
   Object.entries(stats.byEndpoint)
@@ -116,6 +143,7 @@ export async function flashSaleSection(): Promise<void> {
   // lags, a customer's page is read (and the next request sent) late, whatever the service did.
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  const apiLag = watchApiLag();
   const t0 = performance.now();
   const webhooks: Promise<void>[] = [];
   const landings: Promise<number>[] = [];
@@ -138,6 +166,7 @@ export async function flashSaleSection(): Promise<void> {
   const allAt = performance.now();
   const latencies = await Promise.all(landings);
   lag.disable();
+  const apiStalls = await apiLag.stop();
   const stats = sale.emulator.gate.stats;
   const failed = await failedJobCount(sale.prefix);
   const landingRuns = await landingRunTimes(sale.prefix);
@@ -175,6 +204,7 @@ export async function flashSaleSection(): Promise<void> {
       `Where customers' wait went (mean s per customer; refused = pages answered without a run or the items, reload = waiting 1 s to reload, ` +
       `beforeAdd / afterRun = the api before adding the run / after it finished, ranWithout = a run but no items, noRun = items without a run): ` +
       `all ${waits.length}: ${meanParts(waits.map((w) => w.parts))}; slower than 2 s, ${slow.length}: ${meanParts(slow.map((w) => w.parts))}. ` +
+      `The api's event loop (its /metrics each second): max lag ${apiStalls.worstMs} ms, ${apiStalls.over500} of ${apiStalls.seconds} seconds with a lag over 500 ms. ` +
       `The bench's own event loop (emulator, webhook sender, customers) lagged p50 ${(lag.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms. ` +
       `Requests by endpoint: ${byEndpoint(stats)}.`,
   );

@@ -68,7 +68,7 @@ export function waitParts(c: CustomerTrace, runs: readonly LandingRun[]): { part
     said.push(`${at(v.sentAt)} visit, added ${at(run.addedAt)}, taken ${at(run.takenAt)}, finished ${at(run.finishedAt)}, page ${at(v.answeredAt)}`);
   }
   // The first visit's own delay after payment counts as a reload of 0: the customer is sent at once.
-  return { parts, line: `${c.sessionId} ${((prev - c.paidAt) / 1000).toFixed(2)} s: ${said.join('; ')}` };
+  return { parts, line: `${c.sessionId} paid at ${new Date(c.paidAt).toISOString().slice(11, 23)}, ${((prev - c.paidAt) / 1000).toFixed(2)} s: ${said.join('; ')}` };
 }
 
 /** The mean of each part over the customers given, in s, e.g. `refused 0.10, reload 0.80, ...`. */

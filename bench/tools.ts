@@ -10,6 +10,7 @@ import { freshDatabase, type TestDatabase } from '../test/helpers/database.js';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET = 'whsec_bench_0123456789abcdefghij';
 export const KEY = 'sk_test_bench';
+export const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 /** The service and the ~120-line baseline of the same contract (bench/baseline), started the same way. */
 export interface Impl {
@@ -62,7 +63,7 @@ export function env(db: TestDatabase, prefix: string, extra: Record<string, stri
     STRIPE_MAX_RPS: '10000',
     STRIPE_ENDPOINT_MAX_RPS: '10000',
     RECONCILE_INTERVAL: 'off',
-    METRICS_TOKEN: 'bench-metrics-token-0123456789',
+    METRICS_TOKEN,
     ...extra,
   };
 }
