@@ -196,7 +196,7 @@ export interface Config {
     readonly retryHorizonMs: number;
     /** One delivery attempt ends by then, whatever the receiver does (EFFECT_TIMEOUT_MS). */
     readonly attemptTimeoutMs: number;
-    /** Deliveries in flight per worker process (EFFECT_CONCURRENCY). */
+    /** Effect jobs in flight per worker process (EFFECT_CONCURRENCY): one effect's attempt, or a run's new effects together. */
     readonly concurrency: number;
   };
   /** `intervalMs` 0 (RECONCILE_INTERVAL=off): this worker schedules nothing; runs only when asked (CLI). */

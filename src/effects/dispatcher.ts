@@ -28,7 +28,7 @@ export interface DispatcherDeps {
   readonly backoff: BackoffPolicy;
   /** One attempt ends by then, whatever the deliverer does (EFFECT_TIMEOUT_MS). */
   readonly attemptTimeoutMs: number;
-  /** Deliveries in flight in this process. */
+  /** Jobs in flight in this process (a job tries one effect, or a run's new effects side by side). */
   readonly concurrency: number;
   /** How often this process looks for pending rows without a job (default 1 s). */
   readonly sweepIntervalMs?: number;
@@ -50,8 +50,9 @@ export interface EffectDispatcher {
  * after commit, so an effect leaves within milliseconds and operators see it in Bull Board, plus a
  * `FOR UPDATE SKIP LOCKED` sweep of Postgres that re-adds a job for any pending row left without one,
  * so losing Redis loses nothing. Each attempt is claimed in Postgres with a lease, which is what makes
- * two jobs for one effect harmless, and bounded by an AbortSignal so a slow receiver holds one slot of
- * `concurrency` for at most `attemptTimeoutMs`.
+ * two jobs for one effect harmless, and bounded by an AbortSignal so a slow receiver holds its attempt (and
+ * its job's slot of `concurrency`) for at most `attemptTimeoutMs`. A run's new effects share one job
+ * (one BullMQ job per session, not per effect); retries and the sweep's re-adds are one job per effect.
  */
 export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
   const kindsOn = [...deps.deliverers.keys()];
@@ -66,15 +67,30 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
   const finishEffect = (id: string, status: Finish['status'], why: Finish['why']) => finishOne({ id, status, why });
 
   const processJob = async (job: Job<EffectJobData, EffectJobResult, typeof EFFECT_JOB>, token?: string): Promise<EffectJobResult> => {
-    const claim = await claimEffect(job.data.effectId);
-    if (!claim.claimed && claim.reason === 'not_due') {
+    // A session's new effects come in one job: each is claimed, tried and settled on its own, at once, so a
+    // slow receiver holds its own attempt only; the job ends when every attempt in it has ended.
+    const effects = [{ id: job.data.effectId, kind: job.data.kind }, ...(job.data.also ?? [])];
+    const tried = await Promise.allSettled(effects.map((e) => tryEffect(e.id, e.kind)));
+    const failed = tried.find((t) => t.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const results = tried.flatMap((t) => (t.status === 'fulfilled' ? [t.value] : []));
+    const early = results.flatMap((r) => ('dueInMs' in r ? [r.dueInMs] : []));
+    if (early.length > 0) {
       // Early (Redis and Postgres clocks, or a retry rescheduled meanwhile): this same job waits, so its
-      // id, which the sweep would re-add, never ends up completed while the effect still needs it.
-      await job.moveToDelayed(Date.now() + claim.dueInMs, token);
+      // id, which the sweep would re-add, never ends up completed while an effect still needs it. Effects
+      // it settled meanwhile are not claimable when it comes back.
+      await job.moveToDelayed(Date.now() + Math.max(...early), token);
       throw new DelayedError();
     }
+    return { outcome: results.map((r) => ('outcome' in r ? r.outcome : '')).join(' ') };
+  };
+
+  /** One effect's attempt, if it can be claimed now; `dueInMs` when it is pending but not yet due. */
+  async function tryEffect(id: string, kind: string): Promise<{ outcome: string } | { dueInMs: number }> {
+    const claim = await claimEffect(id);
+    if (!claim.claimed && claim.reason === 'not_due') return { dueInMs: claim.dueInMs };
     if (!claim.claimed) {
-      if (claim.reason !== 'not_claimable') deps.metrics?.effects.inc({ kind: job.data.kind, result: 'skipped' });
+      if (claim.reason !== 'not_claimable') deps.metrics?.effects.inc({ kind, result: 'skipped' });
       return { outcome: claim.reason };
     }
     const effect = claim.effect;
@@ -82,7 +98,7 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     const result = await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs);
     await settle(effect, result, log);
     return { outcome: result.outcome };
-  };
+  }
 
   async function settle(effect: EffectRecord, result: DeliveryResult, log: Logger): Promise<void> {
     const count = (r: string) => deps.metrics?.effects.inc({ kind: effect.kind, result: r });
@@ -137,7 +153,8 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     sweeping ??= (async () => {
       try {
         const due = await sweepEffects(deps.sql, deps.sweepGraceMs ?? 30_000, 2000);
-        // The attempt's own job id: when its job still waits in Redis (a long backlog) the add is a no-op.
+        // The attempt's own job id: when its job still waits in Redis (a long backlog) the add is a no-op. A run's
+        // other effects ride in the first one's job, so for them it is a second job, which the claim makes harmless.
         await enqueueEffects(deps.queue, due.map((d) => ({ id: d.id, kind: d.kind, attempts: d.attempts, delayMs: d.delayMs })));
         if (due.length > 0) deps.log.info({ count: due.length }, 'effects without a job picked up again');
         return due.length;

@@ -4,7 +4,8 @@ import { bullPrefix } from './contract.js';
 import { reportErrorsOnConnection } from './redis.js';
 
 /**
- * The effects queue: each job says "try outbox effect N now". It is a transport, not the record:
+ * The effects queue: each job says "try outbox effect N now" (and, for a session's new effects, "and these
+ * others too"). It is a transport, not the record:
  * Postgres holds every effect's state, and the dispatcher's sweeper re-adds a job for any pending row
  * whose job was lost (Redis flushed, process killed), so nothing depends on Redis keeping it.
  */
@@ -14,6 +15,12 @@ export const EFFECT_JOB = 'deliver-effect';
 export interface EffectJobData {
   readonly effectId: string;
   readonly kind: string;
+  /**
+   * The other effects one run committed with this one, tried by the same job: one job per session instead
+   * of one per effect. Each still has its own claim, attempt, backoff and row; a worker that predates this
+   * field tries only `effectId`, and the sweep gives the others a job of their own.
+   */
+  readonly also?: readonly { readonly id: string; readonly kind: string }[];
 }
 
 export interface EffectJobResult {
@@ -46,6 +53,16 @@ export function createEffectsQueue(connection: Redis, prefix: string): EffectsQu
  */
 function effectJobId(effectId: string, attemptsMade: number): string {
   return `${effectId}.${attemptsMade}`;
+}
+
+/**
+ * One job for the effects one run committed (first attempts, due now), with the first one's job id, so the
+ * sweep's re-add for that effect collapses with it as before.
+ */
+export async function enqueueTogether(queue: EffectsQueue, effects: readonly { readonly id: string; readonly kind: string }[]): Promise<void> {
+  const [first, ...also] = effects;
+  if (first === undefined) return;
+  await queue.add(EFFECT_JOB, { effectId: first.id, kind: first.kind, ...(also.length === 0 ? {} : { also: also.map((e) => ({ id: e.id, kind: e.kind })) }) }, { jobId: effectJobId(first.id, 0) });
 }
 
 export async function enqueueEffects(

@@ -9,7 +9,7 @@ import { createEffectDispatcher, type EffectDispatcher } from '../effects/dispat
 import { addEffectGauges, createEffectMetrics } from '../effects/effect-metrics.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { fulfillmentDeliverers, fulfillmentHandlers } from '../fulfillment/registry.js';
-import { createEffectsQueue, enqueueEffects } from '../queue/effects-queue.js';
+import { createEffectsQueue, enqueueTogether } from '../queue/effects-queue.js';
 import { createLogger, prettyFor } from '../logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { bullPrefix } from '../queue/contract.js';
@@ -83,7 +83,8 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
   closers.add('queues', () => Promise.all([fulfillmentQueue.close(), reconcileQueue.close(), effectsQueue.close()]));
   const handlers = [...fulfillmentHandlers(config.effects), ...(extensions.handlers ?? [])];
-  const enqueue = (effects: readonly { id: string; kind: string }[]) => enqueueEffects(effectsQueue, effects);
+  // A run's committed effects travel in one job (one BullMQ job per session, not per effect).
+  const enqueue = (effects: readonly { id: string; kind: string }[]) => enqueueTogether(effectsQueue, effects);
   const batcher =
     config.stripe.batchedReads === 'off'
       ? undefined
@@ -101,7 +102,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     concurrency: config.worker.concurrency,
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
-    enqueueEffects: (effects) => enqueueEffects(effectsQueue, effects),
+    enqueueEffects: enqueue,
     ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
   });
   worker.on('error', logWorkerError(log, 'fulfillment', redis));
@@ -127,7 +128,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   });
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
-    enqueueEffects: (effects) => enqueueEffects(effectsQueue, effects),
+    enqueueEffects: enqueue,
     connection: redis,
     prefix: config.queue.prefix,
     stripe,

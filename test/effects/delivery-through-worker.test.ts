@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackReceiver, type CallbackReceiver } from '../helpers/callback-receiver.js';
+import { createEffectsQueue, enqueueTogether } from '../../src/queue/effects-queue.js';
+import { orderSnapshot } from '../helpers/orders.js';
 import { startProcess, waitForOutput, type RunningProcess } from '../helpers/processes.js';
 import { waitForStatus } from '../helpers/sessions.js';
 import { freePort } from '../helpers/ports.js';
@@ -85,6 +87,63 @@ describe('a paid session through a worker process: one receipt email, one signed
     expect(body.data.session_id).toBe(session.id);
     expect(body.data.amount_total).toBe(3500);
     expect(body.data.line_items).toHaveLength(2);
+
+    // The run's two effects travelled in one job, which tried both.
+    const queue = createEffectsQueue(stack.producer, stack.prefix);
+    try {
+      const ids = (await stack.db.sql<{ id: string }[]>`select id::text from fulfillment_effects where session_id = ${session.id} order by id`).map((r) => r.id);
+      const jobs = (await queue.getJobs(['completed'])).filter((j) => ids.includes(j.data.effectId) || (j.data.also ?? []).some((e) => ids.includes(e.id)));
+      expect(jobs.map((j) => j.id)).toEqual([`${ids[0]}.0`]);
+      expect([jobs[0]?.data.effectId, ...(jobs[0]?.data.also ?? []).map((e) => e.id)]).toEqual(ids);
+      expect(jobs[0]?.returnvalue).toEqual({ outcome: 'delivered delivered' });
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('a job whose effects are not all due yet delivers the due one now and comes back for the other, each once', async () => {
+    const sessionId = 'cs_test_early_effect_in_a_shared_job';
+    const order = orderSnapshot({ sessionId });
+    await stack.db.sql`insert into checkout_sessions (id, status, payment_status, livemode, first_seen_at, updated_at) values (${sessionId}, 'fulfilled', 'paid', false, now(), now())`;
+    // As a run commits them (job added right after), except that the callback is not due for an hour.
+    const rows = await stack.db.sql<{ id: string; kind: string }[]>`
+      insert into fulfillment_effects (session_id, scope, kind, target, payload, status, next_attempt_at, enqueued_at, created_at) values
+        (${sessionId}, 'order', 'email', 'ada@example.com', ${JSON.stringify({ to: 'ada@example.com', order })}::jsonb, 'pending', now(), now(), now()),
+        (${sessionId}, 'order', 'callback', ${receiver.url}, ${JSON.stringify({ url: receiver.url, order })}::jsonb, 'pending', now() + interval '1 hour', now(), now())
+      returning id::text, kind`;
+    const effects = () =>
+      stack.db.sql<{ kind: string; status: string; attempts: number }[]>`
+        select kind, status, attempts from fulfillment_effects where session_id = ${sessionId} order by kind`;
+    const queue = createEffectsQueue(stack.producer, stack.prefix);
+    try {
+      await enqueueTogether(queue, rows);
+      const jobId = `${rows[0]?.id}.0`;
+      // The email goes at once; the same job then waits for the callback.
+      await waitFor(async () => ((await queue.getJob(jobId))?.delay ?? 0) > 0 && (await effects())[1]?.status === 'delivered' ? true : undefined, 'the email delivered, the job delayed');
+      expect(await (await queue.getJob(jobId))?.isDelayed()).toBe(true);
+      expect((await effects())[0]).toEqual({ kind: 'callback', status: 'pending', attempts: 0 });
+      // The callback falls due (as time would make it): the job, brought forward, delivers it.
+      await stack.db.sql`update fulfillment_effects set next_attempt_at = now() where session_id = ${sessionId} and kind = 'callback'`;
+      await (await queue.getJob(jobId))?.promote();
+      const settled = await waitFor(async () => {
+        const now = await effects();
+        return now.every((r) => r.status === 'delivered') ? now : undefined;
+      }, 'both effects delivered');
+      expect(settled).toEqual([
+        { kind: 'callback', status: 'delivered', attempts: 1 },
+        { kind: 'email', status: 'delivered', attempts: 1 },
+      ]);
+      expect(smtp.mails.filter((m) => m.raw.includes(sessionId))).toHaveLength(1);
+      expect(receiver.received.filter((r) => r.body.includes(sessionId))).toHaveLength(1);
+      // On its second run the email, delivered on the first, is not claimable.
+      const job = await waitFor(async () => {
+        const j = await queue.getJob(jobId);
+        return (await j?.isCompleted()) === true ? j : undefined;
+      }, 'the shared job to complete');
+      expect(job.returnvalue).toEqual({ outcome: 'not_claimable delivered' });
+    } finally {
+      await queue.close();
+    }
   });
 });
 
