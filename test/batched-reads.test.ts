@@ -118,7 +118,15 @@ describe('batched session reads (STRIPE_BATCHED_READS=on: every eligible run wai
     const account = 'acct_1BatchedReads01';
     const ids = [0, 1, 2, 3].map(() => store.createSession({ lineItems: items(3) }, account).id);
     const before = { retrieve: count(RETRIEVE), list: count(LIST) };
-    await Promise.all(ids.map((id) => webhooks.send(store.complete(id, { paymentStatus: 'paid' }, account))));
+    // All four runs waiting before the worker may take one, so that they meet in one batch window however
+    // slow the machine is (sent while it runs, a loaded machine spread them over several windows, and a
+    // run alone in its window is retrieved).
+    await stack.queue.pause();
+    try {
+      await Promise.all(ids.map((id) => webhooks.send(store.complete(id, { paymentStatus: 'paid' }, account))));
+    } finally {
+      await stack.queue.resume();
+    }
     for (const id of ids) await waitForStatus(stack, id, 'fulfilled', 30_000);
     for (const id of ids) expect(await storedLineItemCount(stack, id)).toBe(3);
     expect(count(RETRIEVE) - before.retrieve).toBe(0);
