@@ -4,12 +4,14 @@
  *      endpoint answering 204, an SMTP sink that accepts and discards), from a queued backlog;
  *  6b. the outbox's cost on the end-to-end figure: the same backlog of paid sessions drained by one worker
  *      process with effects off (no SMTP_URL, no CALLBACK_URLS) and on (both), in sessions/s.
+ * Both give the worker's and its Postgres backends' CPU per effect or session, taken before the worker stops.
  * Receivers run in this process; everything shares the machine's cores.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type postgres from 'postgres';
 import { SMTPServer } from 'smtp-server';
-import { onCleanup, env, scratch, start, stop, table, type Row } from './tools.js';
+import { cpuSeconds, onCleanup, env, scratch, start, stop, table, type Row } from './tools.js';
 
 const CALLBACK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -57,6 +59,15 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Prom
   }
 }
 
+/**
+ * CPU seconds so far of the worker process and of this database's Postgres backends (the worker's and the
+ * api's pools). Per unit of work, these swing far less with the machine's load than the rates do.
+ */
+async function cpuOf(db: { sql: postgres.Sql }, workerPid: number | undefined): Promise<{ worker: number; postgres: number }> {
+  const backends = await db.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  return { worker: cpuSeconds(workerPid), postgres: backends.reduce((sum, b) => sum + cpuSeconds(b.pid), 0) };
+}
+
 /** A backlog of paid sessions, acknowledged by the api, then drained by one worker process; returns sessions/s and effects/s. */
 async function drain(sessions: number, effectsOn: boolean): Promise<Row> {
   const { db, prefix } = await scratch();
@@ -92,6 +103,7 @@ async function drain(sessions: number, effectsOn: boolean): Promise<Row> {
   if (effectsOn) await waitUntil(async () => (await count('delivered')) >= 2 * sessions, 10 * 60_000);
   const allSeconds = (performance.now() - t0) / 1000;
   const received = sinks.counts();
+  const cpu = await cpuOf(db, worker.child.pid);
   await stop(api, worker, emulator);
   return {
     effects: effectsOn ? 'on: email + 1 callback per session' : 'off',
@@ -100,6 +112,7 @@ async function drain(sessions: number, effectsOn: boolean): Promise<Row> {
     'effects delivered': effectsOn ? await count('delivered') : 0,
     'seconds until every effect delivered': effectsOn ? allSeconds.toFixed(1) : '',
     'received: mails / callbacks': `${received.mails} / ${received.callbacks}`,
+    'worker / Postgres CPU, ms per session': `${((1000 * cpu.worker) / sessions).toFixed(2)} / ${((1000 * cpu.postgres) / sessions).toFixed(2)}`,
   };
 }
 
@@ -122,12 +135,14 @@ async function dispatcherRate(sessions: number): Promise<Row> {
   await waitUntil(async () => (await delivered()) >= 2 * sessions, 10 * 60_000);
   const seconds = (performance.now() - t0) / 1000;
   const received = sinks.counts();
+  const cpu = await cpuOf(db, worker.child.pid);
   await stop(worker);
   return {
     effects: 2 * sessions,
     seconds: seconds.toFixed(1),
     'effects/s, one dispatcher process (EFFECT_CONCURRENCY 50)': Math.round((2 * sessions) / seconds),
     'received: mails / callbacks': `${received.mails} / ${received.callbacks}`,
+    'worker / Postgres CPU, ms per effect': `${((1000 * cpu.worker) / (2 * sessions)).toFixed(2)} / ${((1000 * cpu.postgres) / (2 * sessions)).toFixed(2)}`,
   };
 }
 
@@ -139,9 +154,12 @@ export async function effectsSection(): Promise<void> {
   const off = await drain(sessions, false);
   const on = await drain(sessions, true);
   const ratio = Number(on['sessions/s (all fulfilled)']) / Number(off['sessions/s (all fulfilled)']);
+  const cpuKey = 'worker / Postgres CPU, ms per session';
+  const [onCpu, offCpu] = [on, off].map((r) => String(r[cpuKey]).split(' / ').map(Number));
+  const cpuRatio = [0, 1].map((i) => `${((onCpu?.[i] ?? 0) / (offCpu?.[i] ?? 1)).toFixed(2)}×`).join(' / ');
   table(`6b. Cost of the outbox end to end: ${sessions.toLocaleString('en')} paid sessions × 5 line items, backlog drained by one worker process (target: ≥ 0.85 of "off")`, [
     off,
     on,
-    { effects: 'ratio on / off', sessions: '', 'sessions/s (all fulfilled)': ratio.toFixed(2), 'effects delivered': '', 'seconds until every effect delivered': '', 'received: mails / callbacks': '' },
+    { effects: 'ratio on / off', sessions: '', 'sessions/s (all fulfilled)': ratio.toFixed(2), 'effects delivered': '', 'seconds until every effect delivered': '', 'received: mails / callbacks': '', [cpuKey]: cpuRatio },
   ]);
 }
