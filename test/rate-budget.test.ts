@@ -2,9 +2,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix } from '../src/queue/contract.js';
 import { StripeRateBudget } from '../src/stripe/rate-budget.js';
+import { PrivateRedis } from './helpers/private-redis.js';
 import { startProcess, waitForOutput, type RunningProcess } from './helpers/processes.js';
 import { items, waitForQueueDrained, waitForStatus } from './helpers/sessions.js';
 import { REDIS_URL, startStack, type Stack } from './helpers/stack.js';
+import { waitFor } from './helpers/wait.js';
 
 /** All worker processes share one Stripe budget, kept in Redis. */
 describe('fleet-wide Stripe rate budget', () => {
@@ -95,6 +97,26 @@ describe('fleet-wide Stripe rate budget', () => {
       redis.disconnect();
     }
   });
+
+  it('a backlog of waiting takes does not ask Redis again at every slot: a few scripts per permit granted', async () => {
+    // Redis of its own: its command counts are this test's alone.
+    const own = await PrivateRedis.start();
+    const redis = new Redis(own.url);
+    try {
+      const opts = { prefix: bullPrefix('backlog'), maxRps: 90, endpointMaxRps: 24 };
+      const budgets = [new StripeRateBudget(redis, opts), new StripeRateBudget(redis, opts)];
+      let granted = 0;
+      const takes = Array.from({ length: 150 }, (_, i) => (budgets[i % 2] as StripeRateBudget).take('GET /v1/checkout/sessions/:id', 'webhook').then(() => granted++));
+      await waitFor(async () => (granted >= 48 ? true : undefined), 'two seconds of permits', 60_000);
+      const scripts = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1]);
+      // Counting, not speed: with each waiting take asking again at the first free slot, 117 scripts per permit.
+      expect(scripts / granted).toBeLessThan(8);
+      await Promise.all(takes);
+    } finally {
+      redis.disconnect();
+      await own.down();
+    }
+  }, 60_000);
 
   it('a 429 pauses every worker: take() waits for the pause another process set', async () => {
     const redis = new Redis(REDIS_URL);
