@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import type { RunOutcome } from '../domain/run-outcome.js';
-import { storable } from '../domain/storable.js';
+import { storableRun } from '../domain/storable.js';
 import { isFinal, nextStatus, type SessionStatus } from '../domain/session-status.js';
 import type { Trigger } from '../domain/trigger.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
@@ -45,7 +45,7 @@ export async function recordRun(
 ): Promise<RunOutcome> {
   // Before the transaction, on every path that records (worker, CLI, reconciliation's list pages):
   // a NUL or a lone surrogate typed by a customer must not fail the order (domain/storable.ts).
-  const input: RunInput = { ...raw, session: storable(raw.session), lineItems: storable(raw.lineItems) };
+  const input: RunInput = { ...raw, ...storableRun(raw.session, raw.lineItems) };
   const { session } = input;
   const c = columns(input);
   // One connection, BEGIN and COMMIT sent by hand rather than by sql.begin: BEGIN goes out with the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH, storable, storableText } from '../../src/domain/storable.js';
+import { MAX_TEXT_LENGTH, storable, storableRun, storableText } from '../../src/domain/storable.js';
 
 describe('storableText', () => {
   it.each([
@@ -50,6 +50,31 @@ describe('storable', () => {
     ['long runs without strings', { n: Array.from({ length: 3000 }, (_, i) => i) }],
   ])('returns %s unchanged, the same object', (_name, input) => {
     expect(storable(input)).toBe(input);
+  });
+});
+
+describe('storableRun', () => {
+  const item = (id: string, description: string) => ({ id, description });
+
+  it('hands back the same session and items when nothing needs cleaning, items carried by the session or not', () => {
+    const carried = [item('li_1', 'a'), item('li_2', 'b')];
+    const session = { id: 'cs_1', line_items: { data: carried } };
+    const lineItems = [...carried, item('li_3', 'c')];
+    const run = storableRun(session, lineItems);
+    expect(run.session).toBe(session);
+    expect(run.lineItems).toBe(lineItems);
+  });
+
+  it.each([
+    ['a carried item', { carried: 'x\u0000', extra: 'c', name: 'n' }],
+    ['an item past the first page', { carried: 'a', extra: 'x\u0000', name: 'n' }],
+    ['the session itself', { carried: 'a', extra: 'c', name: 'x\u0000' }],
+  ])('cleans as storable() does when %s needs it', (_name, { carried, extra, name }) => {
+    const first = [item('li_1', carried)];
+    const session = { id: 'cs_1', name, line_items: { data: first } };
+    const lineItems = [...first, item('li_2', extra)];
+    expect(storableRun(session, lineItems)).toEqual({ session: storable(session), lineItems: storable(lineItems) });
+    expect(storableRun(session, lineItems).lineItems.map((i) => i.description)).toEqual([carried.replace('\u0000', ''), extra.replace('\u0000', '')]);
   });
 });
 
