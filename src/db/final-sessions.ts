@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type postgres from 'postgres';
 import { FINAL_STATUSES, type SessionStatus } from '../domain/session-status.js';
 
@@ -15,45 +16,28 @@ type StoredFinal = { status: SessionStatus; customerEmail: string | null };
 /**
  * The stored status of a session Postgres holds as final (undefined otherwise), read for a worker's
  * concurrent runs together: the ids asked in one turn of the event loop go in one statement, sent at the
- * end of that turn (setImmediate), whatever their number one prepared statement. No run waits for
- * another's read, and each reads Postgres after it was asked, before it asks Stripe anything. Why: the
- * pre-read was a statement and a round trip of its own for every run; BullMQ hands out jobs in bursts
- * (one Redis read carries several answers), and on the end-to-end backlog (3,000 sessions) the worker sent
- * 495 of these statements instead of 3,000: a socket write saved per run (~130 µs of worker CPU each on
- * this machine) and Postgres ran 9 instead of 32 µs of pre-read per session (pg_stat_statements).
+ * end of that turn (DataLoader, scheduled at setImmediate, no cache: every run reads Postgres after it was
+ * asked, before it asks Stripe anything). Why: the pre-read was a statement and a round trip of its own for
+ * every run; BullMQ hands out jobs in bursts (one Redis read carries several answers), and on the
+ * end-to-end backlog (3,000 sessions) the worker sent 495 of these statements instead of 3,000: a socket
+ * write saved per run (~130 µs of worker CPU each on this machine) and Postgres ran 9 instead of 32 µs of
+ * pre-read per session (pg_stat_statements). A failed statement of several ids is read again id by id, so
+ * that one id Postgres refuses fails its own run only.
  */
 export function storedFinalReader(sql: postgres.Sql): (id: string) => Promise<StoredFinal | undefined> {
-  let waiting: Waiting[] = [];
-  const readNow = (): void => {
-    const batch = waiting;
-    waiting = [];
-    void readBatch(sql, batch);
-  };
-  return (id) =>
-    new Promise((resolve, reject) => {
-      if (waiting.push({ id, resolve, reject }) === 1) setImmediate(readNow);
-    });
-}
-
-interface Waiting {
-  readonly id: string;
-  resolve(row: StoredFinal | undefined): void;
-  reject(err: unknown): void;
-}
-
-/** Settles every waiting run. A failed read of several ids is retried id by id, so that one id Postgres refuses fails its own run only. */
-async function readBatch(sql: postgres.Sql, batch: readonly Waiting[]): Promise<void> {
-  const ids = [...new Set(batch.map((w) => w.id))];
-  try {
-    const byId = await readFinal(sql, ids);
-    for (const w of batch) w.resolve(byId.get(w.id));
-  } catch (err) {
-    if (ids.length === 1) {
-      for (const w of batch) w.reject(err);
-      return;
-    }
-    await Promise.all(ids.map((id) => readBatch(sql, batch.filter((w) => w.id === id))));
-  }
+  const loader = new DataLoader<string, StoredFinal | undefined>(
+    async (ids) => {
+      try {
+        const byId = await readFinal(sql, [...new Set(ids)]);
+        return ids.map((id) => byId.get(id));
+      } catch (err) {
+        if (ids.length === 1) throw err;
+        return Promise.all(ids.map((id) => readFinal(sql, [id]).then((byId) => byId.get(id), (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+      }
+    },
+    { cache: false, batchScheduleFn: (run) => setImmediate(run) },
+  );
+  return (id) => loader.load(id);
 }
 
 async function readFinal(sql: postgres.Sql, ids: readonly string[]): Promise<Map<string, StoredFinal>> {
