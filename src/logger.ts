@@ -17,7 +17,7 @@ const REDACT_PATHS = [
 
 /**
  * Customer personal data, kept out of logs unless LOG_PII=true. Top-level fields only, which is where the
- * service logs them (the worker's run line): a wildcard path (`*.customerEmail`) makes fast-redact walk
+ * service logs them (the worker's run line): a wildcard path (`*.customerEmail`) makes pino's redaction (@pinojs/redact) walk
  * every field of every line, 8-9 µs a line on this machine, about a sixth of what the api spends over the
  * baseline on a webhook (docs/benchmarks.md).
  */
