@@ -2,12 +2,13 @@ import DataLoader from 'dataloader';
 import type postgres from 'postgres';
 import { FINAL_STATUSES, type SessionStatus } from '../domain/session-status.js';
 
-/** The ids among `ids` that Postgres holds in a final state (FINAL_STATUSES). */
+/**
+ * The ids among `ids` that Postgres holds in a final state (FINAL_STATUSES), read as the worker's pre-read
+ * is (readFinal: one primary-key lookup per id, whatever the table's statistics say).
+ */
 export async function finalSessionIds(sql: postgres.Sql, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await sql<{ id: string }[]>`
-    select id from checkout_sessions where id in ${sql(ids)} and status in ${sql(FINAL_STATUSES)}`;
-  return new Set(rows.map((r) => r.id));
+  return new Set((await readFinal(sql, ids)).keys());
 }
 
 /** A final session's status, and its email for the run's log line. */
