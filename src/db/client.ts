@@ -1,7 +1,10 @@
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { coalescesWrites, coalescingSocket } from './coalescing-socket.js';
 import * as schema from './schema.js';
+import { postgresJs } from './drizzle.js';
+
+const { drizzle } = postgresJs;
 
 export type Db = PostgresJsDatabase<typeof schema>;
 

@@ -1,8 +1,10 @@
-import { eq } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { storableText } from '../domain/storable.js';
 import type { Db } from './client.js';
 import { fulfillmentFailures } from './schema.js';
+import { orm } from './drizzle.js';
+
+const { eq } = orm;
 
 /** A session whose fulfillment failed permanently on its own data, as `fulfillment_failures` holds it. */
 export interface FulfillmentFailure {

@@ -1,12 +1,14 @@
-import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import type { Db } from './client.js';
 import type { Tx } from './fulfillment-store.js';
 import * as schema from './schema.js';
 import { sent } from './sent.js';
 import type { HandlerDb } from '../fulfillment/handler.js';
+import { orm, postgresJs } from './drizzle.js';
+
+const { getTableColumns, getTableName } = orm;
+const { drizzle } = postgresJs;
 
 /** Postgres caps bind parameters at 65,535 per statement. */
 const MAX_PARAMETERS = 60_000;

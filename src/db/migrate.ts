@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { migrator, postgresJs, postgresJsMigrator } from './drizzle.js';
+
+const { drizzle } = postgresJs;
+const { readMigrationFiles } = migrator;
+const { migrate } = postgresJsMigrator;
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 /** Any constant: the key of the advisory lock that serialises concurrent migrators. */

@@ -1,6 +1,8 @@
-import { and, asc, eq, notInArray } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { accessGrants, fulfillmentNotes, shipments } from './schema.js';
+import { orm } from './drizzle.js';
+
+const { and, asc, eq, notInArray } = orm;
 
 /** Built-ins whose notes the order page renders its own way (from their tables, with the privacy window). */
 const SHOWN_OWN_WAY = ['grant-access', 'create-shipments'];

@@ -1,6 +1,8 @@
-import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { SESSION_STATUSES, type SessionStatus } from '../domain/session-status.js';
+import { orm, pgCore } from './drizzle.js';
+
+const { sql } = orm;
+const { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } = pgCore;
 
 // Defined by the domain; re-exported for the adapters that read rows.
 export { SESSION_STATUSES, type SessionStatus };

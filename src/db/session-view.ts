@@ -1,7 +1,9 @@
-import { asc, eq } from 'drizzle-orm';
 import type { Db } from './client.js';
 import type { SessionStatus } from '../domain/session-status.js';
 import { checkoutLineItems, checkoutSessions } from './schema.js';
+import { orm } from './drizzle.js';
+
+const { asc, eq } = orm;
 
 /** The public view of a session's fulfillment, as the status API and the landing page show it. */
 export interface SessionView {

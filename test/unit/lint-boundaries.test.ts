@@ -39,4 +39,15 @@ describe('eslint enforces the layers', () => {
   ])('%s may: %s', async (filePath, code) => {
     expect(await restrictedImports(filePath, `${code}\n`)).toEqual([]);
   });
+
+  it("drizzle-orm's functions come from src/db/drizzle.ts (its CommonJS build); its types from the package", async () => {
+    const drizzleRule = async (filePath: string, code: string) => {
+      const [result] = await eslint.lintText(code, { filePath });
+      return (result?.messages ?? []).filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
+    };
+    expect(await drizzleRule('src/db/x.ts', "import { eq } from 'drizzle-orm';\nexport const used = [eq];\n")).toEqual([expect.stringMatching(/src\/db\/drizzle\.ts/)]);
+    expect(await drizzleRule('src/fulfillment/x.ts', "import { pgTable } from 'drizzle-orm/pg-core';\nexport const used = [pgTable];\n")).toHaveLength(1);
+    expect(await drizzleRule('src/db/x.ts', "import type { SQL } from 'drizzle-orm';\nexport type Used = SQL;\n")).toEqual([]);
+    expect(await drizzleRule('src/db/drizzle.ts', "import { eq } from 'drizzle-orm';\nexport const used = [eq];\n")).toEqual([]);
+  });
 });
