@@ -56,7 +56,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['drizzle-orm', 'drizzle-orm/*'], allowTypeImports: true, message: "import drizzle's functions from src/db/drizzle.ts (its CommonJS build: a second faster start)." }] },
+        { patterns: [{ group: ['drizzle-orm', 'drizzle-orm/*'], allowTypeImports: true, message: "import drizzle's functions from src/db/drizzle.ts, or drizzleOrm from src/fulfillment/index.ts in a handler (its CommonJS build: a second faster start)." }] },
       ],
     },
   },
