@@ -5,7 +5,7 @@ import { recordRun } from '../src/db/fulfillment-store.js';
 import { accessGrants, shipments } from '../src/db/schema.js';
 import type { EmailEffectPayload } from '../src/effects/effect.js';
 import { EmulatorStore } from '../src/emulator/store.js';
-import { defineHandler, type FulfillmentHandler } from '../src/fulfillment/index.js';
+import { defineHandler, drizzleOrm, type FulfillmentHandler } from '../src/fulfillment/index.js';
 import { fulfillmentHandlers } from '../src/fulfillment/registry.js';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 
@@ -56,6 +56,10 @@ describe('fulfillment handlers', () => {
         // drizzle inside the same transaction sees the rows written before it.
         const grants = await hdb.drizzle.select().from(accessGrants).where(eq(accessGrants.sessionId, session.id));
         note(`${grants.length} grant(s) so far`);
+        // The public API's drizzleOrm (the service's own copy of drizzle) and 'drizzle-orm' imported directly
+        // (another copy, as a merchant may) build the same query.
+        const same = await hdb.drizzle.select().from(accessGrants).where(drizzleOrm.eq(accessGrants.sessionId, session.id));
+        note(`${same.length} grant(s) both ways`);
       },
     });
     const never = defineHandler({ name: 'never', takes: { price: 'price_nope' }, fulfill: async () => void seen.push('never') });
@@ -80,10 +84,12 @@ describe('fulfillment handlers', () => {
       'Ships to Jenny Rosen.',
       'Starts Monday',
       '1 grant(s) so far',
+      '1 grant(s) both ways',
     ]);
     const notes = await db.sql`select line_item_id, text from fulfillment_notes where session_id = ${input.session.id} order by position`;
-    expect(notes).toHaveLength(4);
+    expect(notes).toHaveLength(5);
     expect(notes[3]).toEqual({ line_item_id: null, text: '1 grant(s) so far' });
+    expect(notes[4]).toEqual({ line_item_id: null, text: '1 grant(s) both ways' });
 
     // db.insert converted the Date and the json address through the drizzle columns.
     const [ship] = await db.db.select().from(shipments).where(eq(shipments.sessionId, input.session.id));
