@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCallbackReceiver, type CallbackReceiver } from '../helpers/callback-receiver.js';
-import { startProcess, waitForOutput, type RunningProcess } from '../helpers/processes.js';
+import { startEffectsStack, type EffectsStack } from '../helpers/effects-stack.js';
 import { waitForStatus } from '../helpers/sessions.js';
-import { startSmtpReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import type { SmtpReceiver } from '../helpers/smtp-receiver.js';
+import type { Stack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
 
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 // Long enough for a fresh SMTP connection on a loaded machine (1 s was not, at load 28: five attempts).
 const TIMEOUT_MS = 5000;
 
@@ -18,36 +16,15 @@ const TIMEOUT_MS = 5000;
  * two attempts, and deliver it with the same idempotency key.
  */
 describe('an SMTP answer later than the attempt timeout', () => {
+  let fx: EffectsStack;
   let stack: Stack;
   let smtp: SmtpReceiver;
-  let receiver: CallbackReceiver;
-  let worker: RunningProcess;
 
   beforeAll(async () => {
-    stack = await startStack({ workers: 0 });
-    smtp = await startSmtpReceiver();
-    receiver = await startCallbackReceiver([SECRET]);
-    worker = startProcess(
-      'src/worker/main.ts',
-      stack.env({
-        LOG_LEVEL: 'info',
-        SMTP_URL: smtp.url,
-        MAIL_FROM: 'Shop <orders@shop.example>',
-        CALLBACK_URLS: receiver.url,
-        CALLBACK_SECRET: SECRET,
-        EFFECT_TIMEOUT_MS: String(TIMEOUT_MS),
-        EFFECT_BACKOFF_MS: '100',
-      }),
-    );
-    await waitForOutput(worker, 'worker started');
+    fx = await startEffectsStack({ EFFECT_TIMEOUT_MS: String(TIMEOUT_MS), EFFECT_BACKOFF_MS: '100' });
+    ({ stack, smtp } = fx);
   });
-  afterAll(async () => {
-    worker.kill('SIGTERM');
-    await worker.exited;
-    await receiver.close();
-    await smtp.close();
-    await stack.close();
-  });
+  afterAll(async () => fx.close());
 
   it('is retried with the same Message-ID; the abandoned connection is closed; the row says it timed out', async () => {
     // Answered three timeouts late: whatever the machine's load, the first attempt has given up by then.

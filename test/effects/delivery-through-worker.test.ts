@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackReceiver, type CallbackReceiver } from '../helpers/callback-receiver.js';
 import { createEffectsQueue, enqueueTogether } from '../../src/queue/effects-queue.js';
+import { CALLBACK_SECRET as SECRET, startEffectsStack, type EffectsStack } from '../helpers/effects-stack.js';
 import { orderSnapshot } from '../helpers/orders.js';
 import { startProcess, waitForOutput, type RunningProcess } from '../helpers/processes.js';
 import { waitForStatus } from '../helpers/sessions.js';
@@ -9,36 +10,22 @@ import { SMTP_PASS, SMTP_USER, startSmtpReceiver, type SmtpReceiver } from '../h
 import { startStack, type Stack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/wait.js';
 
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
 /**
  * The whole path as deployed: Stripe's webhook (twice) → api → queue → a real worker process that
  * fulfills, records the effects in its transaction and delivers them to a real SMTP server and a real
  * HTTP receiver that verifies the Standard Webhooks signature.
  */
 describe('a paid session through a worker process: one receipt email, one signed callback', () => {
+  let fx: EffectsStack;
   let stack: Stack;
   let smtp: SmtpReceiver;
   let receiver: CallbackReceiver;
-  let worker: RunningProcess;
 
   beforeAll(async () => {
-    stack = await startStack({ workers: 0 });
-    smtp = await startSmtpReceiver();
-    receiver = await startCallbackReceiver([SECRET]);
-    worker = startProcess(
-      'src/worker/main.ts',
-      stack.env({ LOG_LEVEL: 'info', SMTP_URL: smtp.url, MAIL_FROM: 'Shop <orders@shop.example>', CALLBACK_URLS: receiver.url, CALLBACK_SECRET: SECRET }),
-    );
-    await waitForOutput(worker, 'worker started');
+    fx = await startEffectsStack();
+    ({ stack, smtp, receiver } = fx);
   });
-  afterAll(async () => {
-    worker.kill('SIGTERM');
-    await worker.exited;
-    await receiver.close();
-    await smtp.close();
-    await stack.close();
-  });
+  afterAll(async () => fx.close());
 
   it('duplicate webhooks and the landing page together still give exactly one of each', async () => {
     const { store, webhooks } = stack.emulator;
