@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH, storable, storableRun, storableText } from '../../src/domain/storable.js';
+import { MAX_TEXT_LENGTH, isVouchedStorable, storable, storableJson, storableRun, storableText, vouchStorable } from '../../src/domain/storable.js';
 
 describe('storableText', () => {
   it.each([
@@ -78,3 +78,29 @@ describe('storableRun', () => {
   });
 });
 
+
+describe('storableJson and vouchStorable (the Stripe client checks its answers as text)', () => {
+  it.each([
+    ['a NUL escape', '{"a":"x\\u0000"}'],
+    ['an upper-case lone surrogate escape', '{"a":"x\\uD800y"}'],
+    ['an escaped quote (the length check cannot see through it)', '{"a":"say \\"hi\\""}'],
+    ['a string longer than the bound', `{"a":"${'x'.repeat(MAX_TEXT_LENGTH + 1)}"}`],
+  ])('says no to %s', (_name, json) => {
+    expect(storableJson(json)).toBe(false);
+  });
+
+  it('says yes to pretty-printed clean JSON with non-ASCII text and a surrogate pair', () => {
+    expect(storableJson(JSON.stringify({ id: 'cs_1', name: 'Crème brûlée 🍰', items: [{ d: 'x'.repeat(2000) }] }, null, 2))).toBe(true);
+  });
+
+  it('vouches a parsed object, and a list\'s elements, only when the text passes', () => {
+    const list = JSON.parse('{"object":"list","data":[{"id":"li_1"},{"id":"li_2"}]}') as { data: object[] };
+    vouchStorable('{"object":"list","data":[{"id":"li_1"},{"id":"li_2"}]}', list);
+    expect([list, ...list.data].map(isVouchedStorable)).toEqual([true, true, true]);
+    const dirtyText = '{"id":"cs_1","name":"a\\u0000"}';
+    const dirty = JSON.parse(dirtyText) as { name: string };
+    vouchStorable(dirtyText, dirty);
+    expect(isVouchedStorable(dirty)).toBe(false);
+    expect(storable(dirty).name).toBe('a');
+  });
+});
