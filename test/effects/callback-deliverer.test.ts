@@ -6,6 +6,7 @@ import { startCallbackReceiver, type CallbackReceiver } from '../helpers/callbac
 import { effectRecord, orderSnapshot } from '../helpers/orders.js';
 import { freePort } from '../helpers/ports.js';
 import { silent } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Standard Webhooks secrets: whsec_ + base64 of 24 random bytes.
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -127,6 +128,49 @@ describe('signed callbacks (a real HTTP receiver verifying with standardwebhooks
     expect(receiver.hugeBytesWritten).toBeLessThan(100 * (1 << 20));
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * (1 << 20));
   });
+
+  it('keeps its connections: ten callbacks one after another to one receiver open two sockets at most', async () => {
+    const own = createCallbackDeliverer({ secrets: [SECRET], log: silent });
+    const before = receiver.connections;
+    try {
+      for (let i = 0; i < 10; i++) {
+        expect(await own.deliver(callbackEffect(receiver.url, `eff_ka_${i}`), never)).toEqual({ outcome: 'delivered', detail: 'HTTP 204' });
+      }
+      // undici hands over an answer just before it marks its socket free, so the second callback opens
+      // another one; from then on the two take turns.
+      expect(receiver.connections - before).toBeLessThanOrEqual(2);
+    } finally {
+      await own.close?.();
+    }
+  });
+
+  it('opens at most 50 connections to one receiver: a slow one cannot take unbounded sockets', async () => {
+    const own = createCallbackDeliverer({ secrets: [SECRET], log: silent, timeoutMs: 60_000 });
+    const stop = new AbortController();
+    receiver.mode = 'slow';
+    const before = receiver.connections;
+    try {
+      const pending = Array.from({ length: 60 }, (_, i) => own.deliver(callbackEffect(receiver.url, `eff_pool_${i}`), stop.signal));
+      await waitFor(() => (receiver.received.length >= 50 ? true : undefined), '50 requests held by the slow receiver');
+      // Every held request has its own socket and none was freed: the other 10 wait in the agent's queue.
+      expect(receiver.connections - before).toBe(50);
+      stop.abort();
+      const results = await Promise.all(pending);
+      expect(results.every((r) => r.outcome === 'retry' && r.code === 'callback_aborted')).toBe(true);
+      expect(receiver.received).toHaveLength(50);
+    } finally {
+      await own.close?.();
+    }
+  });
+
+  it('close() ends a 2xx body still being drained at once, and later attempts end as callback_aborted', async () => {
+    const own = createCallbackDeliverer({ secrets: [SECRET], log: silent, timeoutMs: 60_000 });
+    receiver.mode = 'trickle';
+    expect(await own.deliver(callbackEffect(receiver.url), never)).toEqual({ outcome: 'delivered', detail: 'HTTP 200' });
+    // The trickling body would hold the agent's close() for the whole minute: close() cuts it.
+    await own.close?.();
+    expect(await own.deliver(callbackEffect(receiver.url), never)).toMatchObject({ outcome: 'retry', code: 'callback_aborted' });
+  });
 });
 
 describe('callbacks to receivers that are down or speak garbage', () => {
@@ -152,6 +196,44 @@ describe('callbacks to receivers that are down or speak garbage', () => {
       expect(await deliverer.deliver(callbackEffect(cut.url), never)).toMatchObject({ outcome: 'retry', code: 'callback_unreachable' });
     } finally {
       await cut.close();
+    }
+  });
+
+  /** A server answering every request with `head` (and `body`), then leaving the response open unless `end`. */
+  async function answering(head: string, body = '', end = true) {
+    return mute((s) =>
+      s.once('data', () => {
+        s.write(head + body);
+        if (end) s.end();
+      }),
+    );
+  }
+
+  it.each([
+    ['more than 512 bytes', 'y'.repeat(600), 'y'.repeat(512)],
+    ['a few bytes, then nothing', 'short', 'short'],
+  ])('an error body that never ends (%s): its first 512 bytes at most, within the attempt', async (_what, sent, kept) => {
+    const chunk = `${sent.length.toString(16)}\r\n${sent}\r\n`;
+    const endless = await answering('HTTP/1.1 502 Bad Gateway\r\ntransfer-encoding: chunked\r\n\r\n', chunk, false);
+    try {
+      expect(await deliverer.deliver(callbackEffect(endless.url), never)).toEqual({ outcome: 'retry', code: 'callback_server_error', reason: `HTTP 502: ${kept}` });
+    } finally {
+      await endless.close();
+    }
+  });
+
+  it.each([
+    ['an HTTP date two minutes ahead', () => new Date(Date.now() + 120_000).toUTCString(), (ms: number) => ms > 60_000 && ms <= 120_000],
+    ['a day in seconds (capped at 1 h)', () => '86400', (ms: number) => ms === 3_600_000],
+    ['given twice (the first counts)', () => '5\r\nretry-after: 9', (ms: number) => ms === 5000],
+  ])('Retry-After as %s', async (_what, value, fits) => {
+    const busy = await answering(`HTTP/1.1 503 Service Unavailable\r\nretry-after: ${value()}\r\ncontent-length: 0\r\n\r\n`);
+    try {
+      const result = await deliverer.deliver(callbackEffect(busy.url), never);
+      expect(result).toMatchObject({ outcome: 'retry', code: 'callback_server_error', reason: 'HTTP 503' });
+      expect(result.outcome === 'retry' && result.retryAfterMs !== undefined && fits(result.retryAfterMs)).toBe(true);
+    } finally {
+      await busy.close();
     }
   });
 

@@ -22,6 +22,8 @@ export interface CallbackReceiver {
   mode: ReceiverMode;
   /** Bytes the `huge` mode managed to write before the client hung up. */
   hugeBytesWritten: number;
+  /** TCP connections accepted so far (a keep-alive client opens few). */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export interface CallbackReceiver {
 export async function startCallbackReceiver(secrets: readonly string[]): Promise<CallbackReceiver> {
   const verifiers = secrets.map((s) => new Webhook(s));
   const open = new Set<ServerResponse>();
-  const receiver: CallbackReceiver = { url: '', received: [], mode: 'ok', hugeBytesWritten: 0, close };
+  const receiver: CallbackReceiver = { url: '', received: [], mode: 'ok', hugeBytesWritten: 0, connections: 0, close };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,6 +49,8 @@ export async function startCallbackReceiver(secrets: readonly string[]): Promise
       answer(res);
     });
   });
+
+  server.on('connection', () => void receiver.connections++);
 
   function answer(res: ServerResponse): void {
     switch (receiver.mode) {
