@@ -94,7 +94,16 @@ const schema = z.object({
   CALLBACK_URLS: z
     .string()
     .transform(commaList)
-    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each entry must be an http(s) URL' })).min(1))
+    .pipe(
+      z
+        .array(
+          z
+            .url({ protocol: /^https?$/, error: 'each entry must be an http(s) URL' })
+            // The HTTP client would drop them silently: the receiver authenticates the signature instead.
+            .refine((u) => !/^https?:\/\/[^/?#]*@/i.test(u), 'no user:password@ in a callback URL (it would not be sent): receivers verify CALLBACK_SECRET\'s signature'),
+        )
+        .min(1),
+    )
     .optional(),
   CALLBACK_SECRET: z
     .string()

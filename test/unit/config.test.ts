@@ -114,6 +114,7 @@ describe('loadConfig', () => {
     ['MAIL_FROM', { MAIL_FROM: 'Shop <orders@shop.example>\r\nBcc: x@evil.example' }],
     ['CALLBACK_URLS', { CALLBACK_URLS: 'https://ok.example/a,not a url', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
     ['CALLBACK_URLS', { CALLBACK_URLS: 'ftp://files.example/x', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
+    ['CALLBACK_URLS', { CALLBACK_URLS: 'https://user:pass@ok.example/a', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
     ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a', CALLBACK_SECRET: 'hunter2' }],
     ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a', CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_short' }],
     ['CALLBACK_SECRET', { CALLBACK_URLS: 'https://ok.example/a' }],
@@ -130,6 +131,7 @@ describe('loadConfig', () => {
     }
     expect(message).toMatch(new RegExp(`^invalid configuration: .*${name}: `));
     expect(message).not.toContain('\n');
+    expect(message).not.toContain('pass@ok.example');
   });
 
   it('requireStripe names what is missing outside production', () => {
