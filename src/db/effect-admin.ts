@@ -39,7 +39,7 @@ export async function retryEffect(sql: postgres.Sql, id: string): Promise<AdminR
     await tx`delete from effect_targets_disabled where kind = ${row.kind} and target = ${row.target}`;
     // created_at restarts the retry horizon: the operator has fixed the cause.
     await tx`
-      update fulfillment_effects set status = 'pending', next_attempt_at = now(), locked_until = null, enqueued_at = null,
+      update fulfillment_effects set status = 'pending', next_attempt_at = now(), locked_until = null, enqueued_at = null, sweep_at = now(),
         finished_at = null, created_at = now(), last_code = 'retried_by_operator'
       where id = ${id}`;
     return 'done';

@@ -55,7 +55,8 @@ export type Claim =
 export async function claimEffects(sql: postgres.Sql, ids: readonly string[], leaseMs: number, kindsOn: readonly string[]): Promise<Claim[]> {
   const unique = [...new Set(ids)];
   const rows = await sql<(EffectRow & { disabled: boolean })[]>`
-    update fulfillment_effects e set attempts = e.attempts + 1, locked_until = now() + ${leaseMs} * interval '1 millisecond'
+    update fulfillment_effects e set attempts = e.attempts + 1, locked_until = now() + ${leaseMs} * interval '1 millisecond',
+      sweep_at = now() + ${leaseMs} * interval '1 millisecond'
     from (select id from fulfillment_effects where id = any(${unique}::bigint[]) order by id for update) locked
     where e.id = locked.id and e.status = 'pending' and e.next_attempt_at <= now() + interval '50 milliseconds'
       and (e.locked_until is null or e.locked_until < now())
@@ -122,7 +123,8 @@ export async function finishEffects(sql: postgres.Sql, finishes: readonly Finish
 export async function rescheduleEffect(sql: postgres.Sql, id: string, delayMs: number, why: { code: string; reason: string }): Promise<void> {
   await sql`
     update fulfillment_effects set locked_until = null, next_attempt_at = now() + ${delayMs} * interval '1 millisecond',
-      enqueued_at = now(), last_code = ${why.code}, last_error = ${why.reason}
+      enqueued_at = now(), sweep_at = ${sweepAfterJob(sql, sql`now() + ${delayMs} * interval '1 millisecond'`)},
+      last_code = ${why.code}, last_error = ${why.reason}
     where id = ${id}`;
 }
 
@@ -141,20 +143,32 @@ export interface DueEffect {
 }
 
 /**
- * Pending effects with no delivery in flight and no job added for `graceMs` (their job was lost with
- * Redis, or its process died): stamps and returns them, oldest due first. `SKIP LOCKED` lets every
- * dispatcher sweep at once without two of them taking the same rows.
+ * How long after its job was added a pending row is left to that job: past it (and due, and not in flight)
+ * the sweep adds its job again, in case Redis lost it.
  */
-export async function sweepEffects(sql: postgres.Sql, graceMs: number, limit: number): Promise<DueEffect[]> {
+export const JOB_GRACE_MS = 30_000;
+
+/** `sweep_at` for a row whose job was added now and which is due at `due` (a fragment of the same statement). */
+export function sweepAfterJob(sql: postgres.Sql, due: postgres.PendingQuery<postgres.Row[]>) {
+  return sql`greatest(${due} - interval '1 second', now() + ${JOB_GRACE_MS} * interval '1 millisecond')`;
+}
+
+/**
+ * Pending effects with no delivery in flight whose job may be lost (none was added, or it was added over
+ * JOB_GRACE_MS ago, or its attempt's process died: an expired lease says so at once), due within a second:
+ * stamps and returns them, those the sweep should have seen first first. It reads only such rows (`sweep_at`,
+ * indexed for pending rows): an outage with 100,000 effects waiting costs each sweep nothing, where a scan of
+ * every pending due row (the first design) cost 50 ms of Postgres for 20,000 of them, every second, in every
+ * worker process. `SKIP LOCKED` lets every dispatcher sweep at once without two of them taking the same rows.
+ */
+export async function sweepEffects(sql: postgres.Sql, limit: number): Promise<DueEffect[]> {
   const rows = await sql<{ id: string; kind: string; attempts: number; delay_ms: number }[]>`
-    update fulfillment_effects e set enqueued_at = now()
+    update fulfillment_effects e set enqueued_at = now(), sweep_at = ${sweepAfterJob(sql, sql`e.next_attempt_at`)}
     from (
       select id from fulfillment_effects
-      where status = 'pending' and next_attempt_at <= now() + interval '1 second'
-        and (locked_until is null or locked_until < now())
-        -- no job yet; or its job may be lost; or its attempt's process died (an expired lease says so at once)
-        and (enqueued_at is null or enqueued_at < now() - ${graceMs} * interval '1 millisecond' or locked_until is not null)
-      order by next_attempt_at
+      where status = 'pending' and sweep_at <= now()
+        and next_attempt_at <= now() + interval '1 second' and (locked_until is null or locked_until < now())
+      order by sweep_at
       limit ${limit}
       for update skip locked
     ) due

@@ -4,6 +4,7 @@ import type { OrderNote } from '../effects/effect.js';
 import { matchingItems, type EffectOptions, type FulfillmentHandler, type HandlerContext } from '../fulfillment/handler.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
 import type { Tx } from './fulfillment-store.js';
+import { JOB_GRACE_MS } from './effect-store.js';
 import { createHandlerDb } from './handler-db.js';
 import { sent } from './sent.js';
 
@@ -103,6 +104,8 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     last_error: e.skipped ?? null,
     next_attempt_at: now,
     enqueued_at: input.enqueuesAfterCommit ? now : null,
+    // Without a job coming, the sweep takes it at once; with one, only if that job has not run JOB_GRACE_MS later.
+    sweep_at: input.enqueuesAfterCommit ? new Date(fulfilledAt.getTime() + JOB_GRACE_MS).toISOString() : now,
     created_at: now,
     finished_at: e.skipped === undefined ? null : now,
   }));

@@ -146,6 +146,12 @@ export const fulfillmentEffects = pgTable(
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     /** When a BullMQ job was last added for it; the sweeper re-adds jobs only for rows stale since. */
     enqueuedAt: timestamp('enqueued_at', { withTimezone: true }),
+    /**
+     * When the sweeper looks at this pending row next: once it is due and its job, if any, should have run
+     * (JOB_GRACE_MS after it was added), or its attempt's lease has ended. Stamped by every statement that
+     * changes those (effect-store.ts); a row written without it (an older worker) is looked at at once.
+     */
+    sweepAt: timestamp('sweep_at', { withTimezone: true }).notNull().defaultNow(),
     lastCode: text('last_code'),
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
@@ -154,8 +160,8 @@ export const fulfillmentEffects = pgTable(
   (t) => [
     unique('fulfillment_effects_key').on(t.sessionId, t.scope, t.kind, t.target),
     check('fulfillment_effects_status_check', sql`${t.status} in ('pending','delivered','dead','skipped')`),
-    // The sweeper's and the gauges' scans: only pending rows, in due order.
-    index('fulfillment_effects_pending_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    // The sweeper's scan: only pending rows it has to look at now, however many others wait (an SMTP outage).
+    index('fulfillment_effects_sweep_idx').on(t.sweepAt).where(sql`${t.status} = 'pending'`),
     index('fulfillment_effects_status_idx').on(t.status, t.kind),
   ],
 );

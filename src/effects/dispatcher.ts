@@ -32,8 +32,6 @@ export interface DispatcherDeps {
   readonly concurrency: number;
   /** How often this process looks for pending rows without a job (default 1 s). */
   readonly sweepIntervalMs?: number;
-  /** A row whose job was added this long ago and that is still due and idle is given its job again (default 30 s). */
-  readonly sweepGraceMs?: number;
 }
 
 export interface EffectDispatcher {
@@ -152,7 +150,7 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
   const sweep = (): Promise<number> => {
     sweeping ??= (async () => {
       try {
-        const due = await sweepEffects(deps.sql, deps.sweepGraceMs ?? 30_000, 2000);
+        const due = await sweepEffects(deps.sql, 2000);
         // The attempt's own job id: when its job still waits in Redis (a long backlog) the add is a no-op. A run's
         // other effects ride in the first one's job, so for them it is a second job, which the claim makes harmless.
         await enqueueEffects(deps.queue, due.map((d) => ({ id: d.id, kind: d.kind, attempts: d.attempts, delayMs: d.delayMs })));

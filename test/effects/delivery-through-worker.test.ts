@@ -94,9 +94,9 @@ describe('a paid session through a worker process: one receipt email, one signed
     await stack.db.sql`insert into checkout_sessions (id, status, payment_status, livemode, first_seen_at, updated_at) values (${sessionId}, 'fulfilled', 'paid', false, now(), now())`;
     // As a run commits them (job added right after), except that the callback is not due for an hour.
     const rows = await stack.db.sql<{ id: string; kind: string }[]>`
-      insert into fulfillment_effects (session_id, scope, kind, target, payload, status, next_attempt_at, enqueued_at, created_at) values
-        (${sessionId}, 'order', 'email', 'ada@example.com', ${JSON.stringify({ to: 'ada@example.com', order })}::jsonb, 'pending', now(), now(), now()),
-        (${sessionId}, 'order', 'callback', ${receiver.url}, ${JSON.stringify({ url: receiver.url, order })}::jsonb, 'pending', now() + interval '1 hour', now(), now())
+      insert into fulfillment_effects (session_id, scope, kind, target, payload, status, next_attempt_at, enqueued_at, sweep_at, created_at) values
+        (${sessionId}, 'order', 'email', 'ada@example.com', ${JSON.stringify({ to: 'ada@example.com', order })}::jsonb, 'pending', now(), now(), now() + interval '30 seconds', now()),
+        (${sessionId}, 'order', 'callback', ${receiver.url}, ${JSON.stringify({ url: receiver.url, order })}::jsonb, 'pending', now() + interval '1 hour', now(), now() + interval '1 hour', now())
       returning id::text, kind`;
     const effects = () =>
       stack.db.sql<{ kind: string; status: string; attempts: number }[]>`
