@@ -32,6 +32,8 @@ export interface DispatcherDeps {
   readonly concurrency: number;
   /** How often this process looks for pending rows without a job (default 1 s). */
   readonly sweepIntervalMs?: number;
+  /** Resolves when a job may start its attempts (orders first: orders-first-gate.ts); default at once. */
+  readonly admit?: () => Promise<void>;
 }
 
 export interface EffectDispatcher {
@@ -68,6 +70,7 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     // A session's new effects come in one job: each is claimed, tried and settled on its own, at once, so a
     // slow receiver holds its own attempt only; the job ends when every attempt in it has ended.
     const effects = [{ id: job.data.effectId, kind: job.data.kind }, ...(job.data.also ?? [])];
+    await deps.admit?.();
     const tried = await Promise.allSettled(effects.map((e) => tryEffect(e.id, e.kind)));
     const failed = tried.find((t) => t.status === 'rejected');
     if (failed !== undefined) throw failed.reason;

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { addCollectedGauge } from '../observability/metrics.js';
 
 export interface EffectMetrics {
@@ -7,6 +7,8 @@ export interface EffectMetrics {
   readonly effects: Counter<'kind' | 'result'>;
   /** Receivers that answered 410 and are no longer called. */
   readonly targetsDisabled: Counter<'kind'>;
+  /** 1 while this process holds its effects back for waiting orders (orders-first-gate.ts), else 0. */
+  readonly heldBack: Gauge;
 }
 
 export function createEffectMetrics(registry: Registry): EffectMetrics {
@@ -21,6 +23,11 @@ export function createEffectMetrics(registry: Registry): EffectMetrics {
       name: 'fulfillment_effect_targets_disabled_total',
       help: 'Effect receivers disabled because they answered HTTP 410 Gone, by kind.',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    heldBack: new Gauge({
+      name: 'fulfillment_effects_held_back',
+      help: '1 while this worker process holds its outbox back because fulfillment runs wait and it has no CPU to spare (orders first), else 0.',
       registers: [registry],
     }),
   };

@@ -7,6 +7,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { deliverersFromConfig, offKinds, type AnyDeliverer } from '../effects/deliverers.js';
 import { createEffectDispatcher, type EffectDispatcher } from '../effects/dispatcher.js';
 import { addEffectGauges, createEffectMetrics } from '../effects/effect-metrics.js';
+import { ordersFirstGate } from '../effects/orders-first-gate.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { fulfillmentDeliverers, fulfillmentHandlers } from '../fulfillment/registry.js';
 import { createEffectsQueue, enqueueTogether } from '../queue/effects-queue.js';
@@ -114,17 +115,28 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     extra: [...fulfillmentDeliverers(), ...(extensions.deliverers ?? [])],
   });
   addEffectGauges(metrics.registry, database.sql);
+  const effectMetrics = createEffectMetrics(metrics.registry);
   const dispatcher = createEffectDispatcher({
+    // Asked only once jobs run, after the gate below exists.
+    admit: () => ordersFirst.admit(),
     sql: database.sql,
     connection: redis,
     queue: effectsQueue,
     prefix: config.queue.prefix,
     deliverers,
     log,
-    metrics: createEffectMetrics(metrics.registry),
+    metrics: effectMetrics,
     backoff: { baseMs: config.effects.backoffMs, horizonMs: config.effects.retryHorizonMs },
     attemptTimeoutMs: config.effects.attemptTimeoutMs,
     concurrency: config.effects.concurrency,
+  });
+  // Orders first: while runs wait and this process has no CPU to spare, its effects trail (orders-first-gate.ts).
+  const ordersFirst = ordersFirstGate({
+    worker: dispatcher.worker,
+    full: config.effects.concurrency,
+    fulfillmentWaiting: () => fulfillmentQueue.getJobCountByTypes('wait', 'prioritized'),
+    log,
+    held: (on) => effectMetrics.heldBack.set(on ? 1 : 0),
   });
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
@@ -141,7 +153,11 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   });
   reconcileWorker.on('error', logWorkerError(log, 'reconcile', redis));
   // Graceful stop: stop taking jobs and let the active ones finish before anything they use closes.
-  closers.add('workers', () => Promise.all([worker.close(), reconcileWorker.close(), dispatcher.close()]));
+  closers.add('workers', () => {
+    // Let go first: a job waiting at the gate must be able to finish while the worker closes.
+    ordersFirst.stop();
+    return Promise.all([worker.close(), reconcileWorker.close(), dispatcher.close()]);
+  });
 
   let http: FastifyInstance | undefined;
   const run = (w: { run(): Promise<unknown> }, name: string) => void w.run().catch((err: unknown) => log.error({ err, worker: name }, 'worker stopped running'));
@@ -168,6 +184,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
       run(worker, 'fulfillment');
       run(reconcileWorker, 'reconcile');
       dispatcher.start();
+      ordersFirst.start();
       started = true;
       // Said before "worker started", which is what operators and tests wait for.
       for (const [kind, why] of Object.entries(offKinds(config.effects, deliverers))) log.warn({ kind }, `effect kind off: ${why}`);

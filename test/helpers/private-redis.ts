@@ -46,7 +46,7 @@ export class PrivateRedis {
 
   async down(): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
     await exited;
