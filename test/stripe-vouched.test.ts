@@ -1,10 +1,8 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isVouchedStorable, storableRun } from '../src/domain/storable.js';
 import { allLineItems } from '../src/domain/page-line-items.js';
-import type { Emulator } from '../src/emulator/server.js';
-import { startEmulator } from '../src/emulator/start.js';
-import { createStripeClient } from '../src/stripe/client.js';
+import { emulatorWithClient } from './helpers/emulator-client.js';
 import { items } from './helpers/sessions.js';
 
 /**
@@ -14,21 +12,14 @@ import { items } from './helpers/sessions.js';
  * merchant is not, and is cleaned as before. If a new SDK stops calling the hook, the first test fails.
  */
 describe('Stripe answers vouched storable from their JSON text', () => {
-  let emulator: Emulator;
-  let stripe: Stripe;
-  beforeAll(async () => {
-    emulator = await startEmulator({ webhookSecrets: ['whsec_emulator_test_0123456789'] });
-    stripe = createStripeClient({ secretKey: 'sk_test_emulator', apiBase: new URL(emulator.url()), maxNetworkRetries: 0 });
-  });
-  afterAll(async () => emulator.app.close());
-
-  const retrieve = (id: string) => stripe.checkout.sessions.retrieve(id, { expand: ['line_items.data.price.product'] });
+  const ctx = emulatorWithClient();
+  const retrieve = (id: string) => ctx.stripe.checkout.sessions.retrieve(id, { expand: ['line_items.data.price.product'] });
 
   it('a clean session and every page of its line items take the fast path, the same objects', async () => {
-    const created = emulator.store.createSession({ lineItems: items(25) });
-    emulator.store.complete(created.id, { paymentStatus: 'paid' });
+    const created = ctx.emulator.store.createSession({ lineItems: items(25) });
+    ctx.emulator.store.complete(created.id, { paymentStatus: 'paid' });
     const session = await retrieve(created.id);
-    const lineItems = await allLineItems(stripe, session, undefined);
+    const lineItems = await allLineItems(ctx.stripe, session, undefined);
     expect(lineItems).toHaveLength(25);
     expect(session.line_items?.has_more).toBe(true);
     expect(isVouchedStorable(session)).toBe(true);
@@ -45,10 +36,10 @@ describe('Stripe answers vouched storable from their JSON text', () => {
     ['a NUL in a product name', { name: 'Book\u0000 of Nulls' }, 'Book of Nulls'],
     ['a lone surrogate in a product name', { name: 'Cake \uD83C' }, 'Cake '],
   ])('%s: not vouched, and cleaned as before', async (_name, spec, expected) => {
-    const created = emulator.store.createSession({ lineItems: [{ ...spec, unitAmount: 1200 }] });
-    emulator.store.complete(created.id, { paymentStatus: 'paid' });
+    const created = ctx.emulator.store.createSession({ lineItems: [{ ...spec, unitAmount: 1200 }] });
+    ctx.emulator.store.complete(created.id, { paymentStatus: 'paid' });
     const session = await retrieve(created.id);
-    const lineItems = await allLineItems(stripe, session, undefined);
+    const lineItems = await allLineItems(ctx.stripe, session, undefined);
     expect(isVouchedStorable(session)).toBe(false);
     const run = storableRun(session, lineItems);
     const product = run.lineItems[0]?.price?.product as Stripe.Product;
