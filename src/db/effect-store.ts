@@ -156,7 +156,7 @@ export function sweepAfterJob(sql: postgres.Sql, due: postgres.PendingQuery<post
 /**
  * Pending effects with no delivery in flight whose job may be lost (none was added, or it was added over
  * JOB_GRACE_MS ago, or its attempt's process died: an expired lease says so at once), due within a second:
- * stamps and returns them, those the sweep should have seen first first. It reads only such rows (`sweep_at`,
+ * stamps and returns them, longest overdue first. It reads only such rows (`sweep_at`,
  * indexed for pending rows): an outage with 100,000 effects waiting costs each sweep nothing, where a scan of
  * every pending due row (the first design) cost 50 ms of Postgres for 20,000 of them, every second, in every
  * worker process. `SKIP LOCKED` lets every dispatcher sweep at once without two of them taking the same rows.
