@@ -58,5 +58,7 @@ describe('outbox and a Redis that loses everything', () => {
     expect(sample(metrics, 'fulfillment_effects_total', { kind: 'callback', result: 'delivered' })).toBe(5);
     expect(sample(metrics, 'fulfillment_effects_pending', { kind: 'callback' }) ?? 0).toBe(0);
     expect(metrics).toContain('fulfillment_effects_oldest_pending_seconds');
+    // Orders first: nothing waits any more, so this worker holds no effect back.
+    expect(sample(metrics, 'fulfillment_effects_held_back')).toBe(0);
   }, 120_000);
 });

@@ -149,7 +149,7 @@ export interface DueEffect {
 export const JOB_GRACE_MS = 30_000;
 
 /** `sweep_at` for a row whose job was added now and which is due at `due` (a fragment of the same statement). */
-export function sweepAfterJob(sql: postgres.Sql, due: postgres.PendingQuery<postgres.Row[]>) {
+function sweepAfterJob(sql: postgres.Sql, due: postgres.PendingQuery<postgres.Row[]>) {
   return sql`greatest(${due} - interval '1 second', now() + ${JOB_GRACE_MS} * interval '1 millisecond')`;
 }
 

@@ -37,6 +37,7 @@ describe('orders first in a worker process', () => {
   let effects: Worker;
   let elu = 0;
   let gate: OrdersFirstGate;
+  const heldBack: boolean[] = [];
   beforeAll(async () => {
     queue = createFulfillmentQueue(producer, { prefix, attempts: 1, backoffMs: 1000 });
     effects = new Worker(EFFECTS_QUEUE, async () => undefined, { connection, prefix: bullPrefix(prefix), concurrency: 50, autorun: false });
@@ -48,6 +49,7 @@ describe('orders first in a worker process', () => {
       intervalMs: 50,
       trickleMs: 20,
       utilization: () => elu,
+      held: (on) => heldBack.push(on),
     });
   });
   afterAll(async () => {
@@ -89,6 +91,8 @@ describe('orders first in a worker process', () => {
     elu = 0.99;
     await gate.look();
     expect(gate.holding()).toBe(false);
+    // The gauge followed each change, and only the changes.
+    expect(heldBack).toEqual([true, false]);
   });
 
   it('lets go when the fulfillment queue cannot be read (its Redis down), so no effect waits on it', async () => {
