@@ -93,4 +93,67 @@ describe('recordRun', () => {
     expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
     expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true });
   });
+
+  describe('a session the pre-read found nothing stored for (expectNew: one round trip)', () => {
+    const attempts = async (id: string) => (await db.sql<{ n: number }[]>`select attempt_count as n from checkout_sessions where id = ${id}`)[0]?.n;
+    const itemCount = async (id: string) => (await db.sql<{ n: number }[]>`select count(*)::int as n from checkout_line_items where session_id = ${id}`)[0]?.n;
+
+    it('two runs that both saw nothing stored: both run their handlers, one commits, the other falls back and finds it done', async () => {
+      const { session, lineItems } = paidSession(3);
+      const { f, release, inside } = gatedFulfiller();
+      const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew: true };
+      const first = recordRun(db.sql, input, [recordLineItems, f]);
+      await inside; // its insert is in Postgres, uncommitted
+      const second = recordRun(db.sql, input, [recordLineItems, f]);
+      await sleep(200); // the second's insert now waits on the first's row
+      release();
+      const results = await Promise.all([first, second]);
+      // The second ran its handlers before Postgres answered its insert; nothing of that run was kept.
+      expect(f.runs).toBe(2);
+      expect(results.map((r) => r.changed).sort()).toEqual([false, true]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(await itemCount(session.id)).toBe(3);
+      expect(await attempts(session.id)).toBe(1);
+    });
+
+    it('a session stored meanwhile (awaiting a delayed payment) moves forward as on the general path', async () => {
+      const { session, lineItems } = paidSession(2);
+      await recordRun(db.sql, { session: { ...session, payment_status: 'unpaid' }, lineItems: [], target: 'awaiting_payment', trigger: 'checkout.session.completed' }, []);
+      const outcome = await recordRun(db.sql, { session, lineItems, target: 'fulfilled', trigger: 'checkout.session.async_payment_succeeded', expectNew: true }, [recordLineItems]);
+      expect(outcome).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
+      expect(await itemCount(session.id)).toBe(2);
+      expect(await attempts(session.id)).toBe(2);
+    });
+
+    it("a handler's error fails the run with that error and leaves nothing behind", async () => {
+      const { session, lineItems } = paidSession(2);
+      const failing = defineHandler({
+        name: 'failing',
+        takes: 'order',
+        async fulfill() {
+          throw new Error('warehouse unavailable');
+        },
+      });
+      const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew: true };
+      await expect(recordRun(db.sql, input, [recordLineItems, failing])).rejects.toThrow('warehouse unavailable');
+      expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
+      expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
+    });
+
+    it("the session row's own error (not a conflict) fails the run with Postgres's code, and nothing is stored", async () => {
+      const { session, lineItems } = paidSession(1);
+      const input = { session: { ...session, amount_total: 2 ** 64 }, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew: true };
+      await expect(recordRun(db.sql, input, [recordLineItems])).rejects.toMatchObject({ code: '22003' });
+      expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
+      expect(await itemCount(session.id)).toBe(0);
+    });
+
+    it('a run that is not fulfilling (unpaid) stores its status the same way', async () => {
+      const { session } = paidSession(1);
+      const outcome = await recordRun(db.sql, { session: { ...session, payment_status: 'unpaid' }, lineItems: [], target: 'awaiting_payment', trigger: 'checkout.session.completed', expectNew: true }, [recordLineItems]);
+      expect(outcome).toMatchObject({ status: 'awaiting_payment', changed: true, lineItemCount: 0 });
+      expect(await itemCount(session.id)).toBe(0);
+      expect(await attempts(session.id)).toBe(1);
+    });
+  });
 });

@@ -5,7 +5,7 @@ import { storableRun } from '../domain/storable.js';
 import { isFinal, nextStatus, type SessionStatus } from '../domain/session-status.js';
 import type { Trigger } from '../domain/trigger.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
-import { runHandlers } from './run-handlers.js';
+import { runHandlers, type NewEffect } from './run-handlers.js';
 import { sent } from './sent.js';
 
 /**
@@ -24,6 +24,16 @@ export interface RunInput {
   readonly trigger: Trigger;
   readonly eventId?: string | undefined;
   readonly account?: string | undefined;
+  /**
+   * Nothing was stored for the session when the run began (the worker's pre-read): the run is sent as one
+   * new session's, in one round trip, and falls back to the general path if a row appeared meanwhile.
+   */
+  readonly expectNew?: boolean | undefined;
+}
+
+export interface RecordOptions {
+  /** The caller adds delivery jobs for `newEffects` right after commit (the worker does; the CLI leaves them to the sweeper). */
+  readonly enqueuesAfterCommit?: boolean;
 }
 
 /**
@@ -32,11 +42,6 @@ export interface RunInput {
  * final, else run every handler (writing their notes and outbox effects) and move the status forward. No network call happens while the row
  * lock is held: the Stripe calls are done before this is called.
  */
-export interface RecordOptions {
-  /** The caller adds delivery jobs for `newEffects` right after commit (the worker does; the CLI leaves them to the sweeper). */
-  readonly enqueuesAfterCommit?: boolean;
-}
-
 export async function recordRun(
   sql: postgres.Sql,
   raw: RunInput,
@@ -46,7 +51,50 @@ export async function recordRun(
   // Before the transaction, on every path that records (worker, CLI, reconciliation's list pages):
   // a NUL or a lone surrogate typed by a customer must not fail the order (domain/storable.ts).
   const input: RunInput = { ...raw, ...storableRun(raw.session, raw.lineItems) };
-  const { session } = input;
+  if (input.expectNew === true) {
+    const outcome = await recordNew(sql, input, handlers, options);
+    if (outcome !== undefined) return outcome;
+  }
+  return recordAny(sql, input, handlers, options);
+}
+
+/**
+ * A session nothing was stored for: BEGIN, a plain insert of its row, the handlers' writes and COMMIT leave
+ * together, without waiting for any answer (one round trip to Postgres where recordAny takes two; the
+ * worker spends ~100 us of CPU per statement batch sent and answered). The handlers run before Postgres has
+ * answered the insert. If another run stored the session meanwhile, the insert fails on the primary key
+ * (a concurrent run's insert waits for that one's commit first), everything after it fails with the
+ * transaction, COMMIT rolls it back, and undefined sends the run to recordAny. Postgres logs that error:
+ * it happens only when two runs of a new session race past the pre-read together.
+ */
+async function recordNew(sql: postgres.Sql, input: RunInput, handlers: readonly FulfillmentHandler[], options: RecordOptions): Promise<RunOutcome | undefined> {
+  const c = columns(input);
+  const tx = await sql.reserve();
+  let ended = false;
+  const nowDate = new Date();
+  const begun = sent(tx`begin`);
+  const inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false));
+  const conflicted = (): Promise<boolean> => inserted.then(() => false, isSessionConflict);
+  try {
+    const writes = input.target === 'fulfilled' ? await runHandlers(tx, sql, handlers, handlersInput(input, nowDate, options)) : undefined;
+    ended = true;
+    const committed = sent(tx`commit`);
+    const settled = await Promise.allSettled([begun, inserted, writes?.newEffects, committed]);
+    if (await conflicted()) return undefined;
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    return outcome(c, input.target, true, input, settled[2].status === 'fulfilled' ? settled[2].value : undefined);
+  } catch (err) {
+    // A handler threw before COMMIT was sent (perhaps only because the transaction had failed already).
+    if (!ended) await tx`rollback`.catch(() => undefined);
+    if (await conflicted()) return undefined;
+    throw err;
+  } finally {
+    tx.release();
+  }
+}
+
+/** Any run: claims the row whether or not it exists (insert, or lock the stored one) and decides from what it finds. */
+async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly FulfillmentHandler[], options: RecordOptions): Promise<RunOutcome> {
   const c = columns(input);
   // One connection, BEGIN and COMMIT sent by hand rather than by sql.begin: BEGIN goes out with the
   // session's insert and COMMIT with the handlers' writes, so the run takes two round trips to Postgres
@@ -60,15 +108,7 @@ export async function recordRun(
     const begun = sent(tx`begin`);
     // A new session: insert it with its status straight away (the common case: one statement). A
     // concurrent run inserting the same id waits here for this transaction, then finds the row.
-    const insert = sent(tx<{ status: SessionStatus }[]>`
-      insert into checkout_sessions (id, account, status, payment_status, stripe_status, livemode, customer_email,
-        customer_name, currency, amount_subtotal, amount_total, stripe_created_at, first_seen_at, updated_at,
-        fulfilled_at, attempt_count, last_trigger, last_event_id)
-      values (${c.id}, ${c.account}, ${input.target}, ${c.paymentStatus}, ${c.stripeStatus}, ${c.livemode}, ${c.customerEmail},
-        ${c.customerName}, ${c.currency}, ${c.amountSubtotal}, ${c.amountTotal}, ${c.stripeCreatedAt}, ${now}, ${now},
-        ${input.target === 'fulfilled' ? now : null}, 1, ${c.lastTrigger}, ${c.lastEventId})
-      on conflict (id) do nothing
-      returning status`);
+    const insert = sent(insertSession(tx, c, input.target, now, true));
     await begun;
     const inserted = await insert;
     let status: SessionStatus = input.target;
@@ -85,10 +125,7 @@ export async function recordRun(
       status = nextStatus(row.status, input.target);
       changed = status !== row.status;
     }
-    const writes =
-      status === 'fulfilled'
-        ? await runHandlers(tx, sql, handlers, { session, lineItems: input.lineItems, fulfilledAt: nowDate, enqueuesAfterCommit: options.enqueuesAfterCommit ?? false })
-        : undefined;
+    const writes = status === 'fulfilled' ? await runHandlers(tx, sql, handlers, handlersInput(input, nowDate, options)) : undefined;
     const updated =
       inserted.length === 0
         ? sent(tx`
@@ -106,9 +143,7 @@ export async function recordRun(
     const committed = sent(tx`commit`);
     const [effects, ...rest] = await Promise.allSettled([writes?.newEffects, updated, committed]);
     for (const r of [effects, ...rest]) if (r?.status === 'rejected') throw r.reason;
-    const newEffects = (effects?.status === 'fulfilled' ? effects.value : undefined) ?? [];
-    const lineItemCount = status === 'fulfilled' ? input.lineItems.length : 0;
-    return { sessionId: c.id, status, changed, lineItemCount, newEffects, customerEmail: c.customerEmail };
+    return outcome(c, status, changed, input, effects?.status === 'fulfilled' ? effects.value : undefined);
   } catch (err) {
     // Not yet ended (a handler threw, a statement before COMMIT failed): nothing of the run is kept.
     if (!ended) await tx`rollback`.catch(() => undefined);
@@ -117,6 +152,35 @@ export async function recordRun(
     tx.release();
   }
 }
+
+/** The session's row as this run sees it; `onConflict`: nothing when it exists (recordAny), else the primary key's error. */
+function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, onConflict: boolean) {
+  return tx<{ status: SessionStatus }[]>`
+    insert into checkout_sessions (id, account, status, payment_status, stripe_status, livemode, customer_email,
+      customer_name, currency, amount_subtotal, amount_total, stripe_created_at, first_seen_at, updated_at,
+      fulfilled_at, attempt_count, last_trigger, last_event_id)
+    values (${c.id}, ${c.account}, ${target}, ${c.paymentStatus}, ${c.stripeStatus}, ${c.livemode}, ${c.customerEmail},
+      ${c.customerName}, ${c.currency}, ${c.amountSubtotal}, ${c.amountTotal}, ${c.stripeCreatedAt}, ${now}, ${now},
+      ${target === 'fulfilled' ? now : null}, 1, ${c.lastTrigger}, ${c.lastEventId})
+    ${onConflict ? tx`on conflict (id) do nothing returning status` : tx``}`;
+}
+
+function handlersInput(input: RunInput, fulfilledAt: Date, options: RecordOptions) {
+  return { session: input.session, lineItems: input.lineItems, fulfilledAt, enqueuesAfterCommit: options.enqueuesAfterCommit ?? false };
+}
+
+function outcome(c: Columns, status: SessionStatus, changed: boolean, input: RunInput, newEffects: readonly NewEffect[] | undefined): RunOutcome {
+  const lineItemCount = status === 'fulfilled' ? input.lineItems.length : 0;
+  return { sessionId: c.id, status, changed, lineItemCount, newEffects: newEffects ?? [], customerEmail: c.customerEmail };
+}
+
+/** Another run stored the session first: Postgres refused the plain insert on the primary key. */
+function isSessionConflict(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint_name?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === '23505' && e.constraint_name === 'checkout_sessions_pkey';
+}
+
+type Columns = ReturnType<typeof columns>;
 
 function columns({ session, trigger, eventId, account }: RunInput) {
   return {

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { allLineItems } from './page-line-items.js';
 import type { RunOutcome } from './run-outcome.js';
-import { targetStatus, type SessionStatus } from './session-status.js';
+import { isFinal, targetStatus, type SessionStatus } from './session-status.js';
 import type { Trigger } from './trigger.js';
 
 export interface FulfillRequest {
@@ -17,10 +17,11 @@ export interface FulfillRequest {
 export interface FulfillDeps {
   readonly stripe: Stripe;
   /**
-   * The session's stored status when it is final (undefined otherwise): one indexed read that spares
-   * Stripe every request of a run that cannot change anything (a redelivery, a rerun after a crash).
+   * The session's stored status, undefined when nothing is stored for it: one indexed read that spares
+   * Stripe every request of a run that cannot change anything (a redelivery, a rerun after a crash), and
+   * tells the recorder when the session is new.
    */
-  readonly storedFinal?: (sessionId: string) => Promise<{ status: SessionStatus; customerEmail: string | null } | undefined>;
+  readonly stored?: (sessionId: string) => Promise<{ status: SessionStatus; customerEmail: string | null } | undefined>;
   /**
    * The session and its line items read together with other runs' (stripe/session-batcher.ts), or
    * undefined when this run must retrieve it alone. Line items undefined: a product could not be read.
@@ -34,6 +35,8 @@ export interface FulfillDeps {
     trigger: Trigger;
     eventId?: string | undefined;
     account?: string | undefined;
+    /** Nothing was stored for the session when this run began (the pre-read said so). */
+    expectNew?: boolean | undefined;
   }) => Promise<RunOutcome>;
 }
 
@@ -44,20 +47,23 @@ export interface FulfillDeps {
  */
 export async function fulfillCheckout(req: FulfillRequest, deps: FulfillDeps): Promise<RunOutcome> {
   // Final is final (session-status.ts): the transaction would change nothing, so neither may Stripe reads.
-  const final = await deps.storedFinal?.(req.sessionId);
-  if (final !== undefined) return { sessionId: req.sessionId, status: final.status, changed: false, lineItemCount: 0, customerEmail: final.customerEmail };
+  const stored = deps.stored === undefined ? undefined : { row: await deps.stored(req.sessionId) };
+  if (stored?.row !== undefined && isFinal(stored.row.status)) {
+    return { sessionId: req.sessionId, status: stored.row.status, changed: false, lineItemCount: 0, customerEmail: stored.row.customerEmail };
+  }
+  const expectNew = stored !== undefined && stored.row === undefined;
   const created = req.created;
   const batched = created === undefined ? undefined : await deps.batched?.({ ...req, created });
   // A product the batch could not read: retrieve alone with products expanded, never record items without their kind.
   if (batched?.lineItems !== undefined) {
     const target = targetStatus(batched.session, req.trigger);
     const lineItems = target === 'fulfilled' ? batched.lineItems : [];
-    return deps.record({ session: batched.session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account });
+    return deps.record({ session: batched.session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account, expectNew });
   }
   const opts = req.account === undefined ? undefined : { stripeAccount: req.account };
   // The product rides along (its metadata says how to fulfill each item) at no extra request.
   const session = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items.data.price.product'] }, opts);
   const target = targetStatus(session, req.trigger);
   const lineItems = target === 'fulfilled' ? await allLineItems(deps.stripe, session, opts) : [];
-  return deps.record({ session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account });
+  return deps.record({ session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account, expectNew });
 }

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type postgres from 'postgres';
-import { storedFinalReader } from '../db/final-sessions.js';
+import { storedSessionReader } from '../db/final-sessions.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
@@ -44,7 +44,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   // Its own handle on the queue, for `rateLimit` (Worker#rateLimit is deprecated in BullMQ 5).
   const queue = reportErrorsOnConnection(new Queue(FULFILLMENT_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) }));
   // Concurrent runs' pre-reads share statements (db/final-sessions.ts).
-  const storedFinal = storedFinalReader(deps.sql);
+  const stored = storedSessionReader(deps.sql);
   const processJob = async (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME>): Promise<FulfillJobResult> => {
     const log = deps.log.child({ jobId: job.id, sessionId: job.data.sessionId, eventId: job.data.eventId });
     const stopTimer = deps.metrics?.runSeconds.startTimer();
@@ -53,7 +53,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
       const outcome = await withRequestClass(requestClassOf(job.data.trigger), () =>
         fulfillCheckout(job.data, {
           stripe: deps.stripe,
-          storedFinal,
+          stored,
           // Landing runs go alone: one retrieve now beats a window spent waiting for company.
           ...(deps.sessionBatcher === undefined || job.data.trigger === 'landing'
             ? {}

@@ -1,11 +1,14 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storedFinalReader } from '../src/db/final-sessions.js';
-import { FINAL_STATUSES, SESSION_STATUSES } from '../src/domain/session-status.js';
+import { storedSessionReader } from '../src/db/final-sessions.js';
+import { SESSION_STATUSES } from '../src/domain/session-status.js';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 
-/** The worker's pre-read (a run for a session already final asks Stripe nothing), shared by concurrent runs. */
-describe('storedFinalReader', () => {
+/**
+ * The worker's pre-read (a run for a session already final asks Stripe nothing; one with nothing stored is
+ * recorded as new), shared by concurrent runs.
+ */
+describe('storedSessionReader', () => {
   let db: TestDatabase;
   /** A client of its own that counts the statements it sends. */
   let sql: postgres.Sql;
@@ -23,30 +26,30 @@ describe('storedFinalReader', () => {
     await db.drop();
   });
 
-  it('answers each run for its own session: final ones with status and email, others and unknown ones undefined', async () => {
-    const read = storedFinalReader(sql);
+  it('answers each run for its own session: stored ones with status and email, unknown ones undefined', async () => {
+    const read = storedSessionReader(sql);
     const ids = [...SESSION_STATUSES.map((s) => `cs_test_reader${s}`), 'cs_test_readerunknown', 'cs_test_readerfulfilled'];
     const answers = await Promise.all(ids.map(read));
     expect(answers).toEqual(
       ids.map((id) => {
         const status = id.slice('cs_test_reader'.length);
-        return (FINAL_STATUSES as readonly string[]).includes(status) ? { status, customerEmail: `${status}@example.com` } : undefined;
+        return (SESSION_STATUSES as readonly string[]).includes(status) ? { status, customerEmail: `${status}@example.com` } : undefined;
       }),
     );
   });
 
   it('the runs that ask in one turn of the event loop share one statement; a later run has its own', async () => {
-    const read = storedFinalReader(sql);
+    const read = storedSessionReader(sql);
     statements = 0;
     const together = ['cs_test_readerexpired', 'cs_test_readerawaiting_payment', 'cs_test_readerfulfilled', 'cs_test_readernone', 'cs_test_readerexpired'].map(read);
-    expect((await Promise.all(together)).map((r) => r?.status)).toEqual(['expired', undefined, 'fulfilled', undefined, 'expired']);
+    expect((await Promise.all(together)).map((r) => r?.status)).toEqual(['expired', 'awaiting_payment', 'fulfilled', undefined, 'expired']);
     expect(statements).toBe(1);
     await expect(read('cs_test_readerpayment_failed')).resolves.toMatchObject({ status: 'payment_failed' });
     expect(statements).toBe(2);
   });
 
   it('an id Postgres refuses fails its own run only, and the reader goes on reading', async () => {
-    const read = storedFinalReader(sql);
+    const read = storedSessionReader(sql);
     // A NUL is not valid text for Postgres: that statement fails; the ids read with it are read again alone.
     const [bad, good, unknown] = await Promise.allSettled([read('cs_test_bad\u0000'), read('cs_test_readerexpired'), read('cs_test_readernone')]);
     expect(bad).toMatchObject({ status: 'rejected', reason: { code: '22021' } });
