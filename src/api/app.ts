@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
+import type { FinishedSignals } from '../queue/finished-signals.js';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   };
   /** The api's Redis connection (the queue's): fleet-wide landing caps and the operator login lockout. */
   readonly redis: Redis;
+  /** Workers' announcements of finished landing runs; without them a waiting page polls. */
+  readonly finished?: FinishedSignals;
   readonly metrics: Metrics;
   /** Postgres and Redis for `/readyz`. */
   readonly readiness: ReadinessDeps;
@@ -118,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }),
       livemode: deps.livemode,
       waitMs: deps.landing.waitMs,
+      finished: deps.finished,
       rateLimitPerMinute: deps.landing.rateLimitPerMinute,
       secretWindowMs: deps.landing.secretWindowMs,
       emailConfigured: deps.landing.emailConfigured,

@@ -11,6 +11,8 @@ import { createMetrics } from '../observability/metrics.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
 import { createEffectsQueue } from '../queue/effects-queue.js';
+import { FULFILLMENT_QUEUE } from '../queue/contract.js';
+import { FinishedSignals, finishedChannel } from '../queue/finished-signals.js';
 import { producerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { Closers, type RoleProcess } from './role-process.js';
@@ -50,6 +52,9 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
   queue.on('error', (err) => {
     if (started) log.warn({ err: err.message }, 'queue error');
   });
+  // Its own connection: a subscribed connection can do nothing else. Opened at start, after Redis answered.
+  const finished = new FinishedSignals(redis.duplicate({ lazyConnect: true }), finishedChannel(queue.opts.prefix ?? 'bull', FULFILLMENT_QUEUE));
+  closers.add('landing signals', () => finished.close());
   const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
   const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
   closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close()]));
@@ -79,6 +84,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     metricsToken: config.ops.metricsToken,
     landing: { ...config.landing, emailConfigured: config.effects.smtpUrl !== undefined },
     redis,
+    finished,
     ...(shop === undefined ? {} : { shop }),
   };
   const app = await buildApp(deps);
@@ -94,6 +100,8 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     async start() {
       await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
       await redisStep(redis, config.redisUrl);
+      // Not fatal: without it a waiting landing page polls its job as it did before.
+      await finished.subscribe().catch((err: unknown) => log.warn({ err }, 'landing signals off: waiting pages poll'));
       await listenStep('PORT', config.http.host, config.http.port, () => app.listen({ host: config.http.host, port: config.http.port }));
       const bound = app.server.address();
       const port = typeof bound === 'object' && bound !== null ? bound.port : config.http.port;

@@ -7,6 +7,7 @@ import type postgres from 'postgres';
 import { storedSessionReader } from '../db/final-sessions.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
+import { announceFinished, finishedChannel } from '../queue/finished-signals.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -91,6 +92,13 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
     limiter: NEVER_BINDING_LIMITER,
   });
   worker.on('closed', () => void queue.close());
+  // A landing page may be waiting on this run: tell the apis at once (queue/finished-signals.ts).
+  const channel = finishedChannel(bullPrefix(deps.prefix), FULFILLMENT_QUEUE);
+  const announce = (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME> | undefined) => {
+    if (job?.data.trigger === 'landing' && job.id !== undefined) announceFinished(deps.connection, channel, job.id);
+  };
+  worker.on('completed', announce);
+  worker.on('failed', announce);
   const metrics = deps.metrics;
   if (metrics !== undefined) {
     worker.on('completed', () => metrics.jobs.inc({ result: 'completed' }));

@@ -7,6 +7,7 @@ import { isSessionId } from '../../domain/session-id.js';
 import { isFinal } from '../../domain/session-status.js';
 import { enqueueLanding, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { failureCodeOf } from '../../queue/job-failure.js';
+import type { FinishedSignals } from '../../queue/finished-signals.js';
 import { waitForJob } from '../../queue/wait-for-job.js';
 import { clientKey } from '../client-key.js';
 import type { LandingGuard, LookupVerdict } from '../landing-guard.js';
@@ -31,6 +32,8 @@ export interface LandingRouteOptions {
   /** The mode of the configured key: ids of the other mode are never looked up. */
   readonly livemode: boolean;
   readonly waitMs: number;
+  /** Wakes a page when its run finishes; without it the page polls the job's state. */
+  readonly finished?: FinishedSignals | undefined;
   readonly rateLimitPerMinute: number;
   readonly secretWindowMs: number;
   readonly emailConfigured: boolean;
@@ -149,7 +152,7 @@ async function runAndWait(opts: LandingRouteOptions, sessionId: string, request:
   try {
     const job = await enqueueLanding(opts.queue, sessionId);
     if (job.id === undefined) return 'failed';
-    const result = await waitForJob(opts.queue, job.id, opts.waitMs);
+    const result = await waitForJob(opts.queue, job.id, opts.waitMs, { signals: opts.finished });
     if (result.state === 'failed') {
       const code = failureCodeOf(result.reason);
       return code === 'session_not_found' ? 'not_found' : code === 'poison_data' ? 'needs_attention' : 'failed';
