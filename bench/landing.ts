@@ -35,7 +35,7 @@ export async function landingSection(): Promise<void> {
   for (const [impl, port] of [[SERVICE, 4320], [BASELINE, 4321]] as const) {
     const { db, prefix } = await scratch();
     const base = env(db, prefix, { STRIPE_API_BASE: emulator.url(), TRUST_PROXY: '127.0.0.1' });
-    const api = await start(impl.api, { ...base, PORT: String(port) }, impl.apiReady);
+    const api = await start(impl.api, { ...base, PORT: String(port) }, impl.apiReady, process.env.BENCH_API_NODE_ARGS?.split(' '));
     const worker = await start(impl.worker, base, impl.workerReady);
     sides.push({ impl, port, procs: [api, worker], sessions: Array.from({ length: 200 }, paid), warm: [], cold: [], notShown: 0, refused: 0 });
   }

@@ -3,6 +3,7 @@ import { storableText } from '../domain/storable.js';
 import type { Db } from './client.js';
 import { fulfillmentFailures } from './schema.js';
 import { orm } from './drizzle.js';
+import { perDb } from './per-db.js';
 
 const { eq } = orm;
 
@@ -38,8 +39,10 @@ export async function recordFailure(sql: postgres.Sql, input: FailureInput): Pro
       last_trigger = excluded.last_trigger, failures = fulfillment_failures.failures + 1, last_failed_at = excluded.last_failed_at`;
 }
 
+const failureRead = perDb((db) => db.select().from(fulfillmentFailures).where(eq(fulfillmentFailures.sessionId, orm.sql.placeholder('id'))).prepare('session_failure'));
+
 export async function findFailure(db: Db, sessionId: string): Promise<FulfillmentFailure | undefined> {
-  const [row] = await db.select().from(fulfillmentFailures).where(eq(fulfillmentFailures.sessionId, sessionId));
+  const [row] = await failureRead(db).execute({ id: sessionId });
   if (row === undefined) return undefined;
   return {
     code: row.code,

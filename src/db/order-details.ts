@@ -1,8 +1,9 @@
 import type { Db } from './client.js';
 import { accessGrants, fulfillmentNotes, shipments } from './schema.js';
 import { orm } from './drizzle.js';
+import { perDb } from './per-db.js';
 
-const { and, asc, eq, notInArray } = orm;
+const { and, asc, eq, notInArray, sql } = orm;
 
 /** Built-ins whose notes the order page renders its own way (from their tables, with the privacy window). */
 const SHOWN_OWN_WAY = ['grant-access', 'create-shipments'];
@@ -15,16 +16,23 @@ export interface OrderDetails {
   readonly notes: readonly { readonly lineItemId: string | null; readonly text: string }[];
 }
 
-export async function findOrderDetails(db: Db, sessionId: string): Promise<OrderDetails> {
-  const [grants, ships, notes] = await Promise.all([
-    db.select().from(accessGrants).where(eq(accessGrants.sessionId, sessionId)),
-    db.select().from(shipments).where(eq(shipments.sessionId, sessionId)),
-    db
+const reads = perDb((db) => {
+  const id = sql.placeholder('id');
+  return {
+    grants: db.select().from(accessGrants).where(eq(accessGrants.sessionId, id)).prepare('order_grants'),
+    ships: db.select().from(shipments).where(eq(shipments.sessionId, id)).prepare('order_shipments'),
+    notes: db
       .select({ lineItemId: fulfillmentNotes.lineItemId, text: fulfillmentNotes.text })
       .from(fulfillmentNotes)
-      .where(and(eq(fulfillmentNotes.sessionId, sessionId), notInArray(fulfillmentNotes.handler, SHOWN_OWN_WAY)))
-      .orderBy(asc(fulfillmentNotes.position)),
-  ]);
+      .where(and(eq(fulfillmentNotes.sessionId, id), notInArray(fulfillmentNotes.handler, SHOWN_OWN_WAY)))
+      .orderBy(asc(fulfillmentNotes.position))
+      .prepare('order_notes'),
+  };
+});
+
+export async function findOrderDetails(db: Db, sessionId: string): Promise<OrderDetails> {
+  const q = reads(db);
+  const [grants, ships, notes] = await Promise.all([q.grants.execute({ id: sessionId }), q.ships.execute({ id: sessionId }), q.notes.execute({ id: sessionId })]);
   return {
     access: new Map(grants.map((g) => [g.lineItemId, { accessCode: g.accessCode, productName: g.productName }])),
     shipping: new Map(

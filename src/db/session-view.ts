@@ -2,8 +2,19 @@ import type { Db } from './client.js';
 import type { SessionStatus } from '../domain/session-status.js';
 import { checkoutLineItems, checkoutSessions } from './schema.js';
 import { orm } from './drizzle.js';
+import { perDb } from './per-db.js';
 
-const { asc, eq } = orm;
+const { asc, eq, sql } = orm;
+
+const reads = perDb((db) => ({
+  session: db.select().from(checkoutSessions).where(eq(checkoutSessions.id, sql.placeholder('id'))).prepare('session_view'),
+  items: db
+    .select()
+    .from(checkoutLineItems)
+    .where(eq(checkoutLineItems.sessionId, sql.placeholder('id')))
+    .orderBy(asc(checkoutLineItems.position))
+    .prepare('session_view_items'),
+}));
 
 /** The public view of a session's fulfillment, as the status API and the landing page show it. */
 export interface SessionView {
@@ -27,13 +38,10 @@ export interface SessionView {
 }
 
 export async function findSessionView(db: Db, sessionId: string): Promise<SessionView | undefined> {
-  const [session] = await db.select().from(checkoutSessions).where(eq(checkoutSessions.id, sessionId));
+  const q = reads(db);
+  // Sent together (one round trip): a session not stored yet costs an empty read of its items.
+  const [[session], items] = await Promise.all([q.session.execute({ id: sessionId }), q.items.execute({ id: sessionId })]);
   if (session === undefined) return undefined;
-  const items = await db
-    .select()
-    .from(checkoutLineItems)
-    .where(eq(checkoutLineItems.sessionId, sessionId))
-    .orderBy(asc(checkoutLineItems.position));
   return {
     session_id: session.id,
     status: session.status,
