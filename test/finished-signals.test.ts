@@ -25,6 +25,13 @@ describe('finished landing runs, announced', () => {
       await stack.close();
     });
 
+    it("the api role subscribes at start (the test's own listener is the other subscriber)", async () => {
+      const probe = new Redis(REDIS_URL);
+      const [, subscribers] = (await probe.pubsub('NUMSUB', finishedChannel(bullPrefix(stack.prefix), FULFILLMENT_QUEUE))) as [string, number];
+      await probe.quit();
+      expect(subscribers).toBe(2);
+    });
+
     it('a landing run is announced with its job id; a webhook run is not', async () => {
       const viaWebhook = stack.emulator.store.createSession({ lineItems: items(1) });
       await stack.emulator.webhooks.send(stack.emulator.store.complete(viaWebhook.id, { paymentStatus: 'paid' }));
