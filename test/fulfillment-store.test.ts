@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orm } from '../src/db/drizzle.js';
 import { recordRun } from '../src/db/fulfillment-store.js';
 import { recordLineItems } from '../src/fulfillment/built-in/record-line-items.js';
 import { defineHandler, type FulfillmentHandler } from '../src/fulfillment/index.js';
@@ -140,10 +141,18 @@ describe('recordRun', () => {
       expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
     });
 
-    it("the session row's own error (not a conflict) fails the run with Postgres's code, and nothing is stored", async () => {
+    it("the session row's own error (not a conflict) fails the run with Postgres's code, not a later statement's, and nothing is stored", async () => {
       const { session, lineItems } = paidSession(1);
+      // Reads inside the transaction, after the insert failed it: its own error is 25P02 ("transaction is aborted").
+      const reader = defineHandler({
+        name: 'reader',
+        takes: 'order',
+        async fulfill({ db: handlerDb }) {
+          await handlerDb.drizzle.execute(orm.sql`select 1`);
+        },
+      });
       const input = { session: { ...session, amount_total: 2 ** 64 }, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew: true };
-      await expect(recordRun(db.sql, input, [recordLineItems])).rejects.toMatchObject({ code: '22003' });
+      await expect(recordRun(db.sql, input, [recordLineItems, reader])).rejects.toMatchObject({ code: '22003' });
       expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
       expect(await itemCount(session.id)).toBe(0);
     });

@@ -71,23 +71,26 @@ async function recordNew(sql: postgres.Sql, input: RunInput, handlers: readonly 
   const c = columns(input);
   const tx = await sql.reserve();
   let ended = false;
-  const nowDate = new Date();
-  const begun = sent(tx`begin`);
-  const inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false));
-  const conflicted = (): Promise<boolean> => inserted.then(() => false, isSessionConflict);
+  let inserted: Promise<unknown> | undefined;
+  // The insert's own error, if it failed: a conflict sends the run to recordAny; any other is the run's cause.
+  const insertFailure = async (): Promise<unknown> => inserted?.then(() => undefined, (err: unknown) => err ?? new Error('session insert failed'));
   try {
+    const nowDate = new Date();
+    const begun = sent(tx`begin`);
+    inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false));
     const writes = input.target === 'fulfilled' ? await runHandlers(tx, sql, handlers, handlersInput(input, nowDate, options)) : undefined;
     ended = true;
     const committed = sent(tx`commit`);
     const settled = await Promise.allSettled([begun, inserted, writes?.newEffects, committed]);
-    if (await conflicted()) return undefined;
+    if (isSessionConflict(await insertFailure())) return undefined;
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     return outcome(c, input.target, true, input, settled[2].status === 'fulfilled' ? settled[2].value : undefined);
   } catch (err) {
-    // A handler threw before COMMIT was sent (perhaps only because the transaction had failed already).
+    // A handler threw before COMMIT was sent, perhaps only because the insert had failed the transaction.
     if (!ended) await tx`rollback`.catch(() => undefined);
-    if (await conflicted()) return undefined;
-    throw err;
+    const failure = await insertFailure();
+    if (isSessionConflict(failure)) return undefined;
+    throw failure ?? err;
   } finally {
     tx.release();
   }
