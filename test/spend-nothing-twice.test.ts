@@ -68,7 +68,11 @@ describe('spend nothing twice', () => {
       stack.emulator.gate.knobs.rateLimitRate = 0;
 
       for (const s of sessions) await waitForStatus(stack, s.id, 'fulfilled');
-      const done = await stack.queue.getJobs(['completed']);
+      // A run's commit comes before BullMQ moves its job to completed: wait for the last move too.
+      const done = await waitFor(async () => {
+        const completed = await stack.queue.getJobs(['completed']);
+        return completed.length === 5 ? completed : undefined;
+      }, 'all five jobs completed');
       expect(done).toHaveLength(5);
       for (const job of done) {
         expect(job.attemptsStarted).toBeGreaterThanOrEqual(4);
