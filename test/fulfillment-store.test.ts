@@ -80,19 +80,21 @@ describe('recordRun', () => {
     expect(results.map((r) => r.changed).sort()).toEqual([false, true]);
   });
 
-  it('a run that fails inside the transaction leaves nothing behind, and a retry fulfills', async () => {
+  const failing = defineHandler({
+    name: 'failing',
+    takes: 'order',
+    async fulfill() {
+      throw new Error('warehouse unavailable');
+    },
+  });
+
+  // expectNew: the one-round-trip path of a session the pre-read found nothing stored for (below).
+  it.each([false, true])('a run that fails inside the transaction fails with its error, leaves nothing behind, and a retry fulfills (expectNew %s)', async (expectNew) => {
     const { session, lineItems } = paidSession(2);
-    const failing = defineHandler({
-      name: 'failing',
-      takes: 'order',
-      async fulfill() {
-        throw new Error('warehouse unavailable');
-      },
-    });
-    const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const };
+    const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew };
     await expect(recordRun(db.sql, input, [recordLineItems, failing])).rejects.toThrow('warehouse unavailable');
     expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
-    expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true });
+    expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
   });
 
   describe('a session the pre-read found nothing stored for (expectNew: one round trip)', () => {
@@ -124,21 +126,6 @@ describe('recordRun', () => {
       expect(outcome).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
       expect(await itemCount(session.id)).toBe(2);
       expect(await attempts(session.id)).toBe(2);
-    });
-
-    it("a handler's error fails the run with that error and leaves nothing behind", async () => {
-      const { session, lineItems } = paidSession(2);
-      const failing = defineHandler({
-        name: 'failing',
-        takes: 'order',
-        async fulfill() {
-          throw new Error('warehouse unavailable');
-        },
-      });
-      const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew: true };
-      await expect(recordRun(db.sql, input, [recordLineItems, failing])).rejects.toThrow('warehouse unavailable');
-      expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
-      expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
     });
 
     it("the session row's own error (not a conflict) fails the run with Postgres's code, not a later statement's, and nothing is stored", async () => {
