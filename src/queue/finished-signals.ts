@@ -73,7 +73,7 @@ export class FinishedSignals {
     };
   }
 
-  /** Waits being held (for the tests and metrics: a leak would show here). */
+  /** Waits being held (for the tests: a wait that ended but stayed armed would show here). */
   armed(): number {
     let n = 0;
     for (const set of this.waiters.values()) n += set.size;
