@@ -7,11 +7,11 @@ import { BASELINE, SECRET, SERVICE, cpuSeconds, env, fulfilledCount, median, pea
 
 const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 5000);
 /**
- * Rounds of the whole ABBA sequence; with more than one, a last table gives each round's ratio and their
- * median. Why: on this machine two adjacent runs of the same code gave 0.73× and 1.11× (backlog, 10,000
+ * Rounds of the whole ABBA sequence (default 3); with more than one, a last table gives each round's ratio
+ * and their median. Why: on this machine two adjacent runs of the same code gave 0.73× and 1.11× (backlog, 10,000
  * sessions): the CPU time per session of *both* implementations swung ±20 % from one run to the next.
  */
-const ROUNDS = Math.max(1, Number(process.env.BENCH_E2E_ROUNDS ?? 1));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_E2E_ROUNDS ?? 3));
 type Mode = 'flowing' | 'backlog';
 
 interface Result {
