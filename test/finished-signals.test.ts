@@ -3,9 +3,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, FULFILLMENT_QUEUE } from '../src/queue/contract.js';
 import { announceFinished, finishedChannel, FinishedSignals } from '../src/queue/finished-signals.js';
+import { producerConnection } from '../src/queue/redis.js';
 import { waitForJob } from '../src/queue/wait-for-job.js';
 import { items, waitForQueueDrained } from './helpers/sessions.js';
 import { REDIS_URL, startStack, type Stack } from './helpers/stack.js';
+import { PrivateRedis } from './helpers/private-redis.js';
 import { waitFor } from './helpers/wait.js';
 
 /** A landing page waits on its run: woken by the worker's announcement, polling only for one that was lost. */
@@ -109,5 +111,38 @@ describe('finished landing runs, announced', () => {
       expect(signals.armed()).toBe(0);
       await job.remove();
     });
+  });
+
+  it("the api's subscriber, after Redis went away and came back, is subscribed again; while away, waits poll", async () => {
+    const redis = await PrivateRedis.start();
+    const channel = finishedChannel('{restart}', 'q');
+    // The connection the api role subscribes on (roles/api-process.ts): its producer connection's duplicate.
+    const producer = producerConnection(redis.url);
+    producer.on('error', () => undefined);
+    const signals = new FinishedSignals(producer.duplicate({ lazyConnect: true }), channel);
+    const publisher = new Redis(redis.url, { retryStrategy: () => 50 });
+    publisher.on('error', () => undefined);
+    try {
+      await signals.subscribe();
+      await redis.down();
+      await waitFor(async () => signals.arm('any') === undefined || undefined, 'the signals to notice Redis is gone');
+      await redis.up();
+      const armed = await waitFor(async () => signals.arm('job-1'), 'the subscriber to be connected again');
+      // Announced until heard: the resubscription may still be on its way when the connection is ready.
+      let heard = false;
+      const woken = armed.wait(60_000).then(() => (heard = true));
+      await waitFor(async () => {
+        await publisher.publish(channel, 'job-1');
+        return heard || undefined;
+      }, 'the announcement to wake the wait');
+      await woken;
+      armed.disarm();
+      expect(signals.armed()).toBe(0);
+    } finally {
+      publisher.disconnect();
+      await signals.close();
+      producer.disconnect();
+      await redis.remove();
+    }
   });
 });
