@@ -195,11 +195,12 @@ export async function failedJobCount(prefix: string): Promise<number> {
   return n;
 }
 
+/** Every key of `prefix`'s queues, and of prefixes made from it (ingress runs `<prefix>-service` and `<prefix>-baseline`). */
 async function obliterate(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   let cursor = '0';
   do {
-    const [c, keys] = await redis.scan(cursor, 'MATCH', `${bullPrefix(prefix)}:*`, 'COUNT', 1000);
+    const [c, keys] = await redis.scan(cursor, 'MATCH', `${bullPrefix(prefix).slice(0, -1)}*`, 'COUNT', 1000);
     cursor = c;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
