@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimEffects, finishEffects, type Claim } from '../../src/db/effect-store.js';
 import { groupCommit } from '../../src/db/group-commit.js';
-import { freshDatabase, type TestDatabase } from '../helpers/database.js';
+import { freshDatabase, insertFulfilledSession, type TestDatabase } from '../helpers/database.js';
 
 const LEASE_MS = 60_000;
 const KINDS_ON = ['email', 'callback'];
@@ -18,7 +18,7 @@ describe('claims and finishes gathered into one statement', () => {
   /** A session with one effect per entry; returns their ids in order. */
   async function effects(...rows: { kind?: string; target?: string; dueInSeconds?: number; lockedForSeconds?: number; status?: string }[]): Promise<string[]> {
     const id = `cs_test_batch_${++session}`;
-    await db.sql`insert into checkout_sessions (id, status, payment_status, livemode, first_seen_at, updated_at) values (${id}, 'fulfilled', 'paid', false, now(), now())`;
+    await insertFulfilledSession(db.sql, id);
     const ids: string[] = [];
     for (const [i, r] of rows.entries()) {
       const [row] = await db.sql<{ id: string }[]>`

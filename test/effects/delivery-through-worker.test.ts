@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackReceiver, type CallbackReceiver } from '../helpers/callback-receiver.js';
 import { createEffectsQueue, enqueueTogether } from '../../src/queue/effects-queue.js';
 import { CALLBACK_SECRET as SECRET, startEffectsStack, type EffectsStack } from '../helpers/effects-stack.js';
+import { insertFulfilledSession } from '../helpers/database.js';
 import { orderSnapshot } from '../helpers/orders.js';
 import { startProcess, waitForOutput, type RunningProcess } from '../helpers/processes.js';
 import { waitForStatus } from '../helpers/sessions.js';
@@ -91,7 +92,7 @@ describe('a paid session through a worker process: one receipt email, one signed
   it('a job whose effects are not all due yet delivers the due one now and comes back for the other, each once', async () => {
     const sessionId = 'cs_test_early_effect_in_a_shared_job';
     const order = orderSnapshot({ sessionId });
-    await stack.db.sql`insert into checkout_sessions (id, status, payment_status, livemode, first_seen_at, updated_at) values (${sessionId}, 'fulfilled', 'paid', false, now(), now())`;
+    await insertFulfilledSession(stack.db.sql, sessionId);
     // As a run commits them (job added right after), except that the callback is not due for an hour.
     const rows = await stack.db.sql<{ id: string; kind: string }[]>`
       insert into fulfillment_effects (session_id, scope, kind, target, payload, status, next_attempt_at, enqueued_at, sweep_at, created_at) values

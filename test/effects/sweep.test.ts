@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryEffect } from '../../src/db/effect-admin.js';
 import { JOB_GRACE_MS, claimEffects, finishEffects, rescheduleEffect, sweepEffects } from '../../src/db/effect-store.js';
-import { freshDatabase, type TestDatabase } from '../helpers/database.js';
+import { freshDatabase, insertFulfilledSession, type TestDatabase } from '../helpers/database.js';
 
 /**
  * The sweep (a job for every pending effect whose job may be lost) reads only the rows it has to look at
@@ -18,7 +18,7 @@ describe('the outbox sweep', () => {
   /** Pending effects of a new session; `jobAdded`: as a worker commits them (its job added right after). */
   async function effects(count: number, jobAdded: boolean): Promise<string[]> {
     const id = `cs_test_sweep_${++session}`;
-    await db.sql`insert into checkout_sessions (id, status, payment_status, livemode, first_seen_at, updated_at) values (${id}, 'fulfilled', 'paid', false, now(), now())`;
+    await insertFulfilledSession(db.sql, id);
     const rows = await db.sql<{ id: string }[]>`
       insert into fulfillment_effects (session_id, scope, kind, target, payload, status, next_attempt_at, enqueued_at, sweep_at, created_at)
       select ${id}, 'item_' || g, 'callback', 'http://127.0.0.1:1/hook', '{"order":null}'::jsonb, 'pending', now(),

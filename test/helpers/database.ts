@@ -31,3 +31,8 @@ export async function freshDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** A bare fulfilled session row, for tests that need one to hang outbox effects on (their foreign key). */
+export async function insertFulfilledSession(sql: postgres.Sql, id: string): Promise<void> {
+  await sql`insert into checkout_sessions (id, status, payment_status, livemode, first_seen_at, updated_at) values (${id}, 'fulfilled', 'paid', false, now(), now())`;
+}
