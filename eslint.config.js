@@ -86,6 +86,20 @@ export default tseslint.config(
   },
   ...layerBlocks,
   {
+    // Handlers (the built-ins too) are written on the public API alone: their own files, and ../index.js.
+    files: ['src/fulfillment/built-in/**', 'src/fulfillment/examples/**', 'src/fulfillment/handlers/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./(?!index\\.js$)', message: 'a handler imports the public API (../index.js) and its own files only: src/fulfillment/index.ts is the whole extension API.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests start entry scripts as processes; importing one would run it.
     files: ['test/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: folder(['entry']), message: NO_ENTRY }] }] },

@@ -7,7 +7,6 @@ import { verifyWebhook } from '../src/api/verify-webhook.js';
 import { loadConfigOrExit } from '../src/roles/boot.js';
 import { connectDatabase } from '../src/db/client.js';
 import { recordRun } from '../src/run/record-run.js';
-import { recordLineItems } from '../src/fulfillment/built-in/record-line-items.js';
 import { fulfillCheckout } from '../src/domain/fulfill-checkout.js';
 import { createStripeClient } from '../src/stripe/client.js';
 
@@ -22,7 +21,7 @@ app.post('/webhook', async (req) => {
   const sessionId = (event.data.object as { id: string }).id;
   await fulfillCheckout(
     { sessionId, trigger: 'checkout.session.completed', eventId: event.id },
-    { stripe, record: (input) => recordRun(database.sql, input, [recordLineItems]) },
+    { stripe, record: (input) => recordRun(database.sql, input, []) },
   );
   return { received: true };
 });

@@ -64,40 +64,13 @@ export const checkoutLineItems = pgTable(
   (t) => [primaryKey({ columns: [t.sessionId, t.id] })],
 );
 
-/** What a digital line item granted: one access code per line item (fulfiller `grant-access`). */
-export const accessGrants = pgTable(
-  'access_grants',
-  {
-    sessionId: text('session_id')
-      .notNull()
-      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
-    lineItemId: text('line_item_id').notNull(),
-    productId: text('product_id'),
-    productName: text('product_name'),
-    accessCode: text('access_code').notNull(),
-    customerEmail: text('customer_email'),
-    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.sessionId, t.lineItemId] })],
-);
-
-/** A physical line item to ship (fulfiller `create-shipment`); the warehouse takes it from here. */
-export const shipments = pgTable(
-  'shipments',
-  {
-    sessionId: text('session_id')
-      .notNull()
-      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
-    lineItemId: text('line_item_id').notNull(),
-    productId: text('product_id'),
-    quantity: integer('quantity').notNull(),
-    shipToName: text('ship_to_name'),
-    address: jsonb('address').$type<Record<string, string | null>>(),
-    status: text('status').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.sessionId, t.lineItemId] })],
-);
+/** A note's display options as stored (fulfillment/handler.ts's NoteDisplay). */
+export interface NoteDisplayRow {
+  readonly heading?: string;
+  readonly codes?: readonly string[];
+  readonly public?: boolean;
+  readonly later?: string;
+}
 
 /** Lines a fulfillment handler added for the customer (`ctx.note`): the order page and the receipt show them. */
 export const fulfillmentNotes = pgTable(
@@ -112,6 +85,8 @@ export const fulfillmentNotes = pgTable(
     /** The handler that added it. */
     handler: text('handler').notNull(),
     text: text('text').notNull(),
+    /** How the order page shows it (the handler's `NoteDisplay`: heading, codes, public, later); null: the defaults. */
+    display: jsonb('display').$type<NoteDisplayRow>(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.position] })],
 );

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 import { callbackBody } from './callback-body.js';
 import { classifyRequestError, readAtMost, retryAfterMs } from './http-response.js';
-import type { CallbackEffectPayload, DeliveryResult, EffectDeliverer, EffectRecord } from './effect.js';
+import { callbackKind, type CallbackEffectPayload, type DeliveryResult, type EffectDeliverer, type EffectRecord } from './effect.js';
 
 export interface CallbackDelivererOptions {
   /** `whsec_<base64>` secrets (CALLBACK_SECRET); each one signs every request, for rotation. */
@@ -54,7 +54,7 @@ export function createCallbackDeliverer(opts: CallbackDelivererOptions): EffectD
   const closing = new AbortController();
 
   return {
-    kind: 'callback',
+    kind: callbackKind.name,
     async deliver(effect: EffectRecord<CallbackEffectPayload>, signal: AbortSignal): Promise<DeliveryResult> {
       if (!HEADER_SAFE.test(effect.idempotencyKey)) {
         return { outcome: 'permanent', code: 'callback_id_invalid', reason: 'the idempotency key cannot be a webhook-id header' };

@@ -53,6 +53,31 @@ export interface CallbackEffectPayload {
   readonly order: OrderSnapshot;
 }
 
+/**
+ * An effect kind: its name, and (in the type only) its payload. Declared once with `defineEffectKind`, it is
+ * what a handler passes to `ctx.effect` and what its deliverer is defined for (`defineDeliverer`), so the
+ * payload written and the payload delivered are checked against one type.
+ */
+export interface EffectKind<P> {
+  readonly name: string;
+  /** Never set: carries P for the type checker (a kind of one payload is not a kind of another). */
+  readonly payloadType?: P;
+}
+
+/** Lowercase letters, digits, `_` and `-`, at most 64: the kind is part of every effect row's unique key. */
+export const EFFECT_KIND_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** `defineEffectKind<MyPayload>('my-kind')`: throws at once (at module load) for a name that cannot be stored. */
+export function defineEffectKind<P>(name: string): EffectKind<P> {
+  if (!EFFECT_KIND_NAME.test(name)) throw new Error(`effect kind ${JSON.stringify(name)} must match ${EFFECT_KIND_NAME}`);
+  return Object.freeze({ name });
+}
+
+/** The built-in kind `email`: the receipt (effects/email-deliverer.ts). */
+export const emailKind = defineEffectKind<EmailEffectPayload>('email');
+/** The built-in kind `callback`: a signed POST per URL of CALLBACK_URLS (effects/callback-deliverer.ts). */
+export const callbackKind = defineEffectKind<CallbackEffectPayload>('callback');
+
 /** A committed effect handed to a deliverer. */
 export interface EffectRecord<P = unknown> {
   /** The outbox row's id. */
@@ -84,4 +109,14 @@ export interface EffectDeliverer<P = unknown> {
   readonly kind: string;
   deliver(effect: EffectRecord<P>, signal: AbortSignal): Promise<DeliveryResult>;
   close?(): Promise<void>;
+}
+
+/** A deliverer for `kind`, its payload typed as the kind declares it: `defineDeliverer(myKind, { async deliver(effect, signal) { … } })`. */
+export function defineDeliverer<P>(kind: EffectKind<P>, deliverer: Omit<EffectDeliverer<P>, 'kind'>): EffectDeliverer<P> {
+  const close = deliverer.close;
+  return {
+    kind: kind.name,
+    deliver: (effect, signal) => deliverer.deliver(effect, signal),
+    ...(close === undefined ? {} : { close: () => close.call(deliverer) }),
+  };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
-import type { DeliveryResult, EffectDeliverer, EffectRecord, EmailEffectPayload } from './effect.js';
+import { emailKind, type DeliveryResult, type EffectDeliverer, type EffectRecord, type EmailEffectPayload } from './effect.js';
 import { classifySmtpError } from './smtp-errors.js';
 import { renderReceipt } from './receipt-email.js';
 
@@ -43,7 +43,7 @@ export function createEmailDeliverer(opts: EmailDelivererOptions): EffectDeliver
   const domain = domainOf(opts.from);
 
   return {
-    kind: 'email',
+    kind: emailKind.name,
     async deliver(effect: EffectRecord<EmailEffectPayload>, signal: AbortSignal): Promise<DeliveryResult> {
       const to = effect.payload.to.trim();
       if (!ADDRESS.test(to)) {

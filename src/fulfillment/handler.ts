@@ -1,7 +1,7 @@
 import type { PgTable } from 'drizzle-orm/pg-core';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type Stripe from 'stripe';
-import type { Db } from '../db/client.js';
-import type { OrderSnapshot } from '../effects/effect.js';
+import type { EffectKind, OrderSnapshot } from '../effects/effect.js';
 import { fulfillmentName, lookupKey, priceId, productId } from './line-item.js';
 
 /**
@@ -35,8 +35,24 @@ export interface HandlerDb {
    * `drizzle` afterwards see the rows; if the insert fails, the whole run fails and rolls back.
    */
   insert<T extends PgTable>(table: T, rows: readonly T['$inferInsert'][]): Promise<void>;
-  /** drizzle bound to this transaction, for reads and anything `insert` does not cover. */
-  readonly drizzle: Db;
+  /** drizzle bound to this transaction, for reads and anything `insert` does not cover (tables from your schema files). */
+  readonly drizzle: PostgresJsDatabase;
+}
+
+/**
+ * How a note shows on the customer's order page (the receipt always has its text). Whoever holds the
+ * page's link can open it, so by default a note shows only in the first ORDER_PAGE_SECRET_WINDOW after
+ * fulfillment (the customer's own visit right after paying).
+ */
+export interface NoteDisplay {
+  /** The page's section it goes in; notes with one heading share a section, in the order added. Default "From the shop". */
+  readonly heading?: string;
+  /** Parts of the text shown as codes (an access code, licence keys): kept on one line, easy to copy. */
+  readonly codes?: readonly string[];
+  /** Shown for as long as the page exists (no secret in it: "Preparing to ship."). Default false. */
+  readonly public?: boolean;
+  /** What the page shows instead once the window has passed ("Yours."); default nothing. */
+  readonly later?: string;
 }
 
 /** What a handler gets. Everything it writes commits with the session's fulfillment, or not at all. */
@@ -48,12 +64,13 @@ export interface HandlerContext {
   readonly db: HandlerDb;
   /**
    * Schedules an external effect (an email, an HTTP call). It is stored in this transaction and delivered
-   * after commit by the dispatcher, with retries, by the deliverer registered for `kind`. Never call the
+   * after commit by the dispatcher, with retries, by the deliverer registered for `kind`. `payload` is
+   * checked against the kind's type (`defineEffectKind<P>`), as its deliverer's is. Never call the
    * outside world from a handler: the transaction may still roll back, or the process die after the call.
    */
-  effect(kind: string, payload: unknown, options?: EffectOptions): void;
-  /** Adds a line for the customer, shown on the order page and in the receipt ("Access code: …"). */
-  note(text: string, lineItemId?: string): void;
+  effect<P>(kind: EffectKind<P>, payload: NoInfer<P>, options?: EffectOptions): void;
+  /** Adds a line for the customer, in the receipt and on the order page as `display` says ("Access code: …"). */
+  note(text: string, lineItemId?: string, display?: NoteDisplay): void;
   /** The order as it stands: items, totals and the notes added so far (all of them in stage `announce`). */
   order(): OrderSnapshot;
 }

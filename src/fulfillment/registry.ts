@@ -1,9 +1,9 @@
 import { createShipments } from './built-in/create-shipments.js';
 import { grantAccess } from './built-in/grant-access.js';
 import { notifyCallbacks } from './built-in/notify-callbacks.js';
-import { recordLineItems } from './built-in/record-line-items.js';
 import { sendReceipt } from './built-in/send-receipt.js';
 import type { FulfillmentHandler } from './handler.js';
+import { merchantDeliverers, merchantHandlers } from './handlers/merchant.js';
 import type { EffectDeliverer } from './index.js';
 
 /** What the built-in handlers need from the configuration. */
@@ -15,24 +15,18 @@ export interface HandlerSettings {
 }
 
 /**
- * Every fulfillment handler, in the order they run inside each paid session's one transaction
- * (stage `announce` after all the others). To add yours: put a file next to this one (see README,
- * "Write your own fulfillment") and add one line to this list.
+ * Every fulfillment handler, in the order they run inside each paid session's one transaction (stage
+ * `announce` after all the others): the built-ins, wired from the configuration, then the merchant's
+ * (src/fulfillment/handlers/merchant.ts, the file to edit).
  */
 export function fulfillmentHandlers(settings: HandlerSettings): readonly FulfillmentHandler[] {
-  return [
-    recordLineItems,
-    grantAccess,
-    createShipments,
-    sendReceipt(settings.smtpUrl !== undefined),
-    notifyCallbacks(settings.callbackUrls),
-  ];
+  return [grantAccess, createShipments, ...merchantHandlers, sendReceipt(settings.smtpUrl !== undefined), notifyCallbacks(settings.callbackUrls)];
 }
 
 /**
- * Deliverers for effect kinds of your own (`effect('my-kind', …)` in a handler); the built-in `email` and
+ * Deliverers for effect kinds of the merchant's own (handlers/merchant.ts); the built-in `email` and
  * `callback` come from the configuration. A kind without a deliverer is off: its effects are recorded skipped.
  */
 export function fulfillmentDeliverers(): readonly EffectDeliverer<unknown>[] {
-  return [];
+  return merchantDeliverers;
 }

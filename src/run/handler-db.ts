@@ -1,7 +1,7 @@
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
-import type { Db, Tx } from '../db/client.js';
-import * as schema from '../db/schema.js';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import type { Tx } from '../db/client.js';
 import { sent } from '../lib/sent.js';
 import type { HandlerDb } from '../fulfillment/handler.js';
 import { orm, postgresJs } from '../db/drizzle.js';
@@ -31,7 +31,7 @@ export interface RunHandlerDb extends HandlerDb {
  * with COMMIT sent behind them) rethrows its error, and the run fails and rolls back as before.
  */
 export function createHandlerDb(tx: Tx, pool: postgres.Sql): RunHandlerDb {
-  let bound: Db | undefined;
+  let bound: PostgresJsDatabase | undefined;
   const pending: Promise<unknown>[] = [];
   return {
     async written(): Promise<void> {
@@ -55,12 +55,12 @@ export function createHandlerDb(tx: Tx, pool: postgres.Sql): RunHandlerDb {
         pending.push(sent(tx`insert into ${tx(name)} ${tx(driverRows.slice(i, i + perStatement))}`));
       }
     },
-    get drizzle(): Db {
+    get drizzle(): PostgresJsDatabase {
       // Built on first use only: most runs never need it. drizzle's postgres.js driver wants a pool (it
       // reads the shared `options` and runs queries through `unsafe`); a transaction has no `options`, so
       // hand it the pool's. Its `transaction()` is not available here: the handler is already in one.
       const client = { unsafe: tx.unsafe, options: pool.options } as unknown as postgres.Sql;
-      bound ??= drizzle(client, { schema });
+      bound ??= drizzle(client);
       return bound;
     },
   };

@@ -1,12 +1,13 @@
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
-import type { OrderNote } from '../effects/effect.js';
-import { matchingItems, type EffectOptions, type FulfillmentHandler, type HandlerContext } from '../fulfillment/handler.js';
+import { EFFECT_KIND_NAME, type EffectKind, type OrderNote } from '../effects/effect.js';
+import { matchingItems, type EffectOptions, type FulfillmentHandler, type HandlerContext, type NoteDisplay } from '../fulfillment/handler.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
 import type { Tx } from '../db/client.js';
 import { JOB_GRACE_MS } from '../effects/effect-store.js';
 import { createHandlerDb } from './handler-db.js';
 import { sent } from '../lib/sent.js';
+import { recordLineItems } from './line-items.js';
 
 /** A handler asked for something that cannot be stored; the run fails (and retries) with this code. */
 export class HandlerInputError extends Error {
@@ -19,7 +20,6 @@ export class HandlerInputError extends Error {
   }
 }
 
-const KIND = /^[a-z][a-z0-9_-]{0,63}$/;
 const MAX_TARGET = 2048;
 const MAX_NOTE = 2000;
 
@@ -52,24 +52,31 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
   const { session, lineItems, fulfilledAt } = input;
   const notes: OrderNote[] = [];
   const noteHandlers: string[] = [];
+  const noteDisplays: (string | null)[] = [];
   const effects: { scope: string; kind: string; target: string; payload: string; skipped: string | undefined }[] = [];
   const db = createHandlerDb(tx, pool);
-  const note = (handler: string) => (text: string, lineItemId?: string) => {
+  // Sent at once, first, as every insert of the run: the order's line items (line-items.ts).
+  await recordLineItems(db, session, lineItems, fulfilledAt);
+  const note = (handler: string) => (text: string, lineItemId?: string, display?: NoteDisplay) => {
     if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_NOTE) {
       throw new HandlerInputError('invalid_note', `handler ${handler}: a note is 1 to ${MAX_NOTE} characters`);
     }
     notes.push({ lineItemId: lineItemId ?? null, text });
     noteHandlers.push(handler);
+    noteDisplays.push(displayJson(handler, display));
   };
-  const effect = (handler: string) => (kind: string, payload: unknown, options: EffectOptions = {}) => {
+  const effect = (handler: string) => <P>(kind: EffectKind<P>, payload: P, options: EffectOptions = {}) => {
     const target = options.target ?? '';
-    if (!KIND.test(kind)) throw new HandlerInputError('invalid_effect', `handler ${handler}: effect kind ${JSON.stringify(kind)} must match ${KIND}`);
+    const name = (kind as Partial<EffectKind<P>> | undefined)?.name;
+    if (typeof name !== 'string' || !EFFECT_KIND_NAME.test(name)) {
+      throw new HandlerInputError('invalid_effect', `handler ${handler}: effect kind ${JSON.stringify(name ?? kind)} must be defineEffectKind's, named to match ${EFFECT_KIND_NAME}`);
+    }
     if (typeof target !== 'string' || target.length > MAX_TARGET) {
       throw new HandlerInputError('invalid_effect', `handler ${handler}: effect target must be a string of at most ${MAX_TARGET} characters`);
     }
     const json = JSON.stringify(payload ?? null);
     // A JSON string: drizzle makes postgres.js's json serializer pass-through.
-    effects.push({ scope: options.lineItemId ?? 'order', kind, target, payload: json, skipped: options.skipped });
+    effects.push({ scope: options.lineItemId ?? 'order', kind: name, target, payload: json, skipped: options.skipped });
   };
   const order = () => orderSnapshot(session, lineItems, notes, fulfilledAt);
   for (const stage of ['fulfill', 'announce'] as const) {
@@ -92,6 +99,7 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
           line_item_id: n.lineItemId,
           handler: noteHandlers[position] ?? '',
           text: n.text,
+          display: noteDisplays[position] ?? null,
         })))}`);
   const rows = effects.map((e) => ({
     session_id: session.id,
@@ -121,4 +129,16 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     return ((await inserted) ?? []).filter((r) => r.status === 'pending').map((r) => ({ id: String(r.id), kind: r.kind }));
   })();
   return { newEffects: sent(newEffects) };
+}
+
+/** A note's display options as the JSON text its column takes (drizzle makes the json serializer pass-through), or null. */
+function displayJson(handler: string, display: NoteDisplay | undefined): string | null {
+  if (display === undefined) return null;
+  const { heading, codes, later } = display;
+  const valid =
+    (heading === undefined || (typeof heading === 'string' && heading.length <= 200)) &&
+    (later === undefined || (typeof later === 'string' && later.length <= MAX_NOTE)) &&
+    (codes === undefined || (Array.isArray(codes) && codes.every((c) => typeof c === 'string' && c !== '' && c.length <= 200)));
+  if (!valid) throw new HandlerInputError('invalid_note', `handler ${handler}: a note's heading and codes are strings of at most 200 characters, later at most ${MAX_NOTE}`);
+  return JSON.stringify({ heading, codes, public: display.public === true ? true : undefined, later });
 }

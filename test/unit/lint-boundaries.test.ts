@@ -48,6 +48,10 @@ describe('eslint enforces the layers', () => {
     ['src/worker/x.ts', "import { thing } from '../api/routes/landing.js';"],
     ['src/effects/x.ts', "import { html } from '../api/views/html.js';"],
     ['src/demo/x.ts', "import { thing } from '../api/views/order-page.js';"],
+    // Handlers, built-ins included, use the public API only.
+    ['src/fulfillment/built-in/x.ts', "import { checkoutSessions } from '../../db/schema.js';"],
+    ['src/fulfillment/handlers/x.ts', "import { matchingItems } from '../handler.js';"],
+    ['src/fulfillment/examples/x.ts', "import { recordRun } from '../../run/record-run.js';"],
     // lib imports no project folder but the domain.
     ['src/lib/x.ts', "import { thing } from '../db/client.js';"],
     ['src/lib/x.ts', "import { thing } from '../config/index.js';"],
@@ -66,6 +70,8 @@ describe('eslint enforces the layers', () => {
     ['src/roles/x.ts', "import { buildApp } from '../api/app.js';"],
     ['src/effects/x.ts', "import { html } from '../lib/html.js';"],
     ['src/run/x.ts', "import type { Tx } from '../db/client.js';"],
+    ['src/fulfillment/handlers/x.ts', "import { defineHandler } from '../index.js';"],
+    ['src/fulfillment/handlers/x.ts', "import { licenseKeyRows } from './license-keys.schema.js';"],
     ['src/entry/x.ts', "import { runRole } from '../roles/boot.js';"],
     ['test/unit/x.test.ts', "import { runRole } from '../../src/roles/boot.js';"],
     ['bench/x.ts', "import { freshDatabase } from '../test/harness.js';"],

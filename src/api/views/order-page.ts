@@ -1,6 +1,7 @@
 import type { OrderDetails } from '../../db/order-details.js';
 import type { SessionView } from '../../db/session-view.js';
 import { html, identifier, layout, type LayoutOptions, type SafeHtml } from '../../lib/html.js';
+import { noteSections } from './order-notes.js';
 import { formatMoney } from '../../domain/money.js';
 
 export interface OrderPageContext {
@@ -14,20 +15,11 @@ export interface OrderPageContext {
   readonly demoMailboxUrl?: string | undefined;
 }
 
-type Address = Record<string, string | null>;
-
-/** How a shipment's stored status reads to a customer (the warehouse's words are not theirs). */
-const SHIPMENT_WORDS: Readonly<Record<string, string>> = {
-  pending: 'Preparing to ship',
-  shipped: 'Shipped',
-  delivered: 'Delivered',
-  cancelled: 'Cancelled',
-};
-
 /**
- * The confirmed order. Whoever holds the session id can open this page, so access codes, the email
- * address and the shipping address appear only within ORDER_PAGE_SECRET_WINDOW of fulfillment (the
- * customer's own visit right after paying); later the page says where they went instead.
+ * The confirmed order, and what each handler told the customer (its notes, shown as it declared them:
+ * order-notes.ts). Whoever holds the session id can open this page, so the email address and every note
+ * not declared public appear only within ORDER_PAGE_SECRET_WINDOW of fulfillment (the customer's own visit
+ * right after paying); later the page says where they went instead.
  */
 export function fulfilledPage(view: SessionView, details: OrderDetails, ctx: OrderPageContext): SafeHtml {
   const fulfilledAt = view.fulfilled_at === null ? ctx.now : new Date(view.fulfilled_at);
@@ -44,42 +36,12 @@ export function fulfilledPage(view: SessionView, details: OrderDetails, ctx: Ord
   );
   const total = view.amount_total ?? view.line_items.reduce((sum, i) => sum + i.amount_total, 0);
 
-  const access = view.line_items.flatMap((item) => {
-    const grant = details.access.get(item.id);
-    if (grant === undefined) return [];
-    return open
-      ? [html`<li><strong>${item.description}</strong>: yours now. Access code ${identifier(grant.accessCode, 'secret')}</li>`]
-      : [html`<li><strong>${item.description}</strong>: yours.</li>`];
-  });
-  const accessNote =
-    access.length === 0 || open
-      ? ''
-      : html`<p class="muted">Access codes are shown on this page only in the first ${formatWindow(ctx.secretWindowMs)} after purchase.
-${ctx.emailConfigured && email !== null ? html`They were emailed to ${maskEmail(email)}.` : 'Contact the shop with your order reference to have them sent again.'}</p>`;
-
-  const shipped = view.line_items.flatMap((item) => {
-    const ship = details.shipping.get(item.id);
-    if (ship === undefined) return [];
-    return [{ item, ship }];
-  });
-  const first = shipped[0]?.ship;
-  const shipping =
-    first === undefined
-      ? ''
-      : html`<section class="card" aria-labelledby="ship"><h2 id="ship">Shipping</h2>
-${open ? html`<p>To ${addressLine(first.shipToName, first.address)}</p>` : html`<p class="muted">To the address you gave at checkout.</p>`}
-<ul class="items">${shipped.map(({ item, ship }) => html`<li><strong>${item.description}</strong> × ${item.quantity ?? 1}: ${SHIPMENT_WORDS[ship.status] ?? 'In progress'}</li>`)}</ul>
-</section>`;
-
-  // Handlers' notes may carry secrets too (a licence key, a link): same window as the access codes.
   const described = new Map(view.line_items.map((item) => [item.id, item.description ?? 'Item']));
-  const notes =
-    details.notes.length === 0 || !open
-      ? ''
-      : html`<section class="card" aria-labelledby="notes"><h2 id="notes">From the shop</h2><ul class="items">${details.notes.map((n) => {
-          const about = n.lineItemId === null ? undefined : described.get(n.lineItemId);
-          return about === undefined ? html`<li>${n.text}</li>` : html`<li><strong>${about}</strong>: ${n.text}</li>`;
-        })}</ul></section>`;
+  const { sections, withheld } = noteSections(details.notes, (id) => described.get(id), open);
+  const withheldNote = withheld
+    ? html`<p class="muted">Some details are shown on this page only in the first ${formatWindow(ctx.secretWindowMs)} after purchase.
+${ctx.emailConfigured && email !== null ? html`They were emailed to ${maskEmail(email)}.` : 'Contact the shop with your order reference to have them sent again.'}</p>`
+    : '';
 
   return layout(
     { title: 'Thank you: your order is confirmed', nonce: ctx.nonce },
@@ -87,9 +49,8 @@ ${open ? html`<p>To ${addressLine(first.shipToName, first.address)}</p>` : html`
 <h1>Thank you! Your order is confirmed.</h1>
 ${ctx.emailConfigured && email !== null ? html`<p class="muted">A receipt goes to ${open ? email : maskEmail(email)}.</p>` : ''}
 ${ctx.demoMailboxUrl === undefined ? '' : html`<p class="card">Demo: nothing leaves this machine. <a href="${ctx.demoMailboxUrl}">Open the demo mailbox</a> to see the receipt email.</p>`}
-${access.length === 0 ? '' : html`<section class="card" aria-labelledby="have"><h2 id="have">What you have now</h2><ul class="items">${access}</ul>${accessNote}</section>`}
-${shipping}
-${notes}
+${sections}
+${withheldNote}
 <section class="card">
 <table>
 <caption>Order summary</caption>
@@ -100,13 +61,6 @@ ${notes}
 </section>
 <p class="muted">Order reference ${identifier(view.session_id)}</p>`,
   );
-}
-
-function addressLine(name: string | null, address: Address | null): string {
-  const a = address ?? {};
-  return [name, a.line1, a.line2, [a.postal_code, a.city].filter(Boolean).join(' '), a.state, a.country]
-    .filter((l) => l !== null && l !== undefined && l !== '')
-    .join(', ');
 }
 
 /** 3_600_000 → `hour`, 7_200_000 → `2 hours`, 90_000 → `90 seconds`. */

@@ -1,5 +1,5 @@
-import { shipments } from '../../db/schema.js';
 import { defineHandler, productId } from '../index.js';
+import { shipments } from './create-shipments.schema.js';
 
 /** Physical goods: a pending shipment per line item whose product says `fulfillment=shipping`. */
 export const createShipments = defineHandler({
@@ -27,6 +27,9 @@ export const createShipments = defineHandler({
     const to = [name, a?.line1, a?.line2, [a?.postal_code, a?.city].filter(Boolean).join(' '), a?.state, a?.country].filter(
       (l): l is string => typeof l === 'string' && l !== '',
     );
-    for (const item of lineItems) note(to.length === 0 ? 'Ships soon.' : `Ships to ${to.join(', ')}.`, item.id);
+    // One address per order (personal data: on the page only in the first window); each item's state for good.
+    const heading = 'Shipping';
+    note(to.length === 0 ? 'Ships soon.' : `Ships to ${to.join(', ')}.`, undefined, { heading, later: 'Ships to the address you gave at checkout.' });
+    for (const item of lineItems) note('Preparing to ship.', item.id, { heading, public: true });
   },
 });

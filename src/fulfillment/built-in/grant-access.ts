@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { accessGrants } from '../../db/schema.js';
 import { defineHandler, customerEmail, productId, productName } from '../index.js';
+import { accessGrants } from './grant-access.schema.js';
 
 /** Digital goods: one access code per line item whose product says `fulfillment=access`. */
 export const grantAccess = defineHandler({
@@ -17,6 +17,9 @@ export const grantAccess = defineHandler({
       grantedAt: fulfilledAt,
     }));
     await db.insert(accessGrants, rows);
-    for (const row of rows) note(`Yours now. Access code: ${row.accessCode}`, row.lineItemId);
+    // The code is a secret: on the page only in the first window after purchase, then just "Yours."
+    for (const row of rows) {
+      note(`Yours now. Access code: ${row.accessCode}`, row.lineItemId, { heading: 'What you have now', codes: [row.accessCode], later: 'Yours.' });
+    }
   },
 });

@@ -1,4 +1,4 @@
-import { defineHandler, type CallbackEffectPayload, type FulfillmentHandler } from '../index.js';
+import { callbackKind, defineHandler, type FulfillmentHandler } from '../index.js';
 
 /** One signed callback per fulfilled session and URL of `CALLBACK_URLS` (an announcement: it sees every note). */
 export function notifyCallbacks(urls: readonly string[]): FulfillmentHandler {
@@ -9,10 +9,7 @@ export function notifyCallbacks(urls: readonly string[]): FulfillmentHandler {
     async fulfill({ effect, order }) {
       if (urls.length === 0) return;
       const snapshot = order();
-      for (const url of urls) {
-        const payload: CallbackEffectPayload = { url, order: snapshot };
-        effect('callback', payload, { target: url });
-      }
+      for (const url of urls) effect(callbackKind, { url, order: snapshot }, { target: url });
     },
   });
 }

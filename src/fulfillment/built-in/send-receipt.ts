@@ -1,4 +1,4 @@
-import { customerEmail, defineHandler, type EmailEffectPayload, type FulfillmentHandler } from '../index.js';
+import { customerEmail, defineHandler, emailKind, type FulfillmentHandler } from '../index.js';
 
 /**
  * One receipt email per fulfilled session, to `customer_details.email` (else `customer_email`). An
@@ -14,12 +14,11 @@ export function sendReceipt(emailOn: boolean): FulfillmentHandler {
     async fulfill({ session, effect, order }) {
       const to = customerEmail(session);
       if (to === null) {
-        effect('email', { order: order() }, { skipped: 'the session has no customer email' });
+        effect(emailKind, { to: '', order: order() }, { skipped: 'the session has no customer email' });
         return;
       }
-      const payload: EmailEffectPayload = { to, order: order() };
       // Off (no SMTP_URL): recorded skipped now, so no delivery job is spent on it; `effects retry` sends it later.
-      effect('email', payload, emailOn ? { target: to } : { target: to, skipped: 'SMTP_URL is not set: the email kind is off' });
+      effect(emailKind, { to, order: order() }, emailOn ? { target: to } : { target: to, skipped: 'SMTP_URL is not set: the email kind is off' });
     },
   });
 }

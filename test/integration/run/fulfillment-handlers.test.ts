@@ -2,12 +2,16 @@ import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordRun } from '../../../src/run/record-run.js';
-import { accessGrants, shipments } from '../../../src/db/schema.js';
 import type { EmailEffectPayload } from '../../../src/effects/effect.js';
 import { EmulatorStore } from '../../../src/emulator/store.js';
-import { defineHandler, drizzleOrm, type FulfillmentHandler } from '../../../src/fulfillment/index.js';
+import { accessGrants } from '../../../src/fulfillment/built-in/grant-access.schema.js';
+import { shipments } from '../../../src/fulfillment/built-in/create-shipments.schema.js';
+import { defineEffectKind, defineHandler, drizzleOrm, type EffectKind, type FulfillmentHandler } from '../../../src/fulfillment/index.js';
 import { fulfillmentHandlers } from '../../../src/fulfillment/registry.js';
 import { freshDatabase, type TestDatabase } from '../../helpers/database.js';
+
+/** A kind of the test's own, as a merchant declares one. */
+const lms = defineEffectKind<{ course?: string | null; n?: number }>('lms');
 
 /** The handler API on a real database: what handlers write, which items they get, and the outbox rows. */
 describe('fulfillment handlers', () => {
@@ -51,7 +55,7 @@ describe('fulfillment handlers', () => {
         seen.push(...lineItems.map((i) => i.description ?? ''));
         for (const item of lineItems) {
           note('Starts Monday', item.id);
-          effect('lms', { course: item.description }, { target: 'lms.example', lineItemId: item.id });
+          effect(lms, { course: item.description }, { target: 'lms.example', lineItemId: item.id });
         }
         // drizzle inside the same transaction sees the rows written before it.
         const grants = await hdb.drizzle.select().from(accessGrants).where(eq(accessGrants.sessionId, session.id));
@@ -82,14 +86,19 @@ describe('fulfillment handlers', () => {
     expect(receipt.order.notes.map((n) => n.text)).toEqual([
       expect.stringMatching(/^Yours now\. Access code: [A-Za-z0-9_-]{16}$/),
       'Ships to Jenny Rosen.',
+      'Preparing to ship.',
       'Starts Monday',
       '1 grant(s) so far',
       '1 grant(s) both ways',
     ]);
-    const notes = await db.sql`select line_item_id, text from fulfillment_notes where session_id = ${input.session.id} order by position`;
-    expect(notes).toHaveLength(5);
-    expect(notes[3]).toEqual({ line_item_id: null, text: '1 grant(s) so far' });
-    expect(notes[4]).toEqual({ line_item_id: null, text: '1 grant(s) both ways' });
+    const notes = await db.sql`select line_item_id, text, display from fulfillment_notes where session_id = ${input.session.id} order by position`;
+    expect(notes).toHaveLength(6);
+    expect(notes[4]).toEqual({ line_item_id: null, text: '1 grant(s) so far', display: null });
+    expect(notes[5]).toEqual({ line_item_id: null, text: '1 grant(s) both ways', display: null });
+    // How the order page shows each note is the handler's declaration, stored with it.
+    const code = /Access code: (\S+)$/.exec(String(notes[0]?.text))?.[1];
+    expect(notes[0]?.display).toEqual({ heading: 'What you have now', codes: [code], later: 'Yours.' });
+    expect(notes[2]?.display).toEqual({ heading: 'Shipping', public: true });
 
     // db.insert converted the Date and the json address through the drizzle columns.
     const [ship] = await db.db.select().from(shipments).where(eq(shipments.sessionId, input.session.id));
@@ -110,8 +119,8 @@ describe('fulfillment handlers', () => {
       name: 'twice',
       takes: 'order',
       async fulfill({ effect }) {
-        effect('lms', { n: 1 }, { target: 'x' });
-        effect('lms', { n: 2 }, { target: 'x' });
+        effect(lms, { n: 1 }, { target: 'x' });
+        effect(lms, { n: 2 }, { target: 'x' });
       },
     });
     const input = paid('b@example.com');
@@ -131,7 +140,7 @@ describe('fulfillment handlers', () => {
           lineItems.map((item) => ({ sessionId: session.id, lineItemId: item.id, productId: 'p', productName: 'n', accessCode: 'c', customerEmail: null, grantedAt: fulfilledAt })),
         );
         wentOn = true;
-        effect('lms', {}, { target: 'x' });
+        effect(lms, {}, { target: 'x' });
       },
     });
     const input = paid('d@example.com');
@@ -144,7 +153,10 @@ describe('fulfillment handlers', () => {
   });
 
   it('a bad effect kind fails the run with a stable code and leaves nothing behind', async () => {
-    const bad = defineHandler({ name: 'bad', takes: 'order', fulfill: async ({ effect }) => effect('Bad Kind!', {}) });
+    // defineEffectKind refuses such a name at once; a hand-made kind object reaches the run, which refuses it too.
+    expect(() => defineEffectKind('Bad Kind!')).toThrow(/must match/);
+    const badKind = { name: 'Bad Kind!' } as EffectKind<object>;
+    const bad = defineHandler({ name: 'bad', takes: 'order', fulfill: async ({ effect }) => effect(badKind, {}) });
     const input = paid('c@example.com');
     await expect(run(input, [...builtIns, bad])).rejects.toMatchObject({ code: 'invalid_effect' });
     expect(await db.sql`select 1 from checkout_sessions where id = ${input.session.id}`).toHaveLength(0);

@@ -2,7 +2,6 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orm } from '../../../src/db/drizzle.js';
 import { recordRun } from '../../../src/run/record-run.js';
-import { recordLineItems } from '../../../src/fulfillment/built-in/record-line-items.js';
 import { defineHandler, type FulfillmentHandler } from '../../../src/fulfillment/index.js';
 import { EmulatorStore } from '../../../src/emulator/store.js';
 import { freshDatabase, type TestDatabase } from '../../helpers/database.js';
@@ -52,9 +51,9 @@ describe('recordRun', () => {
 
     const { f, release, inside } = gatedFulfiller();
     const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.async_payment_succeeded' as const };
-    const first = recordRun(db.sql, input, [recordLineItems, f]);
+    const first = recordRun(db.sql, input, [f]);
     await inside; // the first run is inside its transaction, row claimed
-    const second = recordRun(db.sql, input, [recordLineItems, f]);
+    const second = recordRun(db.sql, input, [f]);
     await sleep(200); // give the second run every chance to get ahead
     release();
     const [a, b] = await Promise.all([first, second]);
@@ -70,9 +69,9 @@ describe('recordRun', () => {
     const { session, lineItems } = paidSession(3);
     const { f, release, inside } = gatedFulfiller();
     const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const };
-    const first = recordRun(db.sql, input, [recordLineItems, f]);
+    const first = recordRun(db.sql, input, [f]);
     await inside;
-    const second = recordRun(db.sql, input, [recordLineItems, f]);
+    const second = recordRun(db.sql, input, [f]);
     await sleep(200);
     release();
     const results = await Promise.all([first, second]);
@@ -92,9 +91,9 @@ describe('recordRun', () => {
   it.each([false, true])('a run that fails inside the transaction fails with its error, leaves nothing behind, and a retry fulfills (expectNew %s)', async (expectNew) => {
     const { session, lineItems } = paidSession(2);
     const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew };
-    await expect(recordRun(db.sql, input, [recordLineItems, failing])).rejects.toThrow('warehouse unavailable');
+    await expect(recordRun(db.sql, input, [failing])).rejects.toThrow('warehouse unavailable');
     expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
-    expect(await recordRun(db.sql, input, [recordLineItems])).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
+    expect(await recordRun(db.sql, input, [])).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
   });
 
   describe('a session the pre-read found nothing stored for (expectNew: one round trip)', () => {
@@ -105,9 +104,9 @@ describe('recordRun', () => {
       const { session, lineItems } = paidSession(3);
       const { f, release, inside } = gatedFulfiller();
       const input = { session, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew: true };
-      const first = recordRun(db.sql, input, [recordLineItems, f]);
+      const first = recordRun(db.sql, input, [f]);
       await inside; // its insert is in Postgres, uncommitted
-      const second = recordRun(db.sql, input, [recordLineItems, f]);
+      const second = recordRun(db.sql, input, [f]);
       await sleep(200); // the second's insert now waits on the first's row
       release();
       const results = await Promise.all([first, second]);
@@ -122,7 +121,7 @@ describe('recordRun', () => {
     it('a session stored meanwhile (awaiting a delayed payment) moves forward as on the general path', async () => {
       const { session, lineItems } = paidSession(2);
       await recordRun(db.sql, { session: { ...session, payment_status: 'unpaid' }, lineItems: [], target: 'awaiting_payment', trigger: 'checkout.session.completed' }, []);
-      const outcome = await recordRun(db.sql, { session, lineItems, target: 'fulfilled', trigger: 'checkout.session.async_payment_succeeded', expectNew: true }, [recordLineItems]);
+      const outcome = await recordRun(db.sql, { session, lineItems, target: 'fulfilled', trigger: 'checkout.session.async_payment_succeeded', expectNew: true }, []);
       expect(outcome).toMatchObject({ status: 'fulfilled', changed: true, lineItemCount: 2 });
       expect(await itemCount(session.id)).toBe(2);
       expect(await attempts(session.id)).toBe(2);
@@ -139,14 +138,14 @@ describe('recordRun', () => {
         },
       });
       const input = { session: { ...session, amount_total: 2 ** 64 }, lineItems, target: 'fulfilled' as const, trigger: 'checkout.session.completed' as const, expectNew: true };
-      await expect(recordRun(db.sql, input, [recordLineItems, reader])).rejects.toMatchObject({ code: '22003' });
+      await expect(recordRun(db.sql, input, [reader])).rejects.toMatchObject({ code: '22003' });
       expect(await db.sql`select 1 from checkout_sessions where id = ${session.id}`).toHaveLength(0);
       expect(await itemCount(session.id)).toBe(0);
     });
 
     it('a run that is not fulfilling (unpaid) stores its status the same way', async () => {
       const { session } = paidSession(1);
-      const outcome = await recordRun(db.sql, { session: { ...session, payment_status: 'unpaid' }, lineItems: [], target: 'awaiting_payment', trigger: 'checkout.session.completed', expectNew: true }, [recordLineItems]);
+      const outcome = await recordRun(db.sql, { session: { ...session, payment_status: 'unpaid' }, lineItems: [], target: 'awaiting_payment', trigger: 'checkout.session.completed', expectNew: true }, []);
       expect(outcome).toMatchObject({ status: 'awaiting_payment', changed: true, lineItemCount: 0 });
       expect(await itemCount(session.id)).toBe(0);
       expect(await attempts(session.id)).toBe(1);

@@ -1,0 +1,1 @@
+ALTER TABLE "fulfillment_notes" ADD COLUMN "display" jsonb;
