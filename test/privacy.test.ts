@@ -63,7 +63,7 @@ describe('order data privacy', () => {
     expect(body).toContain('Access codes are shown on this page only in the first hour after purchase.');
     expect(body).toContain('They were emailed to a•••@example.com.');
     expect(body).toContain('To the address you gave at checkout.');
-    expect(body).toContain('Mug</strong> × 2: Preparing to ship');
+    expect(body).toContain('<h3>Preparing to ship</h3><ul class="items"><li><strong>Mug</strong> × 2</li>');
   });
 
   it('without email configured, nothing promises an email', async () => {

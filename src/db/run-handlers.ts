@@ -29,6 +29,8 @@ export interface HandlersInput {
   readonly fulfilledAt: Date;
   /** The caller adds the delivery jobs right after commit: stamp the rows so the sweeper leaves them alone. */
   readonly enqueuesAfterCommit: boolean;
+  /** What the run records: a fulfillment (each handler's `fulfill`) or a failed delayed payment (`paymentFailed`). */
+  readonly outcome?: 'fulfilled' | 'payment_failed';
 }
 
 /** A new effect, as the dispatcher's queue needs it. */
@@ -72,13 +74,20 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     effects.push({ scope: options.lineItemId ?? 'order', kind, target, payload: json, skipped: options.skipped });
   };
   const order = () => orderSnapshot(session, lineItems, notes, fulfilledAt);
-  for (const stage of ['fulfill', 'announce'] as const) {
+  if (input.outcome === 'payment_failed') {
+    // Nothing to fulfill: each hook sees the order (no line items) and may schedule effects; notes are not kept.
     for (const handler of handlers) {
-      if ((handler.stage ?? 'fulfill') !== stage) continue;
-      const items = matchingItems(handler.takes, lineItems);
-      if (items === undefined) continue;
-      const ctx: HandlerContext = { session, lineItems: items, fulfilledAt, db, effect: effect(handler.name), note: note(handler.name), order };
-      await handler.fulfill(ctx);
+      await handler.paymentFailed?.({ session, lineItems: [], fulfilledAt, db, effect: effect(handler.name), note: () => undefined, order });
+    }
+  } else {
+    for (const stage of ['fulfill', 'announce'] as const) {
+      for (const handler of handlers) {
+        if ((handler.stage ?? 'fulfill') !== stage) continue;
+        const items = matchingItems(handler.takes, lineItems);
+        if (items === undefined) continue;
+        const ctx: HandlerContext = { session, lineItems: items, fulfilledAt, db, effect: effect(handler.name), note: note(handler.name), order };
+        await handler.fulfill(ctx);
+      }
     }
   }
   const now = fulfilledAt.toISOString();

@@ -68,6 +68,12 @@ export interface FulfillmentHandler {
    */
   readonly stage?: 'fulfill' | 'announce';
   fulfill(ctx: HandlerContext): Promise<void>;
+  /**
+   * Optional: runs once in the transaction that records a delayed payment's failure (status `payment_failed`,
+   * from `checkout.session.async_payment_failed` or reconciliation), to tell the customer through an effect.
+   * Nothing was fulfilled: `lineItems` is empty, and notes are not kept. Never runs twice for one session.
+   */
+  paymentFailed?(ctx: HandlerContext): Promise<void>;
 }
 
 /** Identity with type checking: `export default defineHandler({ ... })`. */

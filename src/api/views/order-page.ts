@@ -68,7 +68,7 @@ ${ctx.emailConfigured && email !== null ? html`They were emailed to ${maskEmail(
       ? ''
       : html`<section class="card" aria-labelledby="ship"><h2 id="ship">Shipping</h2>
 ${open ? html`<p>To ${addressLine(first.shipToName, first.address)}</p>` : html`<p class="muted">To the address you gave at checkout.</p>`}
-<ul class="items">${shipped.map(({ item, ship }) => html`<li><strong>${item.description}</strong> × ${item.quantity ?? 1}: ${SHIPMENT_WORDS[ship.status] ?? 'In progress'}</li>`)}</ul>
+${byStatus(shipped).map(([words, lines]) => html`<h3>${words}</h3><ul class="items">${lines.map(({ item }) => html`<li><strong>${item.description}</strong> × ${item.quantity ?? 1}</li>`)}</ul>`)}
 </section>`;
 
   // Handlers' notes may carry secrets too (a licence key, a link): same window as the access codes.
@@ -100,6 +100,16 @@ ${notes}
 </section>
 <p class="muted">Order reference ${identifier(view.session_id)}</p>`,
   );
+}
+
+/** Shipments grouped by how their status reads: "Preparing to ship" once for the order, then its lines. */
+function byStatus<T extends { ship: { status: string } }>(shipped: readonly T[]): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const s of shipped) {
+    const words = SHIPMENT_WORDS[s.ship.status] ?? 'In progress';
+    groups.set(words, [...(groups.get(words) ?? []), s]);
+  }
+  return [...groups];
 }
 
 function addressLine(name: string | null, address: Address | null): string {

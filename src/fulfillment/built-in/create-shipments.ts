@@ -1,7 +1,7 @@
 import { shipments } from '../../db/schema.js';
 import { defineHandler, productId } from '../index.js';
 
-/** Physical goods: a pending shipment per line item whose product says `fulfillment=shipping`. */
+/** Physical goods: a pending shipment per line item whose product says `fulfillment=shipping`, and one note saying where to. */
 export const createShipments = defineHandler({
   name: 'create-shipments',
   takes: { fulfillment: 'shipping' },
@@ -27,6 +27,7 @@ export const createShipments = defineHandler({
     const to = [name, a?.line1, a?.line2, [a?.postal_code, a?.city].filter(Boolean).join(' '), a?.state, a?.country].filter(
       (l): l is string => typeof l === 'string' && l !== '',
     );
-    for (const item of lineItems) note(to.length === 0 ? 'Ships soon.' : `Ships to ${to.join(', ')}.`, item.id);
+    // One address per order, not one per line: a 24-line order is one parcel to one place.
+    note(to.length === 0 ? 'Ships soon.' : `Ships to ${to.join(', ')}.`);
   },
 });
