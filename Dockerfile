@@ -1,4 +1,4 @@
-# One image, two roles: the api (default) and the worker (`docker run … node dist/worker/main.js`).
+# One image, two roles: the api (default) and the worker (`docker run … node dist/entry/worker.js`).
 # Stage 1 compiles with the dev dependencies; the final stage has production dependencies and dist/ only:
 # no TypeScript, no tsx, no sources.
 FROM node:24-slim AS build
@@ -22,4 +22,4 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 4242
 # node directly (not npm) as PID 1: SIGTERM reaches it and shutdown is graceful.
-CMD ["node", "dist/api/server.js"]
+CMD ["node", "dist/entry/api.js"]

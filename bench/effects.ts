@@ -74,13 +74,13 @@ async function drain(sessions: number, effectsOn: boolean): Promise<Row> {
   const sinks = await receivers();
   onCleanup(() => sinks.close());
   const emulator = await start(
-    'src/emulator/main.ts',
+    'src/entry/emulator.ts',
     { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4361', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4360/webhook', STRIPE_WEBHOOK_SECRET: 'whsec_bench_0123456789abcdefghij' },
     'stripe emulator listening',
   );
   const effects: Record<string, string> = effectsOn ? { SMTP_URL: sinks.smtpUrl, MAIL_FROM: 'Shop <orders@example.com>', CALLBACK_URLS: sinks.callbackUrl, CALLBACK_SECRET } : {};
   const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4361', ...effects });
-  const api = await start('src/api/server.ts', { ...base, PORT: '4360' }, 'api listening');
+  const api = await start('src/entry/api.ts', { ...base, PORT: '4360' }, 'api listening');
   const res = await fetch('http://127.0.0.1:4361/_emulator/sessions/batch', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -97,7 +97,7 @@ async function drain(sessions: number, effectsOn: boolean): Promise<Row> {
   // Every webhook acknowledged first (the api logs nothing per request): wait for the jobs.
   await new Promise((r) => setTimeout(r, 1000));
   const t0 = performance.now();
-  const worker = await start('src/worker/main.ts', { ...base, WORKER_CONCURRENCY: '50' }, 'worker started', process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
+  const worker = await start('src/entry/worker.ts', { ...base, WORKER_CONCURRENCY: '50' }, 'worker started', process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
   await waitUntil(async () => (await count('sessions')) >= sessions, 10 * 60_000);
   const fulfilledSeconds = (performance.now() - t0) / 1000;
   if (effectsOn) await waitUntil(async () => (await count('delivered')) >= 2 * sessions, 10 * 60_000);
@@ -130,7 +130,7 @@ async function dispatcherRate(sessions: number): Promise<Row> {
     from generate_series(1, ${sessions}) g cross join (values ('email', 'buyer@example.com'), ('callback', ${sinks.callbackUrl})) as k(kind, target)`;
   const base = env(db, prefix, { SMTP_URL: sinks.smtpUrl, MAIL_FROM: 'Shop <orders@example.com>', CALLBACK_URLS: sinks.callbackUrl, CALLBACK_SECRET, STRIPE_API_BASE: 'http://127.0.0.1:1' });
   const t0 = performance.now();
-  const worker = await start('src/worker/main.ts', base, 'worker started', process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
+  const worker = await start('src/entry/worker.ts', base, 'worker started', process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
   const delivered = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from fulfillment_effects where status = 'delivered'`)[0]?.n ?? 0;
   await waitUntil(async () => (await delivered()) >= 2 * sessions, 10 * 60_000);
   const seconds = (performance.now() - t0) / 1000;

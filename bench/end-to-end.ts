@@ -31,7 +31,7 @@ interface Result {
 async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string): Promise<Result> {
   const { db, prefix } = await scratch();
   const emulator = await start(
-    'src/emulator/main.ts',
+    'src/entry/emulator.ts',
     { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4311', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4310/webhook', STRIPE_WEBHOOK_SECRET: SECRET },
     'stripe emulator listening',
     process.env.BENCH_EMULATOR_NODE_ARGS?.split(' '),

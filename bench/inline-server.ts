@@ -4,9 +4,9 @@
  */
 import Fastify from 'fastify';
 import { verifyWebhook } from '../src/api/verify-webhook.js';
-import { loadConfigOrExit } from '../src/boot.js';
+import { loadConfigOrExit } from '../src/roles/boot.js';
 import { connectDatabase } from '../src/db/client.js';
-import { recordRun } from '../src/db/fulfillment-store.js';
+import { recordRun } from '../src/run/record-run.js';
 import { recordLineItems } from '../src/fulfillment/built-in/record-line-items.js';
 import { fulfillCheckout } from '../src/domain/fulfill-checkout.js';
 import { createStripeClient } from '../src/stripe/client.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { FULFILLMENT_QUEUE, bullPrefix } from '../src/queue/contract.js';
-import { freshDatabase, type TestDatabase } from '../test/helpers/database.js';
+import { freshDatabase, type TestDatabase } from '../test/harness.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SECRET = 'whsec_bench_0123456789abcdefghij';
@@ -20,7 +20,7 @@ export interface Impl {
   readonly worker: string;
   readonly workerReady: string;
 }
-export const SERVICE: Impl = { name: 'service', api: 'src/api/server.ts', apiReady: 'api listening', worker: 'src/worker/main.ts', workerReady: 'worker started' };
+export const SERVICE: Impl = { name: 'service', api: 'src/entry/api.ts', apiReady: 'api listening', worker: 'src/entry/worker.ts', workerReady: 'worker started' };
 export const BASELINE: Impl = {
   name: 'baseline',
   api: 'bench/baseline/api.ts',

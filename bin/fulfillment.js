@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The operator CLI (`npx fulfillment …` / `npm run cli -- …`): runs the compiled dist/cli/main.js.
+// The operator CLI (`npx fulfillment …` / `npm run cli -- …`): runs the compiled dist/entry/cli.js.
 // In a source checkout it first rebuilds dist/ when it is older than src/ (never runs stale output);
 // in an image that ships only dist/, there is nothing to check.
 import { existsSync } from 'node:fs';
@@ -9,4 +9,4 @@ if (existsSync(new URL('../src', import.meta.url)) && existsSync(build)) {
   const { ensureBuilt } = await import(build.href);
   ensureBuilt();
 }
-await import('../dist/cli/main.js');
+await import('../dist/entry/cli.js');

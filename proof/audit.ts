@@ -1,4 +1,4 @@
-import { idempotencyKey } from '../src/db/effect-store.js';
+import { idempotencyKey } from '../src/effects/effect-store.js';
 import type { Fleet } from './fleet.js';
 import type { Expected } from './workload.js';
 

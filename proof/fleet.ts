@@ -1,11 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { startCallbackReceiver, type CallbackReceiver } from '../test/helpers/callback-receiver.js';
-import { startFaultPort, type FaultPort } from '../test/helpers/fault-port.js';
-import { freePort } from '../test/helpers/ports.js';
-import { PrivateRedis } from '../test/helpers/private-redis.js';
-import { startProcess, waitForOutput, type RunningProcess } from '../test/helpers/processes.js';
-import { SMTP_PASS, SMTP_USER, startSmtpReceiver, type SmtpReceiver } from '../test/helpers/smtp-receiver.js';
-import { startStack, type Stack } from '../test/helpers/stack.js';
+import { startCallbackReceiver, type CallbackReceiver, startFaultPort, type FaultPort, freePort, PrivateRedis, startProcess, waitForOutput, type RunningProcess, SMTP_PASS, SMTP_USER, startSmtpReceiver, type SmtpReceiver, startStack, type Stack } from '../test/harness.js';
 
 export const CALLBACK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -62,14 +56,14 @@ export class Fleet {
   }
 
   async startApi(): Promise<void> {
-    this.api = startProcess('src/api/server.ts', this.env({ LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(this.apiPort) }));
+    this.api = startProcess('src/entry/api.ts', this.env({ LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(this.apiPort) }));
     this.api.quiet();
     this.started.push(this.api);
     await waitForListening(`http://127.0.0.1:${this.apiPort}/healthz`, this.api);
   }
 
   async startWorker(): Promise<RunningProcess> {
-    const w = startProcess('src/worker/main.ts', this.env({ LOG_LEVEL: 'info' }));
+    const w = startProcess('src/entry/worker.ts', this.env({ LOG_LEVEL: 'info' }));
     this.workers.push(w);
     this.started.push(w);
     await waitForOutput(w, 'worker started', 60_000);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../test/helpers/wait.js';
+import { sleep } from '../test/harness.js';
 import { audit, type AuditResult } from './audit.js';
 import { Fleet } from './fleet.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';

@@ -1,7 +1,5 @@
 import { Redis } from 'ioredis';
-import type { PortMode } from '../test/helpers/fault-port.js';
-import { runCli } from '../test/helpers/processes.js';
-import { sleep } from '../test/helpers/wait.js';
+import { type PortMode, runCli, sleep } from '../test/harness.js';
 import type { Fleet } from './fleet.js';
 
 /** What one scenario does to the fleet while its sessions flow; it returns what it injected. */

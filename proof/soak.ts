@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
-import { sleep } from '../test/helpers/wait.js';
+import { sleep } from '../test/harness.js';
 import { audit } from './audit.js';
 import type { Fleet } from './fleet.js';
 import { postmasterPid, rssMiB, treePssMiB } from './memory.js';

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { SessionStatus } from '../src/domain/session-status.js';
-import { items } from '../test/helpers/sessions.js';
+import { items } from '../test/harness.js';
 import type { Fleet } from './fleet.js';
 
 /** What Stripe (the emulator) knows about one session the proof created, and where it must end up. */

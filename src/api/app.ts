@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
 import type { FinishedSignals } from '../queue/finished-signals.js';
@@ -12,7 +12,7 @@ import { LandingGuard } from './landing-guard.js';
 import { bullBoard, type BullBoardOptions } from './plugins/bull-board.js';
 import { pageSecurity } from './plugins/page-security.js';
 import { requestId } from './request-id.js';
-import { opsRoutes } from './routes/ops.js';
+import { opsRoutes } from '../observability/ops-routes.js';
 import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
 import { landingRoutes } from './routes/landing.js';
 import { shopRoutes } from './routes/shop.js';

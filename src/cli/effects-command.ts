@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { listEffects, retryEffect, skipEffect, type AdminResult } from '../db/effect-admin.js';
+import { listEffects, retryEffect, skipEffect, type AdminResult } from '../effects/effect-admin.js';
 import { EFFECT_STATUSES, type EffectStatus } from '../db/schema.js';
 
 export const EFFECTS_USAGE = `  effects list [--status pending|dead|delivered|skipped] [--limit 50]   outbox effects, newest first (JSON lines)

@@ -1,4 +1,4 @@
-import { html, layout, type LayoutOptions, type SafeHtml } from '../api/views/html.js';
+import { html, layout, type LayoutOptions, type SafeHtml } from '../lib/html.js';
 import type { DemoMail } from './mail-sink.js';
 
 type Nonce = LayoutOptions['nonce'];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { sendHtml } from '../api/views/html.js';
+import { sendHtml } from '../lib/html.js';
 import { startMailSink, type MailSink } from './mail-sink.js';
 import { mailboxPage, mailPage } from './mailbox-page.js';
 

@@ -27,7 +27,7 @@ export interface FulfillDeps {
    * undefined when this run must retrieve it alone. Line items undefined: a product could not be read.
    */
   readonly batched?: (req: FulfillRequest & { created: number }) => Promise<{ session: Stripe.Checkout.Session; lineItems: Stripe.LineItem[] | undefined } | undefined>;
-  /** Records the run in one transaction (see db/fulfillment-store). */
+  /** Records the run in one transaction (see run/record-run.ts). */
   readonly record: (input: {
     session: Stripe.Checkout.Session;
     lineItems: readonly Stripe.LineItem[];

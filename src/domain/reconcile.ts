@@ -11,7 +11,7 @@ export interface ReconcileDeps {
   readonly finalIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
   /** Which of them failed for good on their own data and wait for an operator: running them again only fails again. */
   readonly heldIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
-  /** Records a run in one transaction: the same path as the worker's (db/fulfillment-store). */
+  /** Records a run in one transaction: the same path as the worker's (run/record-run.ts). */
   readonly record: FulfillDeps['record'];
   /** Which of these sessions already have a run waiting in the queue (waiting, delayed, prioritized). */
   readonly queuedIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;

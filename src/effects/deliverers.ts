@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { createCallbackDeliverer } from './callback-deliverer.js';
 import type { EffectDeliverer } from './effect.js';
 import { createEmailDeliverer } from './email-deliverer.js';

@@ -1,4 +1,4 @@
-import { html } from '../api/views/html.js';
+import { html } from '../lib/html.js';
 import { formatMoney } from '../domain/money.js';
 import type { OrderSnapshot } from './effect.js';
 import { emailIdentifier, type ReceiptOptions, type RenderedReceipt } from './receipt-email.js';

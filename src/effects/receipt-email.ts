@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../api/views/html.js';
+import { html, type SafeHtml } from '../lib/html.js';
 import { formatMoney } from '../domain/money.js';
 import type { OrderLineItem, OrderNote, OrderSnapshot } from './effect.js';
 

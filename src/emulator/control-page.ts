@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
-import { html, layout, SafeHtml, sendHtml } from '../api/views/html.js';
+import { html, layout, SafeHtml, sendHtml } from '../lib/html.js';
 import { formatMoney } from '../domain/money.js';
 import type { DisputeBook } from './dispute-book.js';
 import type { RefundBook } from './refund-book.js';

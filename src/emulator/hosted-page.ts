@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Stripe from 'stripe';
-import { html, layout, SafeHtml, sendHtml } from '../api/views/html.js';
+import { html, layout, SafeHtml, sendHtml } from '../lib/html.js';
 import { formatMoney } from '../domain/money.js';
 import type { TrafficGate } from './traffic-gate.js';
 import type { EmulatorStore } from './store.js';

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp, type AppDeps } from '../api/app.js';
-import type { StripeReadyConfig } from '../config.js';
+import type { StripeReadyConfig } from '../config/index.js';
 import { connectDatabase, type Database } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import { migrateDatabase, pendingMigrations } from '../db/migrate.js';
 import { createLogger, prettyFor } from '../logger.js';
 import { addQueueGauges, addSessionGauges } from '../observability/collectors.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -80,7 +80,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     trustProxy: config.http.trustProxy,
     ...(admin === undefined ? {} : { admin: { queues: [queue, reconcileQueue, effectsQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
     metrics,
-    readiness: { sql: database.sql, redis, log },
+    readiness: { sql: database.sql, redis, log, pendingMigrations },
     metricsToken: config.ops.metricsToken,
     landing: { ...config.landing, emailConfigured: config.effects.smtpUrl !== undefined },
     redis,

@@ -1,4 +1,4 @@
-import type { Config, StripeReadyConfig } from '../config.js';
+import type { Config, StripeReadyConfig } from '../config/index.js';
 import { LOCAL_EMULATOR_WEBHOOK_SECRET } from '../emulator/start.js';
 
 /** The key the service uses against the local emulator (it accepts any test key). */

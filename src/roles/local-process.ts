@@ -1,5 +1,5 @@
-import type { Config, StripeReadyConfig } from '../config.js';
-import { requireStripe } from '../config.js';
+import type { Config, StripeReadyConfig } from '../config/index.js';
+import { requireStripe } from '../config/index.js';
 import { startDemoMailbox } from '../demo/mailbox-server.js';
 import type { Emulator } from '../emulator/server.js';
 import { LOCAL_EMULATOR_WEBHOOK_SECRET, startEmulator } from '../emulator/start.js';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { opsRoutes } from '../api/routes/ops.js';
+import { opsRoutes } from '../observability/ops-routes.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
 
 /** The worker's own `/healthz`, `/readyz` and `/metrics` (WORKER_HTTP_PORT), for probes and scraping. */

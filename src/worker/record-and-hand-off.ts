@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type { RunOutcome } from '../domain/run-outcome.js';
-import { recordRun, type RunInput } from '../db/fulfillment-store.js';
+import { recordRun, type RunInput } from '../run/record-run.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 
 export type EnqueueEffects = (effects: readonly { id: string; kind: string }[]) => Promise<void>;
@@ -14,7 +14,7 @@ export interface RecordDeps {
 }
 
 /**
- * Records a run in its one transaction (db/fulfillment-store.ts), then hands the effects it committed to the
+ * Records a run in its one transaction (run/record-run.ts), then hands the effects it committed to the
  * dispatcher's queue: the same step for a fulfillment run, reconciliation and a batch page's other sessions.
  */
 export async function recordAndHandOff(deps: RecordDeps, input: RunInput, log: Logger): Promise<RunOutcome> {

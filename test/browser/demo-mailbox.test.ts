@@ -24,7 +24,7 @@ describe('demo: the receipt email in the demo mailbox, in a browser', () => {
     const [port, emulatorPort] = [await freePort(), await freePort()];
     shopUrl = `http://127.0.0.1:${port}/`;
     demo = startProcess(
-      'src/start.ts',
+      'src/entry/start.ts',
       {
         PATH: process.env.PATH ?? '',
         DATABASE_URL: db.url,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type Config } from '../../src/config.js';
+import { ConfigError, loadConfig, type Config } from '../../src/config/index.js';
 import { params, printCounts, runs, tally, TIMEOUT_MS } from './budget.js';
 
 /** Every variable the service reads (README's configuration table), with a sensible value for each. */

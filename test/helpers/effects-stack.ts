@@ -23,7 +23,7 @@ export async function startEffectsStack(env: Record<string, string> = {}): Promi
   const smtp = await startSmtpReceiver();
   const receiver = await startCallbackReceiver([CALLBACK_SECRET]);
   const worker = startProcess(
-    'src/worker/main.ts',
+    'src/entry/worker.ts',
     stack.env({ LOG_LEVEL: 'info', SMTP_URL: smtp.url, MAIL_FROM: 'Shop <orders@shop.example>', CALLBACK_URLS: receiver.url, CALLBACK_SECRET, ...env }),
   );
   await waitForOutput(worker, 'worker started');

@@ -16,7 +16,7 @@ export interface RunningProcess {
 }
 
 /**
- * The compiled file for a source entry point: `src/api/server.ts` → `dist/api/server.js`. Tests run what
+ * The compiled file for a source entry point: `src/entry/api.ts` → `dist/entry/api.js`. Tests run what
  * production runs; test/global-setup.ts builds dist/ when it is older than src/.
  */
 export function compiled(entry: string): string {
@@ -80,7 +80,7 @@ export async function waitForOutput(p: RunningProcess, text: string, timeoutMs =
 /** Runs the operator CLI (compiled) to completion: its exit code and what it printed. */
 export function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawnTracked(process.execPath, [compiled('src/cli/main.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [compiled('src/entry/cli.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type Stripe from 'stripe';
-import { loadConfig, requireStripe } from '../../src/config.js';
+import { loadConfig, requireStripe } from '../../src/config/index.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
 import type { FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';

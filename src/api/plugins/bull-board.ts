@@ -7,7 +7,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { clientKey } from '../client-key.js';
-import { constantTimeEqual } from '../constant-time-equal.js';
+import { constantTimeEqual } from '../../lib/constant-time-equal.js';
 import { LoginLockout } from './login-lockout.js';
 
 const BULL_BOARD_PATH = '/admin/queues';

@@ -2,7 +2,7 @@ import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { clientErrorPage } from '../views/client-error-page.js';
-import { sendHtml } from '../views/html.js';
+import { sendHtml } from '../../lib/html.js';
 import { serverErrorPage, tooManyRequestsPage } from '../views/landing-pages.js';
 
 export interface PageSecurityOptions {

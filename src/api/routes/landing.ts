@@ -11,7 +11,7 @@ import type { FinishedSignals } from '../../queue/finished-signals.js';
 import { waitForJob } from '../../queue/wait-for-job.js';
 import { clientKey } from '../client-key.js';
 import type { LandingGuard, LookupVerdict } from '../landing-guard.js';
-import { sendHtml, type SafeHtml } from '../views/html.js';
+import { sendHtml, type SafeHtml } from '../../lib/html.js';
 import { needsAttentionPage } from '../views/needs-attention-page.js';
 import {
   REFRESH_STEPS,

@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
-import { html, layout, sendHtml } from '../views/html.js';
+import { html, layout, sendHtml } from '../../lib/html.js';
 import { formatMoney } from '../../domain/money.js';
 
 export interface ShopRouteOptions {

@@ -1,4 +1,4 @@
-import { html, layout, type LayoutOptions, type SafeHtml } from './html.js';
+import { html, layout, type LayoutOptions, type SafeHtml } from '../../lib/html.js';
 
 /**
  * The page for a request the server refused as malformed (a 4xx other than 429): the fault is in the

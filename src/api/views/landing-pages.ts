@@ -1,4 +1,4 @@
-import { html, identifier, layout, type LayoutOptions, type SafeHtml } from './html.js';
+import { html, identifier, layout, type LayoutOptions, type SafeHtml } from '../../lib/html.js';
 
 type Nonce = LayoutOptions['nonce'];
 

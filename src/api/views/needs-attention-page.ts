@@ -1,4 +1,4 @@
-import { html, identifier, layout, type LayoutOptions, type SafeHtml } from './html.js';
+import { html, identifier, layout, type LayoutOptions, type SafeHtml } from '../../lib/html.js';
 
 /**
  * A paid session whose fulfillment failed for good and waits for an operator (see worker/report-failure).

@@ -1,6 +1,6 @@
 import type { OrderDetails } from '../../db/order-details.js';
 import type { SessionView } from '../../db/session-view.js';
-import { html, identifier, layout, type LayoutOptions, type SafeHtml } from './html.js';
+import { html, identifier, layout, type LayoutOptions, type SafeHtml } from '../../lib/html.js';
 import { formatMoney } from '../../domain/money.js';
 
 export interface OrderPageContext {

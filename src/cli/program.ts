@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { isSessionId } from '../domain/session-id.js';
+import { loadConfigOrExit } from '../roles/boot.js';
+import { localEmulatorUrl, usesLocalEmulator, withLocalEmulator } from '../roles/local-emulator.js';
+import { StartError, type StartFailure } from '../roles/start-failure.js';
+import { Exit, noExtra, openContext, type OpenContext } from './cli-context.js';
+import { fulfill, reconcileNow, retryFailed, status } from './commands.js';
+import { EFFECTS_USAGE, EffectsCommandError, effectsCommand } from './effects-command.js';
+import { isUnreachable } from './unreachable.js';
+
+const USAGE = `usage: fulfillment <command>
+  fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
+  status <session_id>                       print what Postgres holds for the session (and why it needs attention)
+  reconcile [--since 24h] [--wait 10m]      run one reconciliation (by a worker) and print its counts
+  retry-failed                              move every failed fulfillment job back to waiting, release held sessions
+${EFFECTS_USAGE}
+exit codes: 0 done, 1 not found or failed, 2 bad arguments, 3 a service is unreachable`;
+
+/** The operator CLI (`npx fulfillment …`): runs one command and answers its exit code. */
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        since: { type: 'string' },
+        wait: { type: 'string' },
+        account: { type: 'string' },
+        status: { type: 'string' },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [command, arg, ...extra] = positionals;
+  const loaded = loadConfigOrExit(env);
+  // Outside production with no Stripe settings, the CLI talks to the local emulator that `npm start` / `npm run demo` runs.
+  const config = usesLocalEmulator(loaded) ? withLocalEmulator(loaded, localEmulatorUrl(loaded)) : loaded;
+  const ctx = openContext({ loaded, config, arg, extra, values });
+  try {
+    await run(ctx, command, values);
+    return 0;
+  } catch (err) {
+    return exitCode(err, ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function run(ctx: OpenContext, command: string | undefined, values: { status?: string | undefined; limit?: string | undefined }): Promise<void> {
+  const { arg, extra } = ctx;
+  const rest = arg === undefined ? [] : [arg, ...extra];
+  switch (command) {
+    case 'effects':
+      return effectsCommand((await ctx.db()).sql, rest, values, (line) => process.stdout.write(`${line}\n`));
+    case 'fulfill':
+      return fulfill(ctx, sessionArg(ctx));
+    case 'status':
+      return status(ctx, sessionArg(ctx));
+    case 'reconcile':
+      noExtra(rest, USAGE);
+      return reconcileNow(ctx);
+    case 'retry-failed':
+      noExtra(rest, USAGE);
+      return retryFailed(ctx);
+    default:
+      throw new Exit(2, `${command === undefined ? 'no command given' : `unknown command "${command}"`}\n${USAGE}`);
+  }
+}
+
+function sessionArg({ arg, extra }: OpenContext): string {
+  noExtra(extra, USAGE);
+  if (!isSessionId(arg)) throw new Exit(2, `expected a Checkout Session id (cs_test_… or cs_live_…), got ${arg === undefined ? 'nothing' : JSON.stringify(arg)}\n${USAGE}`);
+  return arg;
+}
+
+/** Says what went wrong on stderr and answers the exit code. */
+function exitCode(err: unknown, ctx: OpenContext): number {
+  if (err instanceof EffectsCommandError) {
+    process.stderr.write(`${err.message}${err.code === 2 ? `\n${USAGE}` : ''}\n`);
+    return err.code;
+  }
+  if (err instanceof Exit) {
+    process.stderr.write(`${err.message}\n`);
+    return err.code;
+  }
+  if (err instanceof StartError) {
+    reportFailure(err.failure);
+    return 3;
+  }
+  if (isUnreachable(err) || ctx.redisDown()) {
+    // A Redis command failing while its connection is down: ioredis gives such errors no code.
+    process.stderr.write(`cannot reach a service: ${(err as Error).message}\n`);
+    return 3;
+  }
+  process.stderr.write(`failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+}
+
+/** One JSON line on stderr, as the services log a start failure: what, which variable, what to do. */
+function reportFailure(failure: StartFailure): void {
+  const { cause, ...fields } = failure;
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'cli', ...fields, msg: `cannot reach a service: ${cause}` })}\n`);
+}

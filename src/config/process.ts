@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { int } from './values.js';
+
+/** What every process needs: where Postgres and Redis are, how it logs, how long it may take to stop. */
+export const processVariables = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // A URL parser, not a prefix check: 'postgres://a b/c' once passed and then crashed the driver at connect.
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
+    .default('postgres://postgres:postgres@127.0.0.1:5432/fulfillment'),
+  DATABASE_POOL_MAX: int(1, 1000).optional(),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).optional(),
+  /** The older, worker-only name of SHUTDOWN_TIMEOUT_MS; still read when SHUTDOWN_TIMEOUT_MS is unset. */
+  WORKER_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).optional(),
+  EMULATOR_PORT: int(0, 65535).default(12111),
+};
+
+type Env = z.infer<z.ZodObject<typeof processVariables>>;
+
+export interface ProcessConfig {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly databaseUrl: string;
+  /** Postgres connections per process at most; undefined: each role's default (api 10, worker min(concurrency, 20)). */
+  readonly databasePoolMax: number | undefined;
+  readonly redisUrl: string;
+  /** How long a graceful stop (SIGTERM) may take before the process exits anyway; every role. */
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly emulatorPort: number;
+}
+
+export function processConfig(e: Env): ProcessConfig {
+  return {
+    nodeEnv: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? e.WORKER_SHUTDOWN_TIMEOUT_MS ?? 25_000,
+    logLevel: e.LOG_LEVEL,
+    emulatorPort: e.EMULATOR_PORT,
+  };
+}

@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { StripeReadyConfig } from '../config/index.js';
+import { connectDatabase, type Database } from '../db/client.js';
+import type { AnyDeliverer } from '../effects/deliverers.js';
+import type { FulfillmentHandler } from '../fulfillment/handler.js';
+import { createEffectsQueue, enqueueTogether, type EffectsQueue } from '../queue/effects-queue.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { bullPrefix } from '../queue/contract.js';
+import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { createReconcileQueue } from '../queue/reconcile-queue.js';
+import { workerConnection } from '../queue/redis.js';
+import { createStripeClient } from '../stripe/client.js';
+import { instrumentStripe } from '../stripe/instrument.js';
+import { pacedHttpClient } from '../stripe/paced-http-client.js';
+import { StripeRateBudget } from '../stripe/rate-budget.js';
+import { sessionBatcher } from '../stripe/worker-batcher.js';
+import { createWorker } from '../worker/create-worker.js';
+import { pageSessions } from '../worker/page-sessions.js';
+import { createReconcileWorker } from '../worker/reconcile-worker.js';
+import type { EnqueueEffects } from '../worker/record-and-hand-off.js';
+import { Closers } from './role-process.js';
+import { logWorkerError } from '../observability/worker-error-log.js';
+
+/** Code registered beside the configuration: more handlers and deliverers (tests use it; src/fulfillment/registry.ts is the merchant's place). */
+export interface WorkerExtensions {
+  readonly handlers?: readonly FulfillmentHandler[];
+  readonly deliverers?: readonly AnyDeliverer[];
+}
+
+/** What the worker role's parts share: built first (connect), then the fulfillment workers and effect delivery. */
+export interface Base {
+  readonly config: StripeReadyConfig;
+  readonly log: Logger;
+  readonly closers: Closers;
+  readonly database: Database;
+  readonly redis: Redis;
+  readonly metrics: Metrics;
+  readonly effectsQueue: EffectsQueue;
+  readonly fulfillmentQueue: FulfillmentQueue;
+  /** A run's committed effects travel in one job (one BullMQ job per session, not per effect). */
+  readonly enqueue: EnqueueEffects;
+}
+
+/** Postgres, Redis, the metrics registry and the queues this process adds jobs to. */
+export function connect(config: StripeReadyConfig, log: Logger, started: () => boolean): Base {
+  const closers = new Closers();
+  const database = connectDatabase(config.databaseUrl, { max: config.databasePoolMax ?? Math.min(config.worker.concurrency, 20) });
+  closers.add('postgres', () => database.close());
+  const redis = workerConnection(config.redisUrl);
+  redis.on('error', (err) => {
+    if (started()) log.warn({ err: err.message }, 'redis connection error');
+  });
+  closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
+  const fulfillmentQueue = createFulfillmentQueue(redis, config.queue);
+  const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
+  closers.add('queues', () => Promise.all([fulfillmentQueue.close(), effectsQueue.close()]));
+  const enqueue = (effects: readonly { id: string; kind: string }[]) => enqueueTogether(effectsQueue, effects);
+  return { config, log, closers, database, redis, metrics: createMetrics('worker'), effectsQueue, fulfillmentQueue, enqueue };
+}
+
+/** The fulfillment worker and reconciliation, and the Stripe client they share (paced by the fleet's budget). */
+export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHandler[]) {
+  const { config, log, closers, database, redis, metrics, enqueue } = base;
+  // Every Stripe request of every worker process shares one budget, kept in Redis.
+  const budget = new StripeRateBudget(redis, { prefix: bullPrefix(config.queue.prefix), maxRps: config.stripe.maxRps, endpointMaxRps: config.stripe.endpointMaxRps });
+  const stripe = createStripeClient({
+    secretKey: config.stripe.secretKey,
+    apiBase: config.stripe.apiBase,
+    maxNetworkRetries: config.stripe.maxNetworkRetries,
+    httpClient: pacedHttpClient(budget),
+  });
+  instrumentStripe(stripe, metrics);
+  const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
+  closers.add('reconcile queue', () => reconcileQueue.close());
+  const batcher =
+    config.stripe.batchedReads === 'off'
+      ? undefined
+      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue }));
+  // Closed after the workers (no batch starts any more), before the queues and Postgres its page records use.
+  closers.add('page records', async () => batcher?.settle());
+  const worker = createWorker({
+    metrics,
+    connection: redis,
+    sql: database.sql,
+    stripe,
+    handlers,
+    log,
+    prefix: config.queue.prefix,
+    concurrency: config.worker.concurrency,
+    lockDurationMs: config.worker.lockDurationMs,
+    autorun: false,
+    enqueueEffects: enqueue,
+    ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
+  });
+  worker.on('error', logWorkerError(log, 'fulfillment', redis));
+  // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
+  const reconcileWorker = createReconcileWorker({
+    enqueueEffects: enqueue,
+    connection: redis,
+    prefix: config.queue.prefix,
+    stripe,
+    sql: database.sql,
+    fulfillmentQueue: base.fulfillmentQueue,
+    handlers,
+    log,
+    metrics,
+    autorun: false,
+  });
+  reconcileWorker.on('error', logWorkerError(log, 'reconcile', redis));
+  return { worker, reconcileWorker, reconcileQueue };
+}
+

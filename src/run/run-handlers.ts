@@ -1,0 +1,133 @@
+import type postgres from 'postgres';
+import type Stripe from 'stripe';
+import type { OrderNote } from '../effects/effect.js';
+import { matchingItems, type EffectOptions, type FulfillmentHandler, type HandlerContext } from '../fulfillment/handler.js';
+import { orderSnapshot } from '../fulfillment/order-snapshot.js';
+import type { Tx } from '../db/client.js';
+import { JOB_GRACE_MS } from '../effects/effect-store.js';
+import { createHandlerDb } from './handler-db.js';
+import { sent } from '../lib/sent.js';
+
+/** A handler asked for something that cannot be stored; the run fails (and retries) with this code. */
+export class HandlerInputError extends Error {
+  override readonly name = 'HandlerInputError';
+  constructor(
+    readonly code: 'invalid_effect' | 'invalid_note',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const KIND = /^[a-z][a-z0-9_-]{0,63}$/;
+const MAX_TARGET = 2048;
+const MAX_NOTE = 2000;
+
+export interface HandlersInput {
+  readonly session: Stripe.Checkout.Session;
+  readonly lineItems: readonly Stripe.LineItem[];
+  readonly fulfilledAt: Date;
+  /** The caller adds the delivery jobs right after commit: stamp the rows so the sweeper leaves them alone. */
+  readonly enqueuesAfterCommit: boolean;
+  /** What the run records: a fulfillment (each handler's `fulfill`) or a failed delayed payment (`paymentFailed`). */
+  readonly outcome?: 'fulfilled' | 'payment_failed';
+}
+
+/** A new effect, as the dispatcher's queue needs it. */
+export interface NewEffect {
+  readonly id: string;
+  readonly kind: string;
+}
+
+/** Every write of the handlers, sent; the caller sends COMMIT behind them, then awaits this. */
+export interface SentWrites {
+  /** The new pending effects once every write succeeded; rejects with the first failed write's error. */
+  readonly newEffects: Promise<readonly NewEffect[]>;
+}
+
+/**
+ * Runs every handler inside the session's fulfillment transaction (stage `fulfill`, then `announce`),
+ * then sends their notes and effects in one statement each, without waiting for any answer. Effects are unique per (session, scope,
+ * kind, target): a duplicate is dropped, never delivered twice.
+ */
+export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly FulfillmentHandler[], input: HandlersInput): Promise<SentWrites> {
+  const { session, lineItems, fulfilledAt } = input;
+  const notes: OrderNote[] = [];
+  const noteHandlers: string[] = [];
+  const effects: { scope: string; kind: string; target: string; payload: string; skipped: string | undefined }[] = [];
+  const db = createHandlerDb(tx, pool);
+  const note = (handler: string) => (text: string, lineItemId?: string) => {
+    if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_NOTE) {
+      throw new HandlerInputError('invalid_note', `handler ${handler}: a note is 1 to ${MAX_NOTE} characters`);
+    }
+    notes.push({ lineItemId: lineItemId ?? null, text });
+    noteHandlers.push(handler);
+  };
+  const effect = (handler: string) => (kind: string, payload: unknown, options: EffectOptions = {}) => {
+    const target = options.target ?? '';
+    if (!KIND.test(kind)) throw new HandlerInputError('invalid_effect', `handler ${handler}: effect kind ${JSON.stringify(kind)} must match ${KIND}`);
+    if (typeof target !== 'string' || target.length > MAX_TARGET) {
+      throw new HandlerInputError('invalid_effect', `handler ${handler}: effect target must be a string of at most ${MAX_TARGET} characters`);
+    }
+    const json = JSON.stringify(payload ?? null);
+    // A JSON string: drizzle makes postgres.js's json serializer pass-through.
+    effects.push({ scope: options.lineItemId ?? 'order', kind, target, payload: json, skipped: options.skipped });
+  };
+  const order = () => orderSnapshot(session, lineItems, notes, fulfilledAt);
+  if (input.outcome === 'payment_failed') {
+    // Nothing to fulfill: each hook sees the order (no line items) and may schedule effects; notes are not kept.
+    for (const handler of handlers) {
+      await handler.paymentFailed?.({ session, lineItems: [], fulfilledAt, db, effect: effect(handler.name), note: () => undefined, order });
+    }
+  } else {
+    for (const stage of ['fulfill', 'announce'] as const) {
+      for (const handler of handlers) {
+        if ((handler.stage ?? 'fulfill') !== stage) continue;
+        const items = matchingItems(handler.takes, lineItems);
+        if (items === undefined) continue;
+        const ctx: HandlerContext = { session, lineItems: items, fulfilledAt, db, effect: effect(handler.name), note: note(handler.name), order };
+        await handler.fulfill(ctx);
+      }
+    }
+  }
+  const now = fulfilledAt.toISOString();
+  // Sent together with the handlers' inserts still in flight (handler-db.ts): one round trip for all the writes.
+  const notesWritten =
+    notes.length === 0
+      ? undefined
+      : sent(tx`insert into fulfillment_notes ${tx(notes.map((n, position) => ({
+          session_id: session.id,
+          position,
+          line_item_id: n.lineItemId,
+          handler: noteHandlers[position] ?? '',
+          text: n.text,
+        })))}`);
+  const rows = effects.map((e) => ({
+    session_id: session.id,
+    scope: e.scope,
+    kind: e.kind,
+    target: e.target,
+    payload: e.payload,
+    status: e.skipped === undefined ? 'pending' : 'skipped',
+    last_code: e.skipped === undefined ? null : 'skipped_by_handler',
+    last_error: e.skipped ?? null,
+    next_attempt_at: now,
+    enqueued_at: input.enqueuesAfterCommit ? now : null,
+    // Without a job coming, the sweep takes it at once; with one, only if that job has not run JOB_GRACE_MS later.
+    sweep_at: input.enqueuesAfterCommit ? new Date(fulfilledAt.getTime() + JOB_GRACE_MS).toISOString() : now,
+    created_at: now,
+    finished_at: e.skipped === undefined ? null : now,
+  }));
+  const inserted =
+    rows.length === 0
+      ? undefined
+      : sent(tx<{ id: string; kind: string; status: string }[]>`
+          insert into fulfillment_effects ${tx(rows)} on conflict on constraint fulfillment_effects_key do nothing returning id, kind, status`);
+  const newEffects = (async () => {
+    // The handlers' writes first: their error is the cause when a later statement fails only because the transaction aborted.
+    await db.written();
+    await notesWritten;
+    return ((await inserted) ?? []).filter((r) => r.status === 'pending').map((r) => ({ id: String(r.id), kind: r.kind }));
+  })();
+  return { newEffects: sent(newEffects) };
+}

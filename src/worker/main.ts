@@ -1,6 +1,0 @@
-import { runRole } from '../boot.js';
-import { requireStripe } from '../config.js';
-import { createWorkerProcess } from '../roles/worker-process.js';
-
-/** `npm run start:worker`: the worker role (src/roles/worker-process.ts) under boot.ts's start and signal handling. */
-await runRole('worker', (config) => createWorkerProcess(requireStripe(config)));
