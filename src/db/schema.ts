@@ -67,6 +67,7 @@ export const checkoutLineItems = pgTable(
 /** A note's display options as stored (fulfillment/handler.ts's NoteDisplay). */
 export interface NoteDisplayRow {
   readonly heading?: string;
+  readonly group?: string;
   readonly codes?: readonly string[];
   readonly public?: boolean;
   readonly later?: string;

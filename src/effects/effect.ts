@@ -41,10 +41,12 @@ export interface OrderSnapshot {
   readonly notes: readonly OrderNote[];
 }
 
-/** Payload of the built-in kind `email`: one receipt per fulfilled session. */
+/** Payload of the built-in kind `email`: one receipt per fulfilled session, or one notice per failed delayed payment. */
 export interface EmailEffectPayload {
   readonly to: string;
   readonly order: OrderSnapshot;
+  /** Which email: the receipt (default, and every payload stored before this field existed) or the failed payment's notice. */
+  readonly template?: 'receipt' | 'payment_failed';
 }
 
 /** Payload of the built-in kind `callback`: one signed POST per fulfilled session and URL. */

@@ -3,6 +3,7 @@ import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import { emailKind, type DeliveryResult, type EffectDeliverer, type EffectRecord, type EmailEffectPayload } from './effect.js';
 import { classifySmtpError } from './smtp-errors.js';
+import { renderPaymentFailed } from './payment-failed-email.js';
 import { renderReceipt } from './receipt-email.js';
 
 export interface EmailDelivererOptions {
@@ -49,7 +50,8 @@ export function createEmailDeliverer(opts: EmailDelivererOptions): EffectDeliver
       if (!ADDRESS.test(to)) {
         return { outcome: 'permanent', code: 'email_address_invalid', reason: 'the recipient is not a single plain email address' };
       }
-      const receipt = renderReceipt(effect.payload.order, opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl });
+      const links = opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl };
+      const receipt = effect.payload.template === 'payment_failed' ? renderPaymentFailed(effect.payload.order, links) : renderReceipt(effect.payload.order, links);
       const name = effect.payload.order.customerName?.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
       const timeout = AbortSignal.timeout(timeoutMs);
       try {

@@ -46,7 +46,7 @@ export function renderReceipt(order: OrderSnapshot, opts: ReceiptOptions = {}): 
 
   const rows: SafeHtml[] = order.lineItems.map(
     (item) => html`<tr>
-<td style="padding:6px 4px;border-bottom:1px solid #e3e8ee">${item.description ?? 'Item'}${notesFor(item).map(
+<td style="padding:6px 4px;border-bottom:1px solid #e3e8ee;overflow-wrap:anywhere">${item.description ?? 'Item'}${notesFor(item).map(
       (n) => html`<br><span style="color:#5b6472;font-size:13px">${n.text}</span>`,
     )}</td>
 <td style="padding:6px 4px;border-bottom:1px solid #e3e8ee;text-align:right">${item.quantity ?? 1}</td>
@@ -54,22 +54,32 @@ export function renderReceipt(order: OrderSnapshot, opts: ReceiptOptions = {}): 
 </tr>`,
   );
   const body = html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Your receipt</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Your receipt</title></head>
 <body style="margin:0;background:#f6f7f9;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1f36">
-<div style="max-width:560px;margin:0 auto;padding:24px 16px">
-<h1 style="font-size:20px">${order.customerName === null ? 'Thank you for your order.' : html`Thank you for your order, ${order.customerName}.`}</h1>
+<div style="max-width:560px;margin:0 auto;padding:24px 16px;box-sizing:border-box">
+<h1 style="font-size:20px;overflow-wrap:anywhere">${order.customerName === null ? 'Thank you for your order.' : html`Thank you for your order, ${order.customerName}.`}</h1>
 <table style="width:100%;border-collapse:collapse;background:#fff" role="presentation">
 <thead><tr><th style="text-align:left;padding:6px 4px">Item</th><th style="text-align:right;padding:6px 4px">Qty</th><th style="text-align:right;padding:6px 4px">Amount</th></tr></thead>
 <tbody>${rows}</tbody>
 <tfoot><tr><td colspan="2" style="padding:6px 4px;font-weight:600">Total</td><td style="padding:6px 4px;font-weight:600;text-align:right;white-space:nowrap">${money(total, currency)}</td></tr></tfoot>
 </table>
-${orderNotes.length === 0 ? '' : html`<ul>${orderNotes.map((n) => html`<li>${n.text}</li>`)}</ul>`}
-<p style="color:#5b6472;font-size:13px">Order reference <code>${order.sessionId}</code></p>
+${orderNotes.length === 0 ? '' : html`<ul style="padding-left:20px;overflow-wrap:anywhere">${orderNotes.map((n) => html`<li>${n.text}</li>`)}</ul>`}
+<p style="color:#5b6472;font-size:13px">Order reference ${emailIdentifier(order.sessionId)}</p>
 ${orderUrl === undefined ? '' : html`<p><a href="${orderUrl}" style="color:#533afd">See your order</a></p>`}
 </div>
 </body></html>`;
 
   return { subject: `Your receipt for order ${order.sessionId}`, text, html: body.value };
+}
+
+/**
+ * An order reference that may wrap on a phone only between groups of eight characters (`<wbr>`, which
+ * adds nothing to copied text): a 66-character session id is wider than a 360 px screen. Mail clients drop
+ * stylesheets, hence the inline style.
+ */
+export function emailIdentifier(value: string): SafeHtml {
+  const groups = value.match(/.{1,8}/gsu) ?? [];
+  return html`<code style="font-size:13px">${groups.map((g, i) => (i === 0 ? html`${g}` : html`<wbr>${g}`))}</code>`;
 }
 
 /** Plain text stays plain text: a customer's line breaks cannot fake extra receipt lines. */

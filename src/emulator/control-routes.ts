@@ -23,6 +23,7 @@ const KNOBS = z
     resetRate: z.number().min(0).max(1),
     webhookDelayMs: z.number().int().min(0),
     asyncPaymentDelayMs: z.number().int().min(0),
+    refundStatus: z.enum(['succeeded', 'pending']),
   })
   .partial()
   .strict();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Stripe from 'stripe';
-import { html, layout, sendHtml, type SafeHtml } from '../lib/html.js';
+import { html, layout, SafeHtml, sendHtml } from '../lib/html.js';
 import { formatMoney } from '../domain/money.js';
 import type { TrafficGate } from './traffic-gate.js';
 import type { EmulatorStore } from './store.js';
@@ -20,6 +20,7 @@ const CARD_DECLINED = '4000000000000002';
 type Method = 'card' | 'debit_succeeds' | 'debit_fails';
 
 interface PayForm {
+  email?: string;
   method?: string;
   card_number?: string;
   expiry?: string;
@@ -61,7 +62,7 @@ export async function hostedPageRoutes(app: FastifyInstance, deps: HostedPageDep
       s.session.id,
       {
         paymentStatus: method === 'card' ? 'paid' : 'unpaid',
-        email: 'customer@example.com',
+        email: (body.email ?? '').trim(),
         name: body.name || 'Jenny Rosen',
         ...(needsShipping
           ? {
@@ -87,7 +88,11 @@ export async function hostedPageRoutes(app: FastifyInstance, deps: HostedPageDep
   });
 }
 
+/** One plain address, as Checkout's own email field accepts (the receipt goes there). */
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:".]+(\.[^\s@<>()[\]\\,;:".]+)+$/;
+
 function validate(method: Method, body: PayForm, needsShipping: boolean): string | undefined {
+  if (!EMAIL.test((body.email ?? '').trim())) return 'Please enter a valid email address.';
   if (needsShipping && (!body.name || !body.line1 || !body.city || !body.ship_postal_code || !body.country)) {
     return 'Please enter your shipping address.';
   }
@@ -107,34 +112,54 @@ function validate(method: Method, body: PayForm, needsShipping: boolean): string
   return undefined;
 }
 
+/** Labels above full-width fields, card details on one row of three: lines up on a 360 px phone and on a desktop. */
+const STYLE = `
+  form .field { display: block; margin: 0 0 .75rem; }
+  form .field input, form .field select { display: block; width: 100%; box-sizing: border-box; margin-top: .2rem; padding: .55rem .6rem; font: inherit; border: 1px solid #c9d1db; border-radius: 6px; background: #fff; }
+  /* Bottom-aligned: a label that wraps ("Expiry (MM / YY)") never pushes its input below its neighbours'. */
+  form .row { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .5rem; align-items: end; }
+  form .choice { display: flex; gap: .5rem; align-items: center; margin: .4rem 0; }
+  fieldset { border: 0; padding: 0; margin: 0 0 1rem; min-width: 0; }
+  legend { font-weight: 600; padding: 0; margin-bottom: .5rem; }
+  .btn { width: 100%; }
+`;
+
 function form(session: Stripe.Checkout.Session, items: readonly Stripe.LineItem[], values: PayForm, error?: string): SafeHtml {
   const rows = items.map(
     (i) => html`<tr><td>${i.description}</td><td class="num">${i.quantity}</td><td class="num">${formatMoney(i.amount_total, i.currency)}</td></tr>`,
   );
+  const field = (label: string, name: keyof PayForm, attrs: SafeHtml) =>
+    html`<label class="field">${label} <input name="${name}" ${attrs} value="${values[name] ?? ''}"></label>`;
   const shipping =
     session.shipping_address_collection === null
       ? ''
       : html`<fieldset><legend>Shipping address</legend>
-<p><label>Full name <input name="name" autocomplete="name" value="${values.name ?? ''}"></label></p>
-<p><label>Address <input name="line1" autocomplete="address-line1" value="${values.line1 ?? ''}"></label></p>
-<p><label>City <input name="city" autocomplete="address-level2" value="${values.city ?? ''}"></label></p>
-<p><label>Shipping postal code <input name="ship_postal_code" autocomplete="postal-code" value="${values.ship_postal_code ?? ''}"></label></p>
-<p><label>Country <select name="country">${session.shipping_address_collection.allowed_countries.map((c) => html`<option ${values.country === c ? 'selected' : ''}>${c}</option>`)}</select></label></p>
+${field('Full name', 'name', html`autocomplete="name"`)}
+${field('Address', 'line1', html`autocomplete="address-line1"`)}
+${field('City', 'city', html`autocomplete="address-level2"`)}
+${field('Shipping postal code', 'ship_postal_code', html`autocomplete="postal-code"`)}
+<label class="field">Country <select name="country">${session.shipping_address_collection.allowed_countries.map((c) => html`<option ${values.country === c ? 'selected' : ''}>${c}</option>`)}</select></label>
 </fieldset>`;
+  const email = values.email ?? session.customer_email ?? '';
   return html`<p class="muted">Stripe emulator · test mode</p>
 <h1>Pay ${formatMoney(session.amount_total, session.currency)}</h1>
 <section class="card"><table><caption>Order</caption><tbody>${rows}</tbody></table></section>
 <form method="post" class="card">
 ${error === undefined ? '' : html`<p role="alert" class="badge bad" id="payment-error">${error}</p>`}
+<fieldset><legend>Contact</legend>
+<label class="field">Email <input name="email" type="email" autocomplete="email" required placeholder="you@example.com" value="${email}"></label>
+</fieldset>
 ${shipping}
 <fieldset><legend>Payment method</legend>
-<p><label><input type="radio" name="method" value="card" ${values.method === undefined || values.method === 'card' ? 'checked' : ''}> Card</label></p>
-<p><label>Card number <input name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" value="${values.card_number ?? ''}"></label></p>
-<p><label>Expiry (MM / YY) <input name="expiry" autocomplete="cc-exp" placeholder="12 / 34" value="${values.expiry ?? ''}"></label>
-<label>CVC <input name="cvc" inputmode="numeric" autocomplete="cc-csc" placeholder="123" value="${values.cvc ?? ''}"></label>
-<label>Postal code <input name="postal_code" autocomplete="postal-code" value="${values.postal_code ?? ''}"></label></p>
-<p><label><input type="radio" name="method" value="debit_succeeds" ${values.method === 'debit_succeeds' ? 'checked' : ''}> Bank debit (delayed)</label></p>
-<p><label><input type="radio" name="method" value="debit_fails" ${values.method === 'debit_fails' ? 'checked' : ''}> Bank debit (delayed, will fail)</label></p>
+<label class="choice"><input type="radio" name="method" value="card" ${values.method === undefined || values.method === 'card' ? 'checked' : ''}> Card</label>
+${field('Card number', 'card_number', html`inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242"`)}
+<div class="row">
+${field('Expiry (MM / YY)', 'expiry', html`autocomplete="cc-exp" placeholder="12 / 34"`)}
+${field('CVC', 'cvc', html`inputmode="numeric" autocomplete="cc-csc" placeholder="123"`)}
+${field('Postal code', 'postal_code', html`autocomplete="postal-code"`)}
+</div>
+<label class="choice"><input type="radio" name="method" value="debit_succeeds" ${values.method === 'debit_succeeds' ? 'checked' : ''}> Bank debit (delayed)</label>
+<label class="choice"><input type="radio" name="method" value="debit_fails" ${values.method === 'debit_fails' ? 'checked' : ''}> Bank debit (delayed, will fail)</label>
 </fieldset>
 <p><button class="btn" type="submit">Pay</button></p>
 </form>`;
@@ -142,6 +167,6 @@ ${shipping}
 
 function page(reply: FastifyReply, status: number, body: SafeHtml) {
   const nonce = randomBytes(16).toString('base64');
-  const doc = layout({ title: 'Checkout (Stripe emulator)', nonce: { script: nonce, style: nonce } }, body);
+  const doc = layout({ title: 'Checkout (Stripe emulator)', nonce: { script: nonce, style: nonce } }, html`<style nonce="${nonce}">${new SafeHtml(STYLE)}</style>${body}`);
   return sendHtml(reply, status, doc);
 }

@@ -31,6 +31,11 @@ export interface Knobs {
   webhookDelayMs: number;
   /** Hosted page: how long a delayed bank debit takes to succeed or fail. */
   asyncPaymentDelayMs: number;
+  /**
+   * The status a new refund starts in: `succeeded` (a card refund, at once) or `pending` (as bank debits'
+   * refunds are, until `/_emulator/refunds/:id/status` settles them).
+   */
+  refundStatus: 'succeeded' | 'pending';
 }
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -43,6 +48,7 @@ export const DEFAULT_KNOBS: Knobs = {
   resetRate: 0,
   webhookDelayMs: 0,
   asyncPaymentDelayMs: 3000,
+  refundStatus: 'succeeded',
 };
 
 /** Stripe's published limits (https://docs.stripe.com/rate-limits#rate-limiter). */

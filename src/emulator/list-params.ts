@@ -38,6 +38,12 @@ export function parseCreated(raw: unknown): CreatedRange | undefined {
   return range;
 }
 
+/** Whether `created` (Unix seconds) is inside the range; no range holds everything. */
+export function inCreatedRange(created: number, c: CreatedRange | undefined): boolean {
+  if (c === undefined) return true;
+  return (c.gte === undefined || created >= c.gte) && (c.gt === undefined || created > c.gt) && (c.lte === undefined || created <= c.lte) && (c.lt === undefined || created < c.lt);
+}
+
 /** One of `allowed`, or undefined when absent. */
 export function parseEnum(raw: unknown, param: string, allowed: readonly string[]): string | undefined {
   if (raw === undefined) return undefined;

@@ -140,17 +140,18 @@ export function buildPaymentIntent(session: Stripe.Checkout.Session, status: 'su
     payment_method_types: [...session.payment_method_types],
     status,
   };
-  return status === 'succeeded' ? settled(pi, 'succeeded') : pi;
+  // A card payment's charge is a `ch_`; a bank debit's is a `py_` (a "payment"), as on Stripe.
+  return status === 'succeeded' ? settled(pi, 'succeeded', randomId('ch_', 24)) : pi;
 }
 
 /** The PaymentIntent after its (delayed) payment settled: a failed one returns to `requires_payment_method` with the error. */
-export function settled(pi: Stripe.PaymentIntent, outcome: 'succeeded' | 'failed'): Stripe.PaymentIntent {
-  if (outcome === 'succeeded') return { ...pi, status: 'succeeded', amount_received: pi.amount, latest_charge: randomId('py_', 24) };
+export function settled(pi: Stripe.PaymentIntent, outcome: 'succeeded' | 'failed', chargeId = randomId('py_', 24)): Stripe.PaymentIntent {
+  if (outcome === 'succeeded') return { ...pi, status: 'succeeded', amount_received: pi.amount, latest_charge: chargeId };
   return {
     ...pi,
     status: 'requires_payment_method',
     payment_method: null,
-    latest_charge: randomId('py_', 24),
+    latest_charge: chargeId,
     last_payment_error: {
       code: 'payment_intent_payment_attempt_failed',
       message: 'The latest payment attempt of this PaymentIntent has failed or been canceled, and the attached payment method has been removed.',

@@ -1,15 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import qs from 'qs';
+import { afterSaleControlRoutes } from './after-sale-control-routes.js';
+import { controlPageRoutes } from './control-page.js';
 import { controlRoutes } from './control-routes.js';
+import { DisputeBook } from './dispute-book.js';
+import { disputeRoutes } from './dispute-routes.js';
 import { hostedPageRoutes } from './hosted-page.js';
 import { DEFAULT_KNOBS, type Knobs } from './knobs.js';
 import { ParamError } from './list-params.js';
 import { paymentIntentRoutes } from './payment-intent-routes.js';
 import { productRoutes } from './product-routes.js';
+import { RefundBook } from './refund-book.js';
+import { refundRoutes } from './refund-routes.js';
 import { accountOf, isLiveKey, sessionRoutes } from './session-routes.js';
 import { EmulatorStore, InvalidState, NotFound } from './store.js';
-import { rateLimited, stripeError } from './stripe-error.js';
+import { rateLimited, stripeError, StripeRequestError } from './stripe-error.js';
 import { TrafficGate } from './traffic-gate.js';
 import { WebhookSender } from './webhook-sender.js';
 
@@ -27,6 +33,9 @@ export interface EmulatorOptions {
 export interface Emulator {
   readonly app: FastifyInstance;
   readonly store: EmulatorStore;
+  /** Refunds, and the Charges as they stand with them. */
+  readonly refunds: RefundBook;
+  readonly disputes: DisputeBook;
   readonly gate: TrafficGate;
   readonly webhooks: WebhookSender;
   readonly endpoints: string[];
@@ -45,6 +54,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   let baseUrl = '';
   const store = new EmulatorStore(() => baseUrl);
   const gate = new TrafficGate({ ...DEFAULT_KNOBS, ...opts.knobs }, opts.clock);
+  const disputes = new DisputeBook(store);
+  const refunds = new RefundBook(store, disputes, () => gate.knobs.refundStatus);
   const endpoints = [...(opts.webhookEndpoints ?? [])];
   const webhooks = new WebhookSender(() => endpoints, {
     secrets: opts.webhookSecrets,
@@ -85,7 +96,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       if (gate.knobs.latencyMs > 0) await sleep(gate.knobs.latencyMs);
     });
     api.setErrorHandler((err, _req, reply) => {
-      if (err instanceof NotFound) return reply.code(404).send(stripeError('invalid_request_error', err.message, { code: 'resource_missing', param: 'id' }));
+      if (err instanceof NotFound) return reply.code(404).send(stripeError('invalid_request_error', err.message, { code: 'resource_missing', param: err.param }));
+      if (err instanceof StripeRequestError) return reply.code(err.status).send(stripeError(err.type, err.message, err.extra));
       if (err instanceof ParamError) return reply.code(400).send(stripeError('invalid_request_error', err.message, { param: err.param }));
       if (err instanceof InvalidState) return reply.code(400).send(stripeError('invalid_request_error', err.message));
       const status = (err as { statusCode?: number }).statusCode ?? 500;
@@ -95,10 +107,14 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     await api.register(sessionRoutes, { store });
     await api.register(productRoutes, { store });
     await api.register(paymentIntentRoutes, { store });
+    await api.register(refundRoutes, { refunds, webhooks });
+    await api.register(disputeRoutes, { disputes });
   });
 
   app.register(controlRoutes, { store, gate, webhooks, endpoints });
+  app.register(afterSaleControlRoutes, { store, refunds, disputes, webhooks });
+  app.register(controlPageRoutes, { store, refunds, disputes });
   app.register(hostedPageRoutes, { store, gate, webhooks });
-  return { app, store, gate, webhooks, endpoints, url: () => baseUrl };
+  return { app, store, refunds, disputes, gate, webhooks, endpoints, url: () => baseUrl };
 }
 

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
-import { randomId } from './ids.js';
+import { buildCharge } from './after-sale-objects.js';
+import { buildEvent } from './events.js';
 import { buildLineItem, buildPaymentIntent, buildProduct, buildSession, settled, type SessionSpec } from './objects.js';
 
 export interface StoredSession {
@@ -34,7 +35,15 @@ function matches(s: Stripe.Checkout.Session, f: SessionFilter): boolean {
   return (c.gte === undefined || s.created >= c.gte) && (c.gt === undefined || s.created > c.gt) && (c.lte === undefined || s.created <= c.lte) && (c.lt === undefined || s.created < c.lt);
 }
 
-export class NotFound extends Error {}
+/** Answered 404 `resource_missing`, naming `param` (Stripe names the parameter that held the unknown id). */
+export class NotFound extends Error {
+  constructor(
+    message: string,
+    readonly param = 'id',
+  ) {
+    super(message);
+  }
+}
 export class InvalidState extends Error {}
 
 /** In-memory Stripe state: sessions, their line items, and the events their transitions produce. */
@@ -46,6 +55,8 @@ export class EmulatorStore {
   private readonly paymentIntents = new Map<string, { paymentIntent: Stripe.PaymentIntent; account: string | undefined }>();
   /** Products with the account that owns them, in creation order. */
   private readonly products = new Map<string, { product: Stripe.Product; account: string | undefined }>();
+  /** Charges of PaymentIntents that were paid (or whose delayed debit failed), by charge id. */
+  private readonly charges = new Map<string, { charge: Stripe.Charge; account: string | undefined }>();
 
   constructor(private readonly hostedBase: () => string) {}
 
@@ -109,14 +120,34 @@ export class EmulatorStore {
   }
 
   /** A PaymentIntent as its owner sees it (another account's is as invisible as a missing one, as on Stripe). */
-  paymentIntent(id: string, account?: string): Stripe.PaymentIntent {
+  paymentIntent(id: string, account?: string, param = 'id'): Stripe.PaymentIntent {
     const stored = this.paymentIntents.get(id);
-    if (stored === undefined || stored.account !== account) throw new NotFound(`No such payment_intent: '${id}'`);
+    if (stored === undefined || stored.account !== account) throw new NotFound(`No such payment_intent: '${id}'`, param);
     return stored.paymentIntent;
+  }
+
+  /** A Charge as it was paid, with its owner; its refunds and disputes are added by RefundBook's `charge`. */
+  peekCharge(id: string): { charge: Stripe.Charge; account: string | undefined } | undefined {
+    return this.charges.get(id);
+  }
+
+  /** A PaymentIntent with its owner, whoever asks (the control routes act as Stripe itself). */
+  peekPaymentIntent(id: string): { paymentIntent: Stripe.PaymentIntent; account: string | undefined } | undefined {
+    return this.paymentIntents.get(id);
   }
 
   peek(id: string): StoredSession | undefined {
     return this.sessions.get(id);
+  }
+
+  /** The newest `n` sessions of every account (the control page shows them all). */
+  recent(n: number): StoredSession[] {
+    const out: StoredSession[] = [];
+    for (let i = this.order.length - 1; i >= 0 && out.length < n; i--) {
+      const stored = this.sessions.get(this.order[i] as string);
+      if (stored !== undefined) out.push(stored);
+    }
+    return out;
   }
 
   /** Newest first, optionally filtered (the filters of `GET /v1/checkout/sessions`); `starting_after` pages toward older ones. */
@@ -162,6 +193,8 @@ export class EmulatorStore {
     if (opts.shipping !== undefined) {
       s.session.collected_information = { shipping_details: opts.shipping } as unknown as Stripe.Checkout.Session.CollectedInformation;
     }
+    const pi = typeof s.session.payment_intent === 'string' ? this.paymentIntents.get(s.session.payment_intent) : undefined;
+    if (pi !== undefined) this.recordCharge(pi.paymentIntent, s);
     return this.event('checkout.session.completed', s);
   }
 
@@ -171,7 +204,10 @@ export class EmulatorStore {
     if (outcome === 'succeeded') s.session.payment_status = 'paid';
     // A failed debit leaves the session complete and unpaid: only its PaymentIntent (and the event) says it failed.
     const pi = typeof s.session.payment_intent === 'string' ? this.paymentIntents.get(s.session.payment_intent) : undefined;
-    if (pi !== undefined) pi.paymentIntent = settled(pi.paymentIntent, outcome);
+    if (pi !== undefined) {
+      pi.paymentIntent = settled(pi.paymentIntent, outcome);
+      this.recordCharge(pi.paymentIntent, s);
+    }
     return this.event(`checkout.session.async_payment_${outcome}`, s);
   }
 
@@ -188,17 +224,12 @@ export class EmulatorStore {
   }
 
   private event(type: Stripe.Event.Type, s: StoredSession): Stripe.Event {
-    return {
-      id: randomId('evt_', 24),
-      object: 'event',
-      api_version: '2026-08-27.basil',
-      created: Math.floor(Date.now() / 1000),
-      livemode: s.session.livemode,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type,
-      data: { object: structuredClone(s.session) },
-      ...(s.account === undefined ? {} : { account: s.account }),
-    } as unknown as Stripe.Event;
+    return buildEvent(type, s.session, { livemode: s.session.livemode, account: s.account });
+  }
+
+  /** Keeps the Charge of a PaymentIntent that has one, with the session's customer as its billing details. */
+  private recordCharge(pi: Stripe.PaymentIntent, s: StoredSession): void {
+    if (typeof pi.latest_charge !== 'string') return;
+    this.charges.set(pi.latest_charge, { charge: buildCharge(pi, s.session), account: s.account });
   }
 }

@@ -10,6 +10,22 @@ export function stripeError(type: string, message: string, extra: { code?: strin
 }
 
 /**
+ * A request Stripe refuses with a coded error (e.g. `charge_already_refunded`, `amount_too_large`), answered
+ * with `status` and Stripe's error body; the SDK turns `type` into its error class (`idempotency_error` into
+ * `StripeIdempotencyError`).
+ */
+export class StripeRequestError extends Error {
+  constructor(
+    message: string,
+    readonly extra: { code?: string; param?: string } = {},
+    readonly type: 'invalid_request_error' | 'idempotency_error' = 'invalid_request_error',
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Stripe's answer to too many requests: 429, code `rate_limit` (the SDK throws `StripeRateLimitError`),
  * and `Stripe-Should-Retry: false`. Stripe's libraries retry only the 429s that are object lock timeouts
  * (`lock_timeout`, sent with `true`); a real rate limit is for the integration to slow down, not for the

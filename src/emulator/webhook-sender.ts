@@ -67,6 +67,14 @@ export class WebhookSender {
     return Promise.all(runs).then(() => undefined);
   }
 
+  /**
+   * Sends events one after another, each once delivered (or given up on) everywhere, so that a receiver sees
+   * them in the order Stripe created them (e.g. `refund.created` before `charge.refunded`).
+   */
+  async sendInOrder(events: readonly Stripe.Event[], opts: SendOptions = {}): Promise<void> {
+    for (const event of events) await this.send(event, opts);
+  }
+
   /** Sends several events in a shuffled order (Stripe does not guarantee order). */
   sendShuffled(events: readonly Stripe.Event[], opts: SendOptions = {}): Promise<void> {
     const shuffled = [...events].sort(() => Math.random() - 0.5);

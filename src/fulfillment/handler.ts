@@ -47,12 +47,16 @@ export interface HandlerDb {
 export interface NoteDisplay {
   /** The page's section it goes in; notes with one heading share a section, in the order added. Default "From the shop". */
   readonly heading?: string;
+  /** A list within the section, under this title ("Preparing to ship"), in the order its first note was added. */
+  readonly group?: string;
   /** Parts of the text shown as codes (an access code, licence keys): kept on one line, easy to copy. */
   readonly codes?: readonly string[];
   /** Shown for as long as the page exists (no secret in it: "Preparing to ship."). Default false. */
   readonly public?: boolean;
   /** What the page shows instead once the window has passed ("Yours."); default nothing. */
   readonly later?: string;
+  /** In the receipt and callbacks too (default true); false: the order page only (a line the receipt's table already says). */
+  readonly inReceipt?: boolean;
 }
 
 /** What a handler gets. Everything it writes commits with the session's fulfillment, or not at all. */
@@ -85,6 +89,12 @@ export interface FulfillmentHandler {
    */
   readonly stage?: 'fulfill' | 'announce';
   fulfill(ctx: HandlerContext): Promise<void>;
+  /**
+   * Optional: runs once in the transaction that records a delayed payment's failure (status `payment_failed`,
+   * from `checkout.session.async_payment_failed` or reconciliation), to tell the customer through an effect.
+   * Nothing was fulfilled: `lineItems` is empty, and notes are not kept. Never runs twice for one session.
+   */
+  paymentFailed?(ctx: HandlerContext): Promise<void>;
 }
 
 /** Identity with type checking: `export default defineHandler({ ... })`. */

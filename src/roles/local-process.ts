@@ -31,7 +31,8 @@ export function createLocalProcess(config: Config, opts: { demo: boolean }): Rol
         );
         closers.add('emulator', () => emulator.app.close());
         const url = localEmulatorUrl(config, Number(new URL(emulator.url()).port));
-        log.info({ url }, 'no Stripe settings: using the local Stripe emulator (test mode, nothing reaches Stripe)');
+        // Its control page refunds, fails refunds and opens disputes on the demo's payments (the Dashboard's part).
+        log.info({ url, controlPage: `${url}/_emulator` }, 'no Stripe settings: using the local Stripe emulator (test mode, nothing reaches Stripe)');
         roleConfig = withLocalEmulator(config, url, secrets);
       } else {
         roleConfig = requireStripe(config, 'set both to use Stripe, or unset STRIPE_SECRET_KEY and STRIPE_API_BASE to use the local emulator');

@@ -71,7 +71,7 @@ async function recordNew(sql: postgres.Sql, input: RunInput, handlers: readonly 
     const nowDate = new Date();
     const begun = sent(tx`begin`);
     inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false));
-    const writes = input.target === 'fulfilled' ? await runHandlers(tx, sql, handlers, handlersInput(input, nowDate, options)) : undefined;
+    const writes = writesFor(input.target) ? await runHandlers(tx, sql, handlers, handlersInput(input, input.target, nowDate, options)) : undefined;
     ended = true;
     const committed = sent(tx`commit`);
     const settled = await Promise.allSettled([begun, inserted, writes?.newEffects, committed]);
@@ -121,7 +121,8 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
       status = nextStatus(row.status, input.target);
       changed = status !== row.status;
     }
-    const writes = status === 'fulfilled' ? await runHandlers(tx, sql, handlers, handlersInput(input, nowDate, options)) : undefined;
+    // A status reached by this run that tells the customer something: its handlers write in this transaction.
+    const writes = changed && writesFor(status) ? await runHandlers(tx, sql, handlers, handlersInput(input, status, nowDate, options)) : undefined;
     const updated =
       inserted.length === 0
         ? sent(tx`
@@ -161,8 +162,13 @@ function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, o
     ${onConflict ? tx`on conflict (id) do nothing returning status` : tx``}`;
 }
 
-function handlersInput(input: RunInput, fulfilledAt: Date, options: RecordOptions) {
-  return { session: input.session, lineItems: input.lineItems, fulfilledAt, enqueuesAfterCommit: options.enqueuesAfterCommit ?? false };
+function handlersInput(input: RunInput, outcome: 'fulfilled' | 'payment_failed', fulfilledAt: Date, options: RecordOptions) {
+  return { session: input.session, lineItems: input.lineItems, fulfilledAt, enqueuesAfterCommit: options.enqueuesAfterCommit ?? false, outcome };
+}
+
+/** The statuses whose recording runs handlers: fulfillment, and a delayed payment's failure (the customer is told). */
+function writesFor(status: SessionStatus): status is 'fulfilled' | 'payment_failed' {
+  return status === 'fulfilled' || status === 'payment_failed';
 }
 
 function outcome(c: Columns, status: SessionStatus, changed: boolean, input: RunInput, newEffects: readonly NewEffect[] | undefined): RunOutcome {

@@ -8,20 +8,11 @@ import { JOB_GRACE_MS } from '../effects/effect-store.js';
 import { createHandlerDb } from './handler-db.js';
 import { sent } from '../lib/sent.js';
 import { recordLineItems } from './line-items.js';
+import { displayJson, HandlerInputError, MAX_NOTE } from './note-display.js';
 
-/** A handler asked for something that cannot be stored; the run fails (and retries) with this code. */
-export class HandlerInputError extends Error {
-  override readonly name = 'HandlerInputError';
-  constructor(
-    readonly code: 'invalid_effect' | 'invalid_note',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HandlerInputError } from './note-display.js';
 
 const MAX_TARGET = 2048;
-const MAX_NOTE = 2000;
 
 export interface HandlersInput {
   readonly session: Stripe.Checkout.Session;
@@ -29,6 +20,8 @@ export interface HandlersInput {
   readonly fulfilledAt: Date;
   /** The caller adds the delivery jobs right after commit: stamp the rows so the sweeper leaves them alone. */
   readonly enqueuesAfterCommit: boolean;
+  /** What the run records: a fulfillment (each handler's `fulfill`) or a failed delayed payment (`paymentFailed`). */
+  readonly outcome?: 'fulfilled' | 'payment_failed';
 }
 
 /** A new effect, as the dispatcher's queue needs it. */
@@ -53,17 +46,21 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
   const notes: OrderNote[] = [];
   const noteHandlers: string[] = [];
   const noteDisplays: (string | null)[] = [];
+  // What receipts and callbacks carry: every note but those declared for the order page only.
+  const receiptNotes: OrderNote[] = [];
   const effects: { scope: string; kind: string; target: string; payload: string; skipped: string | undefined }[] = [];
   const db = createHandlerDb(tx, pool);
-  // Sent at once, first, as every insert of the run: the order's line items (line-items.ts).
-  await recordLineItems(db, session, lineItems, fulfilledAt);
+  // Sent at once, first, as every insert of the run: a fulfilled order's line items (line-items.ts).
+  if (input.outcome !== 'payment_failed') await recordLineItems(db, session, lineItems, fulfilledAt);
   const note = (handler: string) => (text: string, lineItemId?: string, display?: NoteDisplay) => {
     if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_NOTE) {
       throw new HandlerInputError('invalid_note', `handler ${handler}: a note is 1 to ${MAX_NOTE} characters`);
     }
-    notes.push({ lineItemId: lineItemId ?? null, text });
+    const kept = { lineItemId: lineItemId ?? null, text };
+    notes.push(kept);
     noteHandlers.push(handler);
     noteDisplays.push(displayJson(handler, display));
+    if (display?.inReceipt !== false) receiptNotes.push(kept);
   };
   const effect = (handler: string) => <P>(kind: EffectKind<P>, payload: P, options: EffectOptions = {}) => {
     const target = options.target ?? '';
@@ -78,14 +75,21 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     // A JSON string: drizzle makes postgres.js's json serializer pass-through.
     effects.push({ scope: options.lineItemId ?? 'order', kind: name, target, payload: json, skipped: options.skipped });
   };
-  const order = () => orderSnapshot(session, lineItems, notes, fulfilledAt);
-  for (const stage of ['fulfill', 'announce'] as const) {
+  const order = () => orderSnapshot(session, lineItems, receiptNotes, fulfilledAt);
+  if (input.outcome === 'payment_failed') {
+    // Nothing to fulfill: each hook sees the order (no line items) and may schedule effects; notes are not kept.
     for (const handler of handlers) {
-      if ((handler.stage ?? 'fulfill') !== stage) continue;
-      const items = matchingItems(handler.takes, lineItems);
-      if (items === undefined) continue;
-      const ctx: HandlerContext = { session, lineItems: items, fulfilledAt, db, effect: effect(handler.name), note: note(handler.name), order };
-      await handler.fulfill(ctx);
+      await handler.paymentFailed?.({ session, lineItems: [], fulfilledAt, db, effect: effect(handler.name), note: () => undefined, order });
+    }
+  } else {
+    for (const stage of ['fulfill', 'announce'] as const) {
+      for (const handler of handlers) {
+        if ((handler.stage ?? 'fulfill') !== stage) continue;
+        const items = matchingItems(handler.takes, lineItems);
+        if (items === undefined) continue;
+        const ctx: HandlerContext = { session, lineItems: items, fulfilledAt, db, effect: effect(handler.name), note: note(handler.name), order };
+        await handler.fulfill(ctx);
+      }
     }
   }
   const now = fulfilledAt.toISOString();
@@ -129,16 +133,4 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     return ((await inserted) ?? []).filter((r) => r.status === 'pending').map((r) => ({ id: String(r.id), kind: r.kind }));
   })();
   return { newEffects: sent(newEffects) };
-}
-
-/** A note's display options as the JSON text its column takes (drizzle makes the json serializer pass-through), or null. */
-function displayJson(handler: string, display: NoteDisplay | undefined): string | null {
-  if (display === undefined) return null;
-  const { heading, codes, later } = display;
-  const valid =
-    (heading === undefined || (typeof heading === 'string' && heading.length <= 200)) &&
-    (later === undefined || (typeof later === 'string' && later.length <= MAX_NOTE)) &&
-    (codes === undefined || (Array.isArray(codes) && codes.every((c) => typeof c === 'string' && c !== '' && c.length <= 200)));
-  if (!valid) throw new HandlerInputError('invalid_note', `handler ${handler}: a note's heading and codes are strings of at most 200 characters, later at most ${MAX_NOTE}`);
-  return JSON.stringify({ heading, codes, public: display.public === true ? true : undefined, later });
 }

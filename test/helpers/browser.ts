@@ -30,8 +30,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
 }
 
-/** Fills Stripe's test card on the emulator's hosted page and pays. */
-export async function payWithCard(page: Page, number: string): Promise<void> {
+/** Fills the email (when still empty) and Stripe's test card on the emulator's hosted page, and pays. */
+export async function payWithCard(page: Page, number: string, email = 'customer@example.com'): Promise<void> {
+  const emailField = page.getByLabel('Email');
+  if ((await emailField.inputValue()) === '') await emailField.fill(email);
   await page.getByLabel('Card number').fill(number);
   await page.getByLabel('Expiry (MM / YY)').fill('12 / 34');
   await page.getByLabel('CVC').fill('123');

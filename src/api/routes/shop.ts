@@ -46,7 +46,7 @@ export async function shopRoutes(app: FastifyInstance, opts: ShopRouteOptions): 
       return html`<section class="card" aria-labelledby="p-${p.id}">
   <h2 id="p-${p.id}">${p.name}</h2>
   <p>${p.blurb}</p>
-  <p><strong>${formatMoney(total, 'usd')}</strong></p>
+  <p>${quantities(p).map((q, i) => html`${i === 0 ? '' : ' + '}<span class="qty">${q.quantity} × ${formatMoney(q.unitAmount, 'usd')}</span>`)}: <strong>${formatMoney(total, 'usd')}</strong></p>
   <form method="post" action="/shop/checkout"><input type="hidden" name="product" value="${p.id}"><button class="btn" type="submit" data-product="${p.id}">Buy</button></form>
 </section>`;
     });
@@ -70,4 +70,14 @@ export async function shopRoutes(app: FastifyInstance, opts: ShopRouteOptions): 
     if (session.url === null) throw new Error('Stripe returned a session without a url');
     return reply.redirect(session.url, 303);
   });
+}
+
+/** How many of what unit price the order holds: "2 × $18.00" for two mugs, "24 × $1.50" for 24 sticker lines. */
+function quantities(p: Product): { quantity: number; unitAmount: number }[] {
+  const byPrice = new Map<number, number>();
+  for (const li of p.lineItems) {
+    const unit = li.price_data?.unit_amount ?? 0;
+    byPrice.set(unit, (byPrice.get(unit) ?? 0) + (li.quantity ?? 1));
+  }
+  return [...byPrice].map(([unitAmount, quantity]) => ({ quantity, unitAmount }));
 }

@@ -11,26 +11,32 @@ export interface NoteSections {
 }
 
 /**
- * Each note in its handler's section (default "From the shop"), sections in the order their first note was
- * added. While the secret window is `open` a note shows its text, its codes as copyable codes; afterwards
- * only `public` notes do, and the others their `later` text if they declared one.
+ * Each note in its handler's section (default "From the shop") and, within it, its group's list (under the
+ * group's title), each in the order its first note was added. While the secret window is `open` a note shows
+ * its text, its codes as copyable codes; afterwards only `public` notes do, and the others their `later` text
+ * if they declared one.
  */
 export function noteSections(notes: readonly OrderNoteView[], describe: (lineItemId: string) => string | undefined, open: boolean): NoteSections {
-  const byHeading = new Map<string, SafeHtml[]>();
+  const byHeading = new Map<string, Map<string, SafeHtml[]>>();
   let withheld = false;
   for (const note of notes) {
-    const { heading = DEFAULT_HEADING, codes = [], later } = note.display;
+    const { heading = DEFAULT_HEADING, group = '', codes = [], later } = note.display;
     const visible = open || note.display.public === true;
     if (!visible) withheld = true;
     const body = visible ? withCodes(note.text, codes) : later === undefined ? undefined : html`${later}`;
     if (body === undefined) continue;
     const about = note.lineItemId === null ? undefined : describe(note.lineItemId);
-    const items = byHeading.get(heading) ?? [];
+    const groups = byHeading.get(heading) ?? new Map<string, SafeHtml[]>();
+    const items = groups.get(group) ?? [];
     items.push(about === undefined ? html`<li>${body}</li>` : html`<li><strong>${about}</strong>: ${body}</li>`);
-    byHeading.set(heading, items);
+    groups.set(group, items);
+    byHeading.set(heading, groups);
   }
   const sections = [...byHeading].map(
-    ([heading, items], i) => html`<section class="card" aria-labelledby="notes-${i}"><h2 id="notes-${i}">${heading}</h2><ul class="items">${items}</ul></section>`,
+    ([heading, groups], i) =>
+      html`<section class="card" aria-labelledby="notes-${i}"><h2 id="notes-${i}">${heading}</h2>${[...groups].map(([group, items]) =>
+        group === '' ? html`<ul class="items">${items}</ul>` : html`<h3>${group}</h3><ul class="items">${items}</ul>`,
+      )}</section>`,
   );
   return { sections, withheld };
 }

@@ -1,7 +1,7 @@
 import { defineHandler, productId } from '../index.js';
 import { shipments } from './create-shipments.schema.js';
 
-/** Physical goods: a pending shipment per line item whose product says `fulfillment=shipping`. */
+/** Physical goods: a pending shipment per line item whose product says `fulfillment=shipping`, and one note saying where to. */
 export const createShipments = defineHandler({
   name: 'create-shipments',
   takes: { fulfillment: 'shipping' },
@@ -27,9 +27,12 @@ export const createShipments = defineHandler({
     const to = [name, a?.line1, a?.line2, [a?.postal_code, a?.city].filter(Boolean).join(' '), a?.state, a?.country].filter(
       (l): l is string => typeof l === 'string' && l !== '',
     );
-    // One address per order (personal data: on the page only in the first window); each item's state for good.
+    // One address per order, not one per line (a 24-line order is one parcel to one place): personal data, so
+    // on the page only in the first window. Then what is being prepared, line by line, on the page for good.
     const heading = 'Shipping';
     note(to.length === 0 ? 'Ships soon.' : `Ships to ${to.join(', ')}.`, undefined, { heading, later: 'Ships to the address you gave at checkout.' });
-    for (const item of lineItems) note('Preparing to ship.', item.id, { heading, public: true });
+    for (const item of lineItems) {
+      note(`${item.description ?? 'Item'} × ${item.quantity ?? 1}`, undefined, { heading, group: 'Preparing to ship', public: true, inReceipt: false });
+    }
   },
 });

@@ -125,7 +125,13 @@ describe('finished landing runs, announced', () => {
     try {
       await signals.subscribe();
       await redis.down();
-      await waitFor(async () => signals.arm('any') === undefined || undefined, 'the signals to notice Redis is gone');
+      // Each probe that still finds the subscriber ready arms a wait: disarm it, or it would be counted below.
+      await waitFor(async () => {
+        const probe = signals.arm('any');
+        if (probe === undefined) return true;
+        probe.disarm();
+        return undefined;
+      }, 'the signals to notice Redis is gone');
       await redis.up();
       const armed = await waitFor(async () => signals.arm('job-1'), 'the subscriber to be connected again');
       // Announced until heard: the resubscription may still be on its way when the connection is ready.

@@ -62,10 +62,10 @@ describe('order data privacy', () => {
     for (const secret of [accessCode, 'ada@example.com', 'Ada Lovelace', 'Rivoli']) expect(body).not.toContain(secret);
     expect(body).toContain('Some details are shown on this page only in the first hour after purchase.');
     expect(body).toContain('They were emailed to a•••@example.com.');
-    // What the handlers declared for later: the access code's "Yours.", the address's stand-in, the public shipment state.
+    // What the handlers declared for later: the access code's "Yours.", the address's stand-in, the public shipment lines.
     expect(body).toContain('</strong>: Yours.');
     expect(body).toContain('Ships to the address you gave at checkout.');
-    expect(body).toContain('Mug</strong>: Preparing to ship.');
+    expect(body).toContain('<h3>Preparing to ship</h3><ul class="items"><li>Mug × 2</li>');
   });
 
   it('without email configured, nothing promises an email', async () => {

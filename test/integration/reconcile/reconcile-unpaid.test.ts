@@ -76,8 +76,9 @@ describe('reconciliation restores unpaid states', () => {
       expect(byId).toEqual({
         [paid]: { status: 'fulfilled', items: 2, effects: true },
         [expired]: { status: 'expired', items: 0, effects: false },
-        [failedUnknown]: { status: 'payment_failed', items: 0, effects: false },
-        [failedAwaiting]: { status: 'payment_failed', items: 0, effects: false },
+        // A failed debit found by reconciliation still tells the customer: one email effect (issue 19 item 11).
+        [failedUnknown]: { status: 'payment_failed', items: 0, effects: true },
+        [failedAwaiting]: { status: 'payment_failed', items: 0, effects: true },
         [pending]: { status: 'awaiting_payment', items: 0, effects: false },
         [succeeded]: { status: 'fulfilled', items: 2, effects: true },
       });

@@ -86,7 +86,6 @@ describe('fulfillment handlers', () => {
     expect(receipt.order.notes.map((n) => n.text)).toEqual([
       expect.stringMatching(/^Yours now\. Access code: [A-Za-z0-9_-]{16}$/),
       'Ships to Jenny Rosen.',
-      'Preparing to ship.',
       'Starts Monday',
       '1 grant(s) so far',
       '1 grant(s) both ways',
@@ -98,7 +97,8 @@ describe('fulfillment handlers', () => {
     // How the order page shows each note is the handler's declaration, stored with it.
     const code = /Access code: (\S+)$/.exec(String(notes[0]?.text))?.[1];
     expect(notes[0]?.display).toEqual({ heading: 'What you have now', codes: [code], later: 'Yours.' });
-    expect(notes[2]?.display).toEqual({ heading: 'Shipping', public: true });
+    // The shipment's line is for the order page only (inReceipt: false): stored, but not in the receipt above.
+    expect(notes[2]).toEqual({ line_item_id: null, text: 'Mug × 2', display: { heading: 'Shipping', group: 'Preparing to ship', public: true } });
 
     // db.insert converted the Date and the json address through the drizzle columns.
     const [ship] = await db.db.select().from(shipments).where(eq(shipments.sessionId, input.session.id));

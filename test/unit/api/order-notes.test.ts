@@ -14,7 +14,7 @@ describe('order page notes', () => {
   const notes: OrderNoteView[] = [
     { lineItemId: 'li_1', text: `Yours now. Access code: ${code}`, display: { heading: 'What you have now', codes: [code], later: 'Yours.' } },
     { lineItemId: null, text: 'Ships to Ada, Paris.', display: { heading: 'Shipping', later: 'Ships to the address you gave at checkout.' } },
-    { lineItemId: 'li_2', text: 'Preparing to ship.', display: { heading: 'Shipping', public: true } },
+    { lineItemId: null, text: 'Mug × 2', display: { heading: 'Shipping', group: 'Preparing to ship', public: true } },
     { lineItemId: null, text: 'Thanks <b>!</b>', display: {} },
   ];
 
@@ -25,7 +25,7 @@ describe('order page notes', () => {
     expect(html.indexOf('What you have now')).toBeLessThan(html.indexOf('Shipping'));
     expect(html.indexOf('Shipping')).toBeLessThan(html.indexOf('From the shop'));
     expect(html).toContain('<li><strong>E-book</strong>: Yours now. Access code: <code class="secret">ABCDEFGH<wbr>12345678</code></li>');
-    expect(html).toContain('<li>Ships to Ada, Paris.</li><li><strong>Mug</strong>: Preparing to ship.</li>');
+    expect(html).toContain('<ul class="items"><li>Ships to Ada, Paris.</li></ul><h3>Preparing to ship</h3><ul class="items"><li>Mug × 2</li></ul>');
     expect(html).toContain('<li>Thanks &lt;b&gt;!&lt;/b&gt;</li>');
   });
 
@@ -37,7 +37,7 @@ describe('order page notes', () => {
     expect(html).not.toContain('Ada');
     expect(html).not.toContain('Thanks');
     expect(html).toContain('<li><strong>E-book</strong>: Yours.</li>');
-    expect(html).toContain('<li>Ships to the address you gave at checkout.</li><li><strong>Mug</strong>: Preparing to ship.</li>');
+    expect(html).toContain('<li>Ships to the address you gave at checkout.</li></ul><h3>Preparing to ship</h3><ul class="items"><li>Mug × 2</li>');
   });
 
   it('only public notes: nothing is withheld', () => {
