@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * The layers (README, "Architecture"): each folder of src/ may import only the folders listed for it below,
+ * The layers (README, "Layout"): each folder of src/ may import only the folders listed for it below,
  * and nothing imports src/entry (the process entry scripts). Each rule matches relative imports by the
  * folder they reach (`../db/…`, `../../queue/…`, `../../src/entry/…` from tests), so a file moved deeper is
  * held to the same rule. test/unit/lint-boundaries.test.ts proves every rule fires.
