@@ -32,7 +32,8 @@ interface ConnectionState {
 }
 
 /**
- * The api's own connections, for two jobs Node's server does not do:
+ * A listener's connections, for three jobs Node's server does not do (the api uses all three; the worker's
+ * HTTP port, the emulator and the demo mailbox only the idle limit, through `guardIdle`):
  * - a per-client cap on open connections: one address held 19,972 trickling connections and the api ran out
  *   of file descriptors (issue 23). The timeouts bound how long each is held; the cap bounds how many. Refused
  *   connections are destroyed at once, before a byte is read.
