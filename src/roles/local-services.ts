@@ -23,9 +23,11 @@ export async function chooseLocalServices(config: Config, log: Logger): Promise<
   const local = config.nodeEnv !== 'production';
   const pgAnswers = !local || config.given.databaseUrl || (await answers(config.databaseUrl, 5432));
   const redisAnswers = !local || config.given.redisUrl || (await answers(config.redisUrl, 6379));
+  const pgAt = hostPort(config.databaseUrl, 5432);
+  const redisAt = hostPort(config.redisUrl, 6379);
   const why = {
-    postgres: config.given.databaseUrl ? 'DATABASE_URL' : pgAnswers ? `no DATABASE_URL: the Postgres at ${hostPort(config.databaseUrl, 5432)}` : `no DATABASE_URL and nothing at ${hostPort(config.databaseUrl, 5432)}: an embedded Postgres`,
-    queues: config.given.redisUrl ? 'REDIS_URL' : redisAnswers ? `no REDIS_URL: the Redis at ${hostPort(config.redisUrl, 6379)}` : `no REDIS_URL and nothing at ${hostPort(config.redisUrl, 6379)}: queues on Postgres`,
+    postgres: config.given.databaseUrl ? 'Postgres at DATABASE_URL' : pgAnswers ? `no DATABASE_URL: the Postgres at ${pgAt}` : `no DATABASE_URL and nothing at ${pgAt}: an embedded Postgres`,
+    queues: config.given.redisUrl ? 'queues on Redis at REDIS_URL' : redisAnswers ? `no REDIS_URL: queues on the Redis at ${redisAt}` : `no REDIS_URL and nothing at ${redisAt}: queues on Postgres`,
   };
   let embedded: EmbeddedPostgres | undefined;
   let chosen = config;
