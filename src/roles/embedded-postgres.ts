@@ -60,7 +60,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: true,
+    // Only as root: the library would otherwise try to create the user (and fail) for an ordinary user too.
+    createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog,
