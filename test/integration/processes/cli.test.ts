@@ -5,9 +5,9 @@ import { spawnTracked } from '../../helpers/spawned.js';
 import { items, permanentlyFailedSession, waitForStatus } from '../../helpers/sessions.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
 
-/** `npm run cli -- <args>` in the checkout, exactly as typed (no --silent): its exit code and stdout. */
+/** `npx fulfillment <args>` in the checkout, as the README says to pipe it: its exit code and stdout. */
 function npmCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string }> {
-  const child = spawnTracked('npm', ['run', 'cli', '--', ...args], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), env: { HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawnTracked('npx', ['fulfillment', ...args], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), env: { HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
   let stdout = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, stdout })));
@@ -34,7 +34,7 @@ describe('operator CLI', () => {
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ session_id: s.id, status: 'fulfilled', line_items: expect.any(Array) });
 
-    // Through npm, as typed with `| jq`: npm's script banners must not reach stdout (.npmrc).
+    // Through npm, as typed with `| jq` (README): nothing but the CLI's JSON on stdout.
     const viaNpm = await npmCli(['status', s.id], stack.env());
     expect(viaNpm.code).toBe(0);
     expect(JSON.parse(viaNpm.stdout)).toMatchObject({ session_id: s.id, status: 'fulfilled' });
