@@ -22,12 +22,13 @@ export interface LocalServices {
 export async function chooseLocalServices(config: Config, log: Logger): Promise<LocalServices> {
   const local = config.nodeEnv !== 'production';
   const pgAnswers = !local || config.given.databaseUrl || (await answers(config.databaseUrl, 5432));
-  const redisAnswers = !local || config.given.redisUrl || (await answers(config.redisUrl, 6379));
+  const queuesOnPostgres = postgresQueuesSet(config);
+  const redisAnswers = !local || config.given.redisUrl || queuesOnPostgres || (await answers(config.redisUrl, 6379));
   const pgAt = hostPort(config.databaseUrl, 5432);
   const redisAt = hostPort(config.redisUrl, 6379);
   const why = {
     postgres: config.given.databaseUrl ? 'Postgres at DATABASE_URL' : pgAnswers ? `no DATABASE_URL: the Postgres at ${pgAt}` : `no DATABASE_URL and nothing at ${pgAt}: an embedded Postgres`,
-    queues: config.given.redisUrl ? 'queues on Redis at REDIS_URL' : redisAnswers ? `no REDIS_URL: queues on the Redis at ${redisAt}` : `no REDIS_URL and nothing at ${redisAt}: queues on Postgres`,
+    queues: queuesOnPostgres ? 'queues on Postgres (QUEUE_BACKEND)' : config.given.redisUrl ? 'queues on Redis at REDIS_URL' : redisAnswers ? `no REDIS_URL: queues on the Redis at ${redisAt}` : `no REDIS_URL and nothing at ${redisAt}: queues on Postgres`,
   };
   let embedded: EmbeddedPostgres | undefined;
   let chosen = config;
@@ -64,14 +65,19 @@ async function startEmbedded(dataDir: string, log: Logger): Promise<EmbeddedPost
   }
 }
 
-/** The queues on Postgres, as QUEUE_BACKEND=postgres would put them. */
+/**
+ * The queues on Postgres, as QUEUE_BACKEND=postgres puts them: no Redis connection at all. Spread in, so
+ * that this file builds with and without the backend switch in the config (they were built side by side).
+ */
+const POSTGRES_QUEUES = { queueBackend: 'postgres' } as const;
+
 function withPostgresQueues(config: Config): Config {
-  throw new StartError({
-    code: 'redis_unreachable',
-    variable: 'REDIS_URL',
-    cause: `no REDIS_URL and nothing at ${hostPort(config.redisUrl, 6379)}, and this build has no Postgres queue backend`,
-    fix: 'start Redis (docker compose up -d redis) or set REDIS_URL to a reachable server',
-  });
+  return { ...config, ...POSTGRES_QUEUES };
+}
+
+/** QUEUE_BACKEND=postgres set: the queues need no Redis, whatever answers at its address. */
+function postgresQueuesSet(config: Config): boolean {
+  return 'queueBackend' in config && config.queueBackend === POSTGRES_QUEUES.queueBackend;
 }
 
 /** Whether something accepts a TCP connection at the URL's host and port within a moment. */
