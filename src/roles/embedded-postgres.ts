@@ -25,6 +25,8 @@ export interface EmbeddedPostgresOptions {
   readonly onLog?: (line: string) => void;
   /** Called when this start found and stopped a postmaster an earlier process left running on the folder. */
   readonly onOrphan?: (pid: number) => void;
+  /** Stop the server within a second or two should this process die without stopping it (default: yes). */
+  readonly watchdog?: boolean;
 }
 
 const PASSWORD_FILE = 'fulfillment.password';
@@ -70,7 +72,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   }
   let server: PostgresServer;
   try {
-    server = await startPostgresServer(dataDir, port, onLog);
+    server = await startPostgresServer(dataDir, port, onLog, { watchdog: opts.watchdog });
   } catch (err) {
     throw new Error(`embedded Postgres on ${dataDir} did not start: ${err instanceof Error ? err.message : String(err)}`);
   }

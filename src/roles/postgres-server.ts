@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 
 /** A running `postgres` server process of ours. */
@@ -27,7 +27,7 @@ export function serverIds(): { uid?: number; gid?: number } {
  * in the terminal (SIGINT to the whole foreground group) would otherwise stop Postgres at once, under the
  * worker that is still draining; it is stopped last, by `stop()`. `lines` receives the server's log.
  */
-export async function startPostgresServer(dataDir: string, port: number, lines: (line: string) => void): Promise<PostgresServer> {
+export async function startPostgresServer(dataDir: string, port: number, lines: (line: string) => void, opts: { watchdog?: boolean } = {}): Promise<PostgresServer> {
   const { postgres } = await embeddedBinaries();
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   const child = spawn(postgres, args, { ...serverIds(), detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
@@ -48,12 +48,26 @@ export async function startPostgresServer(dataDir: string, port: number, lines: 
   // Neither the process nor its log pipe keeps this process alive.
   child.unref();
   (child.stderr as Socket | null)?.unref();
+  const watchdog = opts.watchdog === false || process.platform === 'win32' ? undefined : startWatchdog(child.pid as number);
   return {
     pid: child.pid as number,
     async stop() {
+      watchdog?.kill('SIGKILL');
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGINT');
       await exited;
     },
   };
+}
+
+/**
+ * Postgres outlives a SIGKILLed parent. A tiny shell of its own session checks once a second that this process
+ * is alive, and stops the server (fast shutdown) when it is not: a crash leaves no Postgres running for long.
+ * It ends with us: killed by `stop()`, or on its own right after it has stopped the server.
+ */
+function startWatchdog(serverPid: number): ChildProcess {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -INT "$2" 2>/dev/null';
+  const watchdog = spawn('sh', ['-c', script, 'postgres-watchdog', String(process.pid), String(serverPid)], { detached: true, stdio: 'ignore' });
+  watchdog.unref();
+  return watchdog;
 }
