@@ -5,6 +5,7 @@ import { opsConfig, opsVariables, type OpsConfig } from './ops.js';
 import { processConfig, processVariables, type ProcessConfig } from './process.js';
 import { missingStripeKeys, stripeConfig, stripeVariables, type StripeConfig, type StripeReady } from './stripe.js';
 import { ConfigError } from './values.js';
+import { tracingConfig, tracingVariables, type TracingConfig } from './tracing.js';
 import { workerConfig, workerVariables, type QueueConfig, type ReconcileConfig, type WorkerConfig } from './worker.js';
 
 /**
@@ -14,8 +15,9 @@ import { workerConfig, workerVariables, type QueueConfig, type ReconcileConfig, 
  */
 export { ConfigError } from './values.js';
 export { parseDuration } from './values.js';
+export type { TracingConfig } from './tracing.js';
 
-const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables });
+const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...tracingVariables });
 
 export interface Config extends ProcessConfig {
   readonly stripe: StripeConfig;
@@ -26,6 +28,8 @@ export interface Config extends ProcessConfig {
   readonly ops: OpsConfig;
   readonly effects: EffectsConfig;
   readonly reconcile: ReconcileConfig;
+  /** OpenTelemetry tracing (the standard OTEL_* variables); undefined: off, no SDK loaded. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 /** Parses the environment; throws one ConfigError naming every bad variable. */
@@ -50,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     landing: landingConfig(e, Math.min(stripe.maxRps, stripe.endpointMaxRps)),
     ops: opsConfig(e),
     effects: effectsConfig(e),
+    tracing: tracingConfig(e),
   });
 }
 

@@ -33,6 +33,8 @@ export const checkoutSessions = pgTable(
     attemptCount: integer('attempt_count').notNull().default(0),
     lastTrigger: text('last_trigger'),
     lastEventId: text('last_event_id'),
+    /** The OpenTelemetry trace id of the last run that recorded the session (null: tracing was off). */
+    lastTraceId: text('last_trace_id'),
   },
   (t) => [
     check('checkout_sessions_status_check', sql`${t.status} in (${sqlList(SESSION_STATUSES)})`),

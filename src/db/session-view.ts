@@ -25,6 +25,8 @@ export interface SessionView {
   readonly customer_email: string | null;
   readonly amount_total: number | null;
   readonly currency: string | null;
+  /** The OpenTelemetry trace of the last run that recorded it (null: tracing was off): support's way into the trace. */
+  readonly trace_id: string | null;
   readonly line_items: readonly {
     readonly id: string;
     readonly price: string | null;
@@ -50,6 +52,7 @@ export async function findSessionView(db: Db, sessionId: string): Promise<Sessio
     customer_email: session.customerEmail,
     amount_total: session.amountTotal,
     currency: session.currency,
+    trace_id: session.lastTraceId,
     line_items: items.map((i) => ({
       id: i.id,
       price: i.priceId,
