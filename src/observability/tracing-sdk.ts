@@ -47,6 +47,12 @@ export function startSdk(config: TracingConfig, serviceName: string): ActiveTrac
   }
   const tracer = trace.getTracer(TRACER);
   const queueTelemetry = new BullMQOtel({ tracerName: 'bullmq' });
+  /**
+   * The transaction span each connection's statements belong to. postgres.js pipelines a transaction's
+   * statements and builds those queued behind a busy socket later, outside the run's async context; the
+   * BEGIN, sent in the span's context, names the connection, and the rest follow it until the span ends.
+   */
+  const byConnection = new Map<number, OtelSpan>();
 
   const span = <T>(name: string, options: SpanOptions, fn: (s: Span) => Promise<T>): Promise<T> =>
     tracer.startActiveSpan(name, { kind: options.kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL, ...(options.attributes === undefined ? {} : { attributes: options.attributes }) }, (s) =>
@@ -58,11 +64,17 @@ export function startSdk(config: TracingConfig, serviceName: string): ActiveTrac
     span,
     dbTransaction: (name, fn) =>
       tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql', 'db.system.name': 'postgresql', 'db.operation.name': 'transaction' } }, (s) =>
-        context.with(context.active().setValue(DB_SPAN, s), () => ended(s, fn)),
+        context.with(context.active().setValue(DB_SPAN, s), () =>
+          ended(s, fn).finally(() => {
+            for (const [connection, span] of byConnection) if (span === s) byConnection.delete(connection);
+          }),
+        ),
       ),
-    dbStatement(text) {
-      // Only inside the transaction's span: a statement's text, never its parameters (postgres.js sends those apart).
-      const s = context.active().getValue(DB_SPAN) as OtelSpan | undefined;
+    dbStatement(connection, text) {
+      // A statement's text, never its parameters (postgres.js sends those apart), on its transaction's span only.
+      const inContext = context.active().getValue(DB_SPAN) as OtelSpan | undefined;
+      if (inContext !== undefined && /^\s*begin\b/i.test(text)) byConnection.set(connection, inContext);
+      const s = byConnection.get(connection) ?? inContext;
       s?.addEvent('db.statement', { 'db.query.text': text });
     },
     traceId: () => trace.getActiveSpan()?.spanContext().traceId,

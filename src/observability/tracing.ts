@@ -25,7 +25,7 @@ export interface ActiveTracing {
   span<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T>;
   /** The Postgres transaction's span; statements sent meanwhile become its events (`dbStatement`). */
   dbTransaction<T>(name: string, fn: () => Promise<T>): Promise<T>;
-  dbStatement(text: string): void;
+  dbStatement(connection: number, text: string): void;
   /** The active trace's id, if any (stored with the session's row for support). */
   traceId(): string | undefined;
   /** pino's mixin: `trace_id` and `span_id` of the span the line is written in. */
@@ -73,7 +73,7 @@ export function withDbTransaction<T>(name: string, fn: () => Promise<T>): Promis
 /** postgres.js's `debug` hook when tracing is on (each statement's text, never its parameters), else nothing. */
 export function dbStatementHook(): { debug?: (connection: number, query: string) => void } {
   const t = active;
-  return t === undefined ? {} : { debug: (_connection, query) => t.dbStatement(query) };
+  return t === undefined ? {} : { debug: (connection, query) => t.dbStatement(connection, query) };
 }
 
 /** The trace id of the span running now, or null (tracing off, or outside any trace). */

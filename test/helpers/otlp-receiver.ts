@@ -8,6 +8,8 @@ export interface ReceivedSpan {
   readonly spanId: string;
   readonly parentSpanId: string;
   readonly name: string;
+  /** Start, in nanoseconds since the epoch (orders siblings in `spanTree`). */
+  readonly startNs: bigint;
   /** OTLP's SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   readonly kind: number;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
@@ -41,6 +43,7 @@ interface JsonSpan {
   parentSpanId?: string;
   name: string;
   kind: number;
+  startTimeUnixNano?: string | number;
   attributes?: JsonKeyValue[];
   events?: { name: string; attributes?: JsonKeyValue[] }[];
   links?: { traceId: string; spanId: string }[];
@@ -79,6 +82,7 @@ export async function startOtlpReceiver(opts: { decode?: boolean } = {}): Promis
                 spanId: s.spanId,
                 parentSpanId: s.parentSpanId ?? '',
                 name: s.name,
+                startNs: BigInt(s.startTimeUnixNano ?? 0),
                 kind: s.kind,
                 attributes: attrs(s.attributes),
                 events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
@@ -109,10 +113,12 @@ export async function startOtlpReceiver(opts: { decode?: boolean } = {}): Promis
 export function spanTree(spans: readonly ReceivedSpan[]): string {
   const KINDS = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
   const ids = new Set(spans.map((s) => s.spanId));
-  const children = (parent: string) => spans.filter((s) => (parent === '' ? !ids.has(s.parentSpanId) : s.parentSpanId === parent));
+  const children = (parent: string) =>
+    spans.filter((s) => (parent === '' ? !ids.has(s.parentSpanId) : s.parentSpanId === parent)).sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
   const lines: string[] = [];
   const walk = (s: ReceivedSpan, depth: number) => {
-    lines.push(`${'  '.repeat(depth)}${s.name}  [${KINDS[s.kind] ?? s.kind}, ${s.service}]`);
+    const statements = s.events.filter((e) => e.name === 'db.statement').length;
+    lines.push(`${'  '.repeat(depth)}${s.name}  [${KINDS[s.kind] ?? s.kind}, ${s.service}]${statements === 0 ? '' : ` (${statements} statements as events)`}`);
     for (const c of children(s.spanId)) walk(c, depth + 1);
   };
   for (const root of children('')) walk(root, 0);

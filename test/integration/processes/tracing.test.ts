@@ -42,7 +42,7 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   });
 
   /** The api and a worker as processes; the emulator's webhooks go to this api. */
-  async function start(env: Record<string, string>): Promise<{ api: RunningProcess; worker: RunningProcess }> {
+  async function start(env: Record<string, string>): Promise<{ api: RunningProcess; worker: RunningProcess; base: string }> {
     const port = await freePort();
     const api = startProcess('src/entry/api.ts', stack.env({ LOG_LEVEL: 'info', PORT: String(port), ...env }), RECORD_LOADS);
     const worker = startProcess('src/entry/worker.ts', stack.env({ LOG_LEVEL: 'info', ...env }), RECORD_LOADS);
@@ -50,7 +50,7 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     await waitForOutput(api, 'api listening');
     await waitForOutput(worker, 'worker started');
     stack.emulator.endpoints.splice(0, stack.emulator.endpoints.length, `http://127.0.0.1:${port}/webhook`);
-    return { api, worker };
+    return { api, worker, base: `http://127.0.0.1:${port}` };
   }
 
   async function stop(...ps: RunningProcess[]): Promise<void> {
@@ -79,7 +79,7 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   it('one paid session: POST /webhook (api) → job, Stripe, Postgres, callback (worker) in one trace; the callback and the logs carry it', async () => {
-    const { api, worker } = await start({
+    const { api, worker, base } = await start({
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       // Read by the SDK itself (config/tracing.ts says which it leaves to it): export within 100 ms.
@@ -100,6 +100,10 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(JSON.stringify(stripeSpan.attributes)).not.toContain('sk_test');
     const pg = await find('the Postgres transaction span', (s) => s.service === 'stripe-fulfillment-worker' && s.attributes['db.system'] === 'postgresql');
     // Statements as events, their text only: the session id is a parameter and never appears.
+    const statements = pg.events.map((e) => String(e.attributes['db.query.text']).trim().split(/\s+/)[0]?.toLowerCase());
+    // From BEGIN to COMMIT, those pipelined behind a busy socket included.
+    expect(statements[0]).toBe('begin');
+    expect(statements.at(-1)).toBe('commit');
     expect(pg.events.some((e) => String(e.attributes['db.query.text']).includes('checkout_sessions'))).toBe(true);
     expect(JSON.stringify(pg.events)).not.toContain(sessionId);
     const callbackSpan = await find("the callback's client span", (s) => s.service === 'stripe-fulfillment-worker' && s.kind === CLIENT && String(s.attributes['url.full']).startsWith(callbacks.url));
@@ -117,6 +121,9 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     // Support finds the trace from the order: `cli status` shows the last run's trace id.
     const status = await runCli(['status', sessionId], stack.env());
     expect(JSON.parse(status.stdout)).toMatchObject({ session_id: sessionId, trace_id: traceId });
+    // And the order page's reference, which the customer quotes to support.
+    const page = (await (await fetch(`${base}/after-checkout?session_id=${sessionId}`)).text()).replace(/<[^>]+>/g, '');
+    expect(page).toContain(`trace ${traceId}`);
 
     // Tracing on does load the SDK (so the check below can fail).
     for (const p of [api, worker]) expect(loaded(p)).toEqual(expect.arrayContaining(['@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http', 'bullmq-otel']));
