@@ -85,6 +85,14 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       // Read by the SDK itself (config/tracing.ts says which it leaves to it): export within 100 ms.
       OTEL_BSP_SCHEDULE_DELAY: '100',
     });
+    try {
+      await tracedOrder(api, worker, base);
+    } finally {
+      await stop(api, worker);
+    }
+  });
+
+  async function tracedOrder(api: RunningProcess, worker: RunningProcess, base: string): Promise<void> {
     const { sessionId, traceparent } = await paidOrder();
 
     // The callback continues the trace: traceparent = 00-<trace id>-<span id>-<flags>.
@@ -128,15 +136,50 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     // Tracing on does load the SDK (so the check below can fail).
     for (const p of [api, worker]) expect(loaded(p)).toEqual(expect.arrayContaining(['@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http', 'bullmq-otel']));
     if (process.env.PRINT_TRACE === '1') console.log(spanTree(inTrace()));
-    await stop(api, worker);
+  }
+
+  it('landing runs and reconciliation are traced the same way', async () => {
+    const { api, worker, base } = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' });
+    try {
+      await landingAndReconcile(base);
+    } finally {
+      await stop(api, worker);
+    }
   });
+
+  async function landingAndReconcile(base: string): Promise<void> {
+    const worked = (test: (s: ReceivedSpan) => boolean) => (s: ReceivedSpan) => s.service === 'stripe-fulfillment-worker' && test(s);
+    const span = (what: string, test: (s: ReceivedSpan) => boolean) => waitFor(async () => otlp.spans.find(test), what, 15_000);
+
+    // The customer lands before any webhook: the page's request, its run and the run's Stripe read share a trace.
+    const landed = stack.emulator.store.createSession({ lineItems: items(1) });
+    stack.emulator.store.complete(landed.id, { paymentStatus: 'paid' });
+    expect((await fetch(`${base}/after-checkout?session_id=${landed.id}`)).status).toBe(200);
+    const page = await span('the landing request span', (s) => s.name === 'GET /after-checkout' && s.kind === SERVER && String(s.attributes['url.path']).includes(landed.id));
+    await span('the landing run', worked((s) => s.traceId === page.traceId && s.kind === 5 && s.name.includes('fulfillment')));
+    await span("the landing run's Stripe read", worked((s) => s.traceId === page.traceId && s.name.startsWith('stripe GET /v1/checkout/sessions')));
+
+    // A session nobody told us about: reconciliation lists it and records it, in the reconcile job's trace.
+    const missed = stack.emulator.store.createSession({ lineItems: items(1) });
+    stack.emulator.store.complete(missed.id, { paymentStatus: 'paid' });
+    const cli = await runCli(['reconcile', '--since', '1h'], stack.env());
+    expect(cli.code, cli.stderr).toBe(0);
+    const job = await span('the reconcile job span', worked((s) => s.kind === 5 && s.name.includes('reconcile')));
+    await span('the list request', worked((s) => s.traceId === job.traceId && s.name === 'stripe GET /v1/checkout/sessions'));
+    await span("the missed session's transaction", worked((s) => s.traceId === job.traceId && s.attributes['db.system'] === 'postgresql'));
+  }
 
   it('with no OTEL_* variable set: no OpenTelemetry module is loaded, no exporter exists, no trace id is stored', async () => {
     const exportsBefore = otlp.exports();
     const { api, worker } = await start({});
-    const { sessionId, traceparent } = await paidOrder();
+    let order: { sessionId: string; traceparent: string };
+    try {
+      order = await paidOrder();
+    } finally {
+      await stop(api, worker);
+    }
+    const { sessionId, traceparent } = order;
     expect(traceparent).toBe('');
-    await stop(api, worker);
     // The API package alone may be there: prom-client (metrics) loads it when installed, for exemplars. It is
     // OpenTelemetry's no-op facade; no SDK, exporter or instrumentation module is loaded.
     for (const p of [api, worker]) expect(loaded(p).filter((m) => m !== '@opentelemetry/api')).toEqual([]);
