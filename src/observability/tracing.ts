@@ -23,6 +23,8 @@ export interface ActiveTracing {
   /** BullMQ's `telemetry` option (bullmq-otel): the enqueue's span and the job's, parented through the job. */
   readonly queueTelemetry: Telemetry;
   span<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T>;
+  /** A span that began at `startedAt` (epoch ms) and ends now, as a child of the active one. */
+  pastSpan(name: string, startedAt: number, attributes: Readonly<Record<string, string | number | boolean>>): void;
   /** The Postgres transaction's span; statements sent meanwhile become its events (`dbStatement`). */
   dbTransaction<T>(name: string, fn: () => Promise<T>): Promise<T>;
   dbStatement(connection: number, text: string): void;
@@ -63,6 +65,19 @@ export function queueTelemetry(): { telemetry?: Telemetry } {
 /** Runs `fn` in a span when tracing is on; a plain call otherwise. */
 export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
   return active === undefined ? fn(undefined) : active.span(name, options, fn);
+}
+
+/**
+ * Runs `wait`; when tracing is on and it took at least `minMs`, records it as a span of its own. A wait that
+ * did not wait (the fleet budget's usual case: a permit held already) costs no span.
+ */
+export async function timedWait<T>(name: string, attributes: Readonly<Record<string, string | number | boolean>>, wait: () => Promise<T>, minMs = 1): Promise<T> {
+  const t = active;
+  if (t === undefined) return wait();
+  const startedAt = Date.now();
+  const out = await wait();
+  if (Date.now() - startedAt >= minMs) t.pastSpan(name, startedAt, attributes);
+  return out;
 }
 
 /** Runs a Postgres transaction in its span when tracing is on. */
