@@ -1,5 +1,5 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel';
-import { context, createContextKey, SpanKind, SpanStatusCode, trace, type Span as OtelSpan } from '@opentelemetry/api';
+import { context, createContextKey, SpanKind, SpanStatusCode, trace, type Context, type Span as OtelSpan } from '@opentelemetry/api';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -10,8 +10,10 @@ import {
   BatchSpanProcessor,
   NodeTracerProvider,
   ParentBasedSampler,
+  SamplingDecision,
   TraceIdRatioBasedSampler,
   type Sampler,
+  type SamplingResult,
 } from '@opentelemetry/sdk-trace-node';
 import { BullMQOtel } from 'bullmq-otel';
 import type { TracingConfig } from '../config/index.js';
@@ -26,7 +28,7 @@ export function startSdk(config: TracingConfig, serviceName: string): ActiveTrac
   const Exporter = config.protocol === 'http/json' ? JsonExporter : ProtobufExporter;
   const provider = new NodeTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, 'service.name': serviceName })),
-    sampler: samplerOf(config),
+    sampler: withoutHousekeeping(samplerOf(config)),
     spanProcessors: [new BatchSpanProcessor(new Exporter({ url: config.url, headers: { ...config.headers } }))],
   });
   // The global provider, AsyncLocalStorage context and W3C trace-context propagation (traceparent).
@@ -128,4 +130,22 @@ function samplerOf(config: TracingConfig): Sampler {
     case 'parentbased_traceidratio':
       return new ParentBasedSampler({ root: ratio });
   }
+}
+
+/**
+ * BullMQ's workers trace their own housekeeping as root spans: a `getNextJob` for every job taken (and every
+ * idle wait), the stalled-job checks. Each would be a trace of its own, a flood in a trace viewer next to the
+ * orders' traces, and work for every process; they are never recorded. Inside a trace (no such span is) the
+ * configured sampler decides as usual.
+ */
+const HOUSEKEEPING = /^(getNextJob|moveStalledJobsToWait|startStalledCheckTimer) /;
+
+function withoutHousekeeping(inner: Sampler): Sampler {
+  return {
+    shouldSample(ctx: Context, traceId, spanName, spanKind, attributes, links): SamplingResult {
+      if (HOUSEKEEPING.test(spanName) && trace.getSpanContext(ctx) === undefined) return { decision: SamplingDecision.NOT_RECORD };
+      return inner.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);
+    },
+    toString: () => `WithoutBullMQHousekeeping{${inner.toString()}}`,
+  };
 }

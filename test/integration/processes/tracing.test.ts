@@ -133,6 +133,10 @@ describe('tracing (OpenTelemetry, OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     const page = (await (await fetch(`${base}/after-checkout?session_id=${sessionId}`)).text()).replace(/<[^>]+>/g, '');
     expect(page).toContain(`trace ${traceId}`);
 
+    // BullMQ's own housekeeping (a getNextJob root span per job taken) is never exported: no flood of one-span traces.
+    expect(otlp.spans.filter((s) => /^(getNextJob|moveStalledJobsToWait|startStalledCheckTimer) /.test(s.name))).toEqual([]);
+    expect(otlp.spans.filter((s) => s.service === 'stripe-fulfillment-worker' && s.parentSpanId === '').map((s) => s.name)).not.toContain('process fulfillment');
+
     // Tracing on does load the SDK (so the check below can fail).
     for (const p of [api, worker]) expect(loaded(p)).toEqual(expect.arrayContaining(['@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http', 'bullmq-otel']));
     if (process.env.PRINT_TRACE === '1') console.log(spanTree(inTrace()));
