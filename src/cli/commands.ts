@@ -29,7 +29,7 @@ export async function fulfill(ctx: CliContext, sessionId: string): Promise<void>
   try {
     const outcome = await fulfillCheckout(
       { sessionId, trigger: 'manual', account },
-      { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects)) },
+      { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects), { disputePolicy: config.afterSale.disputePolicy }) },
     );
     // Run by hand and through: whatever held the session for an operator is resolved.
     await clearFailures(database.sql, [sessionId]);

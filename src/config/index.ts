@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { afterSaleConfig, afterSaleVariables, type AfterSaleConfig } from './after-sale.js';
 import { effectsConfig, effectsVariables, type EffectsConfig } from './effects.js';
 import { httpConfig, httpVariables, landingConfig, type HttpConfig, type LandingConfig } from './http.js';
 import { opsConfig, opsVariables, type OpsConfig } from './ops.js';
@@ -15,7 +16,7 @@ import { workerConfig, workerVariables, type QueueConfig, type ReconcileConfig, 
 export { ConfigError } from './values.js';
 export { parseDuration } from './values.js';
 
-const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables });
+const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...afterSaleVariables });
 
 export interface Config extends ProcessConfig {
   readonly stripe: StripeConfig;
@@ -26,6 +27,7 @@ export interface Config extends ProcessConfig {
   readonly ops: OpsConfig;
   readonly effects: EffectsConfig;
   readonly reconcile: ReconcileConfig;
+  readonly afterSale: AfterSaleConfig;
 }
 
 /** Parses the environment; throws one ConfigError naming every bad variable. */
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     landing: landingConfig(e, Math.min(stripe.maxRps, stripe.endpointMaxRps)),
     ops: opsConfig(e),
     effects: effectsConfig(e),
+    afterSale: afterSaleConfig(e),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from './client.js';
 import type { SessionStatus } from '../domain/session-status.js';
+import type { ItemAccess, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
 import { checkoutLineItems, checkoutSessions } from './schema.js';
 import { orm } from './drizzle.js';
 import { perDb } from './per-db.js';
@@ -25,6 +26,13 @@ export interface SessionView {
   readonly customer_email: string | null;
   readonly amount_total: number | null;
   readonly currency: string | null;
+  /** After the sale (issue 19): refunds succeeded or pending, in minor units. */
+  readonly amount_refunded: number;
+  readonly refund_state: RefundState;
+  /** The latest dispute's status as Stripe has it, or null. */
+  readonly dispute_status: string | null;
+  /** null before fulfillment. */
+  readonly access: OrderAccess | null;
   readonly line_items: readonly {
     readonly id: string;
     readonly price: string | null;
@@ -34,6 +42,7 @@ export interface SessionView {
     readonly unit_amount: number | null;
     readonly amount_total: number;
     readonly currency: string;
+    readonly access: ItemAccess;
   }[];
 }
 
@@ -50,6 +59,11 @@ export async function findSessionView(db: Db, sessionId: string): Promise<Sessio
     customer_email: session.customerEmail,
     amount_total: session.amountTotal,
     currency: session.currency,
+    amount_refunded: session.amountRefunded,
+    refund_state: session.refundState,
+    dispute_status: session.disputeStatus,
+    // A placeholder (a refund recorded before the fulfillment) holds no access yet.
+    access: session.status === 'fulfilled' ? session.access : null,
     line_items: items.map((i) => ({
       id: i.id,
       price: i.priceId,
@@ -59,6 +73,7 @@ export async function findSessionView(db: Db, sessionId: string): Promise<Sessio
       unit_amount: i.unitAmount,
       amount_total: i.amountTotal,
       currency: i.currency,
+      access: i.access,
     })),
   };
 }

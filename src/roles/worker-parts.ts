@@ -18,6 +18,7 @@ import { sessionBatcher } from '../stripe/worker-batcher.js';
 import { createWorker } from '../worker/create-worker.js';
 import { pageSessions } from '../worker/page-sessions.js';
 import { createReconcileWorker } from '../worker/reconcile-worker.js';
+import { createAfterSaleWorker } from '../worker/after-sale-worker.js';
 import type { EnqueueEffects } from '../worker/record-and-hand-off.js';
 import { Closers } from './role-process.js';
 import { logWorkerError } from '../observability/worker-error-log.js';
@@ -76,7 +77,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
   const batcher =
     config.stripe.batchedReads === 'off'
       ? undefined
-      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue }));
+      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue, disputePolicy: config.afterSale.disputePolicy }));
   // Closed after the workers (no batch starts any more), before the queues and Postgres its page records use.
   closers.add('page records', async () => batcher?.settle());
   const worker = createWorker({
@@ -91,12 +92,14 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
     enqueueEffects: enqueue,
+    disputePolicy: config.afterSale.disputePolicy,
     ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
   });
   worker.on('error', logWorkerError(log, 'fulfillment', redis));
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
     enqueueEffects: enqueue,
+    disputePolicy: config.afterSale.disputePolicy,
     connection: redis,
     prefix: config.queue.prefix,
     stripe,
@@ -108,6 +111,22 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     autorun: false,
   });
   reconcileWorker.on('error', logWorkerError(log, 'reconcile', redis));
-  return { worker, reconcileWorker, reconcileQueue };
+  // Refunds and disputes (issue 19): the same Stripe client and budget, the same handlers.
+  const afterSaleWorker = createAfterSaleWorker({
+    connection: redis,
+    sql: database.sql,
+    stripe,
+    handlers,
+    policy: config.afterSale.disputePolicy,
+    fulfillmentQueue: base.fulfillmentQueue,
+    log,
+    prefix: config.queue.prefix,
+    concurrency: Math.max(1, Math.ceil(config.worker.concurrency / 5)),
+    lockDurationMs: config.worker.lockDurationMs,
+    autorun: false,
+    enqueueEffects: enqueue,
+  });
+  afterSaleWorker.on('error', logWorkerError(log, 'after-sale', redis));
+  return { worker, reconcileWorker, reconcileQueue, afterSaleWorker };
 }
 
