@@ -148,6 +148,31 @@ describe('after the sale', () => {
     expect((await probes(o.id)).map((p) => p.hook)).toEqual(['revoke', 'reinstate']);
   });
 
+  it('a pending shipment is cancelled when its item is taken back, and pending again when given back; a shipped one stays shipped', async () => {
+    const s = em().store.createSession({
+      lineItems: [
+        { name: 'Mug', unitAmount: 1500, metadata: { fulfillment: 'shipping' } },
+        { name: 'Poster', unitAmount: 900, metadata: { fulfillment: 'shipping' } },
+      ],
+      shippingCountries: ['US'],
+    });
+    await em().webhooks.send(em().store.complete(s.id, { paymentStatus: 'paid' }));
+    await waitForStatus(stack, s.id, 'fulfilled');
+    const pi = (em().store.peek(s.id) as { session: Stripe.Checkout.Session }).session.payment_intent as string;
+    const lines = (em().store.peek(s.id) as { lineItems: Stripe.LineItem[] }).lineItems.map((l) => l.id);
+    // The warehouse took the poster already.
+    await stack.db.sql`update shipments set status = 'shipped' where session_id = ${s.id} and line_item_id = ${lines[1] as string}`;
+    const statuses = async () =>
+      (await stack.db.sql<{ line_item_id: string; status: string }[]>`select line_item_id, status from shipments where session_id = ${s.id}`).reduce<Record<string, string>>((m, r) => ({ ...m, [r.line_item_id]: r.status }), {});
+    const opened = em().disputes.open(pi);
+    await em().webhooks.sendInOrder(opened.events);
+    await waitView(s.id, 'the dispute', (x) => x.access === 'suspended');
+    expect(await statuses()).toEqual({ [lines[0] as string]: 'cancelled', [lines[1] as string]: 'shipped' });
+    await em().webhooks.sendInOrder(em().disputes.move(opened.dispute.id, 'won').events);
+    await waitView(s.id, 'the dispute won', (x) => x.access === 'active');
+    expect(await statuses()).toEqual({ [lines[0] as string]: 'pending', [lines[1] as string]: 'shipped' });
+  });
+
   it('a lost dispute revokes every item', async () => {
     const o = await fulfilledOrder();
     const opened = em().disputes.open(o.pi);
