@@ -233,6 +233,30 @@ describe('after the sale', () => {
     expect(await probes(s.id)).toHaveLength(1);
   });
 
+  it('refunds racing their checkout webhooks (20 orders, Stripe slowed): every order ends revoked, fulfilled once, each item taken back once', async () => {
+    em().gate.knobs.latencyMs = 30;
+    try {
+      const orders = Array.from({ length: 20 }, () => {
+        const s = em().store.createSession({ lineItems: items(2).map((i) => ({ ...i, ...ACCESS })) });
+        const completed = em().store.complete(s.id, { paymentStatus: 'paid' });
+        const pi = (em().store.peek(s.id) as { session: Stripe.Checkout.Session }).session.payment_intent as string;
+        return { id: s.id, completed, refund: em().refunds.create({ paymentIntent: pi }, undefined).events };
+      });
+      await Promise.all(orders.flatMap((o) => [em().webhooks.send(o.completed), ...o.refund.map((e) => em().webhooks.send(e))]));
+      for (const o of orders) await waitView(o.id, `order ${o.id} fulfilled and revoked`, (x) => x.status === 'fulfilled' && x.access === 'revoked');
+      await drained();
+      for (const o of orders) {
+        const rows = await ledger(o.id);
+        expect(rows.filter((r) => r.kind === 'fulfilled')).toHaveLength(1);
+        expect(rows.filter((r) => r.kind === 'access' && r.access === 'revoked')).toHaveLength(2);
+        expect(await probes(o.id)).toHaveLength(1);
+        expect(await revokedCodes(o.id)).toHaveLength(2);
+      }
+    } finally {
+      em().gate.knobs.latencyMs = 0;
+    }
+  });
+
   it('a merchant handler\'s revoke throwing: nothing of the change is kept, and the retry records it once', async () => {
     const o = await fulfilledOrder();
     throwOnce.add(o.id);
