@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
 import type { FinishedSignals } from '../queue/finished-signals.js';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import type { AfterSaleQueue } from '../queue/after-sale-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
 import { clientKey } from './client-key.js';
@@ -24,6 +25,8 @@ import { webhookRoutes } from './routes/webhook.js';
 export interface AppDeps {
   readonly log: FastifyBaseLogger;
   readonly queue: FulfillmentQueue;
+  /** Refund and dispute events go here (issue 19). */
+  readonly afterSaleQueue: AfterSaleQueue;
   readonly db: Db;
   /** Only the webhook verifier is used: the api never calls the Stripe API. */
   readonly webhooks: Stripe['webhooks'];
@@ -108,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secrets: deps.webhookSecrets,
     livemode: deps.livemode,
     queue: deps.queue,
+    afterSaleQueue: deps.afterSaleQueue,
     enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 1000,
     metrics: deps.metrics,
   });

@@ -9,6 +9,7 @@ import { createReconcileEvents, createReconcileQueue, requestReconcile } from '.
 import { localEmulatorUrl, usesLocalEmulator } from '../roles/local-emulator.js';
 import { StartError } from '../roles/start-failure.js';
 import { recordRun } from '../run/record-run.js';
+import { afterSaleSettings } from '../roles/after-sale-settings.js';
 import { createStripeClient } from '../stripe/client.js';
 import { isPermanentStripeError } from '../stripe/errors.js';
 import { Exit, type CliContext } from './cli-context.js';
@@ -29,7 +30,7 @@ export async function fulfill(ctx: CliContext, sessionId: string): Promise<void>
   try {
     const outcome = await fulfillCheckout(
       { sessionId, trigger: 'manual', account },
-      { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects)) },
+      { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects), { afterSale: afterSaleSettings(config) }) },
     );
     // Run by hand and through: whatever held the session for an operator is resolved.
     await clearFailures(database.sql, [sessionId]);

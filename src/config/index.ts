@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { afterSaleConfig, afterSaleVariables, type AfterSaleConfig } from './after-sale.js';
 import { effectsConfig, effectsVariables, type EffectsConfig } from './effects.js';
 import { httpConfig, httpVariables, landingConfig, type HttpConfig, type LandingConfig } from './http.js';
 import { opsConfig, opsVariables, type OpsConfig } from './ops.js';
@@ -17,7 +18,7 @@ export { ConfigError } from './values.js';
 export { parseDuration } from './values.js';
 export type { TracingConfig } from './tracing.js';
 
-const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...tracingVariables });
+const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...tracingVariables, ...afterSaleVariables });
 
 export interface Config extends ProcessConfig {
   readonly stripe: StripeConfig;
@@ -30,6 +31,7 @@ export interface Config extends ProcessConfig {
   readonly reconcile: ReconcileConfig;
   /** OpenTelemetry tracing (the standard OTEL_* variables); undefined: off, no SDK loaded. */
   readonly tracing: TracingConfig | undefined;
+  readonly afterSale: AfterSaleConfig;
 }
 
 /** Parses the environment; throws one ConfigError naming every bad variable. */
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ops: opsConfig(e),
     effects: effectsConfig(e),
     tracing: tracingConfig(e),
+    afterSale: afterSaleConfig(e),
   });
 }
 

@@ -1,9 +1,9 @@
 import type { Db } from './client.js';
-import { fulfillmentNotes, type NoteDisplayRow } from './schema.js';
+import { checkoutLineItems, fulfillmentNotes, type NoteDisplayRow } from './schema.js';
 import { orm } from './drizzle.js';
 import { perDb } from './per-db.js';
 
-const { asc, eq, sql } = orm;
+const { and, asc, eq, isNull, or, sql } = orm;
 
 /** A handler's note for the customer, and how the handler said the order page shows it (`ctx.note`'s display). */
 export interface OrderNoteView {
@@ -22,7 +22,9 @@ const reads = perDb((db) =>
   db
     .select({ lineItemId: fulfillmentNotes.lineItemId, text: fulfillmentNotes.text, display: fulfillmentNotes.display })
     .from(fulfillmentNotes)
-    .where(eq(fulfillmentNotes.sessionId, sql.placeholder('id')))
+    // A line item taken back (refund, dispute) shows none of its notes: its access code no longer works.
+    .leftJoin(checkoutLineItems, and(eq(checkoutLineItems.sessionId, fulfillmentNotes.sessionId), eq(checkoutLineItems.id, fulfillmentNotes.lineItemId)))
+    .where(and(eq(fulfillmentNotes.sessionId, sql.placeholder('id')), or(isNull(fulfillmentNotes.lineItemId), isNull(checkoutLineItems.id), eq(checkoutLineItems.access, 'active'))))
     .orderBy(asc(fulfillmentNotes.position))
     .prepare('order_notes'),
 );

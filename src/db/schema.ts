@@ -1,4 +1,8 @@
 import { SESSION_STATUSES, type SessionStatus } from '../domain/session-status.js';
+import type { AfterSaleFacts, ItemAccess, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
+
+export const LEDGER_KINDS = ['fulfilled', 'refund', 'dispute', 'access'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
 import { orm, pgCore } from './drizzle.js';
 
 const { sql } = orm;
@@ -35,10 +39,29 @@ export const checkoutSessions = pgTable(
     lastEventId: text('last_event_id'),
     /** The OpenTelemetry trace id of the last run that recorded the session (null: tracing was off). */
     lastTraceId: text('last_trace_id'),
+    /** The session's PaymentIntent, recorded at fulfillment: a refund or dispute finds its order with no Stripe call. */
+    paymentIntent: text('payment_intent'),
+    /** After the sale (issue 19): refunds `succeeded` or `pending`, in minor units, as last read from Stripe. */
+    amountRefunded: bigint('amount_refunded', { mode: 'number' }).notNull().default(0),
+    refundState: text('refund_state').$type<RefundState>().notNull().default('none'),
+    /** The latest dispute's status as Stripe has it, or null. */
+    disputeStatus: text('dispute_status'),
+    /** The order's access (active, suspended, revoked, partially_revoked); null until fulfilled. */
+    access: text('access').$type<OrderAccess>(),
+    /** The number of after-sale changes recorded (the ledger's latest `seq`): part of each change's effects' key. */
+    afterSaleSeq: integer('after_sale_seq').notNull().default(0),
+    /**
+     * Stripe's refunds and disputes as the latest after-sale run read them (domain/after-sale-policy.ts's
+     * AfterSaleFacts), or null when none has run: a session fulfilled after its refund applies them.
+     */
+    afterSaleFacts: jsonb('after_sale_facts').$type<AfterSaleFacts>(),
+    /** When the run that wrote `after_sale_facts` began reading Stripe (Postgres' clock): an older read never overwrites a newer one. */
+    afterSaleReadAt: timestamp('after_sale_read_at', { withTimezone: true }),
   },
   (t) => [
     check('checkout_sessions_status_check', sql`${t.status} in (${sqlList(SESSION_STATUSES)})`),
     index('checkout_sessions_status_idx').on(t.status),
+    index('checkout_sessions_payment_intent_idx').on(t.paymentIntent),
   ],
 );
 
@@ -61,6 +84,10 @@ export const checkoutLineItems = pgTable(
     amountTotal: bigint('amount_total', { mode: 'number' }).notNull(),
     currency: text('currency').notNull(),
     fulfilledAt: timestamp('fulfilled_at', { withTimezone: true }).notNull().defaultNow(),
+    /** After the sale: `active`, `suspended` (an open dispute) or `revoked` (refunded, a lost dispute). */
+    access: text('access').$type<ItemAccess>().notNull().default('active'),
+    /** The Stripe object (re_…, du_…) that took it back; null while active. */
+    accessCause: text('access_cause'),
   },
   // The primary key is the last line of defence: a line item can never be stored twice.
   (t) => [primaryKey({ columns: [t.sessionId, t.id] })],
@@ -74,6 +101,41 @@ export interface NoteDisplayRow {
   readonly public?: boolean;
   readonly later?: string;
 }
+
+/**
+ * The after-sale ledger (issue 19): append-only, one row per thing that changed in an order, written in the
+ * transaction that changed it. `seq` is the order's change number (checkout_sessions.after_sale_seq; 0 is the
+ * fulfillment); the rows of one change share it. Kinds: `fulfilled`, `refund` (amount refunded, refund state),
+ * `dispute` (dispute status), `access` (one line item's access, with the previous one).
+ */
+export const orderLedger = pgTable(
+  'order_ledger',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => checkoutSessions.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    kind: text('kind').$type<LedgerKind>().notNull(),
+    lineItemId: text('line_item_id'),
+    /** `access`: the new access; `fulfilled`: the order's access then. */
+    access: text('access'),
+    previousAccess: text('previous_access'),
+    amountRefunded: bigint('amount_refunded', { mode: 'number' }),
+    refundState: text('refund_state'),
+    disputeStatus: text('dispute_status'),
+    /** The Stripe object that caused it (re_…, du_…, ch_…, cs_…). */
+    stripeObject: text('stripe_object'),
+    /** The event that led to the run, when one did. */
+    eventId: text('event_id'),
+    trigger: text('trigger').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    check('order_ledger_kind_check', sql`${t.kind} in (${sqlList(LEDGER_KINDS)})`),
+    index('order_ledger_session_idx').on(t.sessionId, t.seq),
+  ],
+);
 
 /** Lines a fulfillment handler added for the customer (`ctx.note`): the order page and the receipt show them. */
 export const fulfillmentNotes = pgTable(

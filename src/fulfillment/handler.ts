@@ -2,6 +2,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type Stripe from 'stripe';
 import type { EffectKind, OrderSnapshot } from '../effects/effect.js';
+import type { ItemAccess } from '../domain/after-sale-policy.js';
 import { fulfillmentName, lookupKey, priceId, productId } from './line-item.js';
 
 /**
@@ -79,6 +80,30 @@ export interface HandlerContext {
   order(): OrderSnapshot;
 }
 
+/** One line item's part in an after-sale change. */
+export interface AccessChangeItem {
+  readonly id: string;
+  /** Its access now: `suspended` or `revoked` for `revoke`, `active` for `reinstate`. */
+  readonly access: ItemAccess;
+  readonly previous: ItemAccess;
+  /** The Stripe object that took it back (re_…, du_…); null when it comes back. */
+  readonly cause: string | null;
+}
+
+/**
+ * What `revoke` and `reinstate` get: the fulfillment context (the session and the line items concerned that
+ * this handler takes, as Stripe has them) and the change. Effects scheduled here are keyed by the change's
+ * `seq`, so a later change (a reinstatement, a second refund) schedules its own. Notes are not kept.
+ */
+export interface AccessChangeContext extends HandlerContext {
+  readonly change: {
+    /** The order's change number (the ledger's `seq`). */
+    readonly seq: number;
+    /** The items of `lineItems`, with their new and previous access. */
+    readonly items: readonly AccessChangeItem[];
+  };
+}
+
 export interface FulfillmentHandler {
   /** Unique; shows in logs and errors. */
   readonly name: string;
@@ -95,6 +120,15 @@ export interface FulfillmentHandler {
    * Nothing was fulfilled: `lineItems` is empty, and notes are not kept. Never runs twice for one session.
    */
   paymentFailed?(ctx: HandlerContext): Promise<void>;
+  /**
+   * Optional: takes back what `fulfill` granted for `lineItems` (a refund, an open or lost dispute: see README,
+   * "After the sale"). Runs inside the transaction that records the change, once per change: never for a
+   * redelivery, never for an item whose access did not change. If it throws, nothing of the change is kept
+   * and the run is retried. Between suspended and revoked it does not run again: access is still taken back.
+   */
+  revoke?(ctx: AccessChangeContext): Promise<void>;
+  /** Optional: gives back what `revoke` took (a refund that failed or was canceled, a dispute won). Same rules. */
+  reinstate?(ctx: AccessChangeContext): Promise<void>;
 }
 
 /** Identity with type checking: `export default defineHandler({ ... })`. */

@@ -3,7 +3,7 @@
  * here only; the built-ins in `./built-in` use nothing else. See README, "Write your own fulfillment".
  */
 export { defineHandler } from './handler.js';
-export type { EffectOptions, FulfillmentHandler, HandlerContext, HandlerDb, NoteDisplay, Takes } from './handler.js';
+export type { AccessChangeContext, AccessChangeItem, EffectOptions, FulfillmentHandler, HandlerContext, HandlerDb, NoteDisplay, Takes } from './handler.js';
 export { customerEmail, fulfillmentName, lookupKey, priceId, productId, productName } from './line-item.js';
 export { sessionId } from './tables.js';
 export { callbackKind, defineDeliverer, defineEffectKind, emailKind } from '../effects/effect.js';

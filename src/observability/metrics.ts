@@ -15,6 +15,7 @@ export interface Metrics {
   readonly stripeRequests: Counter<'method' | 'endpoint' | 'status'>;
   readonly reconcileRuns: Counter<'result'>;
   readonly reconcileSessions: Counter<'outcome'>;
+  readonly afterSaleRuns: Counter<'outcome'>;
 }
 
 export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
@@ -74,6 +75,12 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
     reconcileSessions: new Counter({
       name: 'fulfillment_reconcile_sessions_total',
       help: 'Sessions seen by reconciliation, by outcome (already_final, needs_attention, recorded from the list page, recorded_expired and recorded_payment_failed: unpaid states it restored, enqueued for a run, already_queued).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    afterSaleRuns: new Counter({
+      name: 'fulfillment_after_sale_runs_total',
+      help: 'After-sale runs (refund and dispute events), by outcome: changed (a ledger entry), unchanged, no_session (not a Checkout payment), failed (retried).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

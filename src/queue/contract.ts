@@ -1,6 +1,7 @@
 import type { JobsOptions } from 'bullmq';
 import type { Trigger } from '../domain/trigger.js';
 import type { ReconcileCounts } from '../domain/reconcile.js';
+import type { AfterSaleTrigger } from '../domain/after-sale-events.js';
 
 /**
  * The one queue contract shared by producers (api, CLI) and consumers (worker):
@@ -60,6 +61,47 @@ export type ReconcileResult = ReconcileCounts;
 export function jobIdFor(data: FulfillJobData): string {
   const suffix = data.eventId ?? (data.runId === undefined ? data.trigger : `${data.trigger}-${data.runId}`);
   const id = `${data.sessionId}_${suffix}`;
+  if (id.includes(':')) throw new Error(`job id may not contain ':' (${id})`);
+  return id;
+}
+
+/**
+ * The after-sale queue (issue 19): one run per refund or dispute event, keyed by PaymentIntent. A run reads the
+ * PaymentIntent's refunds and disputes as Stripe has them now and records what changed, so any number of runs
+ * converge; the queue only has to make sure that a new event leads to a run.
+ */
+export const AFTER_SALE_QUEUE = 'after-sale';
+export const AFTER_SALE_JOB = 'after-sale';
+
+export interface AfterSaleJobData {
+  readonly paymentIntent: string;
+  readonly trigger: AfterSaleTrigger;
+  /** The Stripe event id, when a webhook triggered the run. */
+  readonly eventId?: string;
+  /** The event's object (re_…, ch_…, du_…): the ledger's "by which Stripe object". */
+  readonly objectId?: string;
+  /** The connected account (Stripe Connect) that owns the payment; every read passes it as `stripeAccount`. */
+  readonly account?: string;
+  /** For runs not caused by an event (reconciliation, CLI): makes each run's job id its own. */
+  readonly runId?: string;
+}
+
+export interface AfterSaleJobResult {
+  readonly paymentIntent: string;
+  readonly sessionId: string | null;
+  /** What the run did: `changed` (a ledger entry), `unchanged`, `no_session` (not a Checkout payment). */
+  readonly outcome: 'changed' | 'unchanged' | 'no_session';
+  readonly seq: number | null;
+}
+
+/**
+ * `<payment intent>_<event id>`: a redelivery (or 30 concurrent deliveries) of one event collapse into one
+ * job; another event of the same PaymentIntent is a run of its own, which reads fresh state. Same rules as
+ * jobIdFor below (no ':').
+ */
+export function afterSaleJobId(data: AfterSaleJobData): string {
+  const suffix = data.eventId ?? (data.runId === undefined ? data.trigger : `${data.trigger}-${data.runId}`);
+  const id = `${data.paymentIntent}_${suffix}`;
   if (id.includes(':')) throw new Error(`job id may not contain ':' (${id})`);
   return id;
 }

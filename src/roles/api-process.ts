@@ -15,6 +15,7 @@ import { createMetrics } from '../observability/metrics.js';
 import { traceLogMixin } from '../observability/tracing.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
+import { createAfterSaleQueue, type AfterSaleQueue } from '../queue/after-sale-queue.js';
 import { createEffectsQueue } from '../queue/effects-queue.js';
 import { FULFILLMENT_QUEUE } from '../queue/contract.js';
 import { FinishedSignals, finishedChannel } from '../queue/finished-signals.js';
@@ -33,6 +34,8 @@ export interface ApiProcess extends RoleProcess {
   readonly log: Logger;
   readonly app: FastifyInstance;
   readonly queue: FulfillmentQueue;
+  /** Refund and dispute events' runs. */
+  readonly afterSaleQueue: AfterSaleQueue;
   /** The api's Redis connection (fail-fast producer). */
   readonly redis: Redis;
   readonly database: Database;
@@ -68,7 +71,8 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
   closers.add('landing signals', () => finished.close());
   const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
   const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
-  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close()]));
+  const afterSaleQueue = createAfterSaleQueue(redis, config.queue);
+  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close(), afterSaleQueue.close()]));
 
   // Verifies webhooks, and serves the demo shop outside production; never called on the webhook path.
   const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: config.stripe.maxNetworkRetries });
@@ -84,13 +88,14 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
   const deps: AppDeps = {
     log,
     queue,
+    afterSaleQueue,
     db: database.db,
     webhooks: stripe.webhooks,
     webhookSecrets: config.stripe.webhookSecrets,
     livemode: config.stripe.livemode,
     trustProxy: config.http.trustProxy,
     limits: config.http.limits,
-    ...(admin === undefined ? {} : { admin: { queues: [queue, reconcileQueue, effectsQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
+    ...(admin === undefined ? {} : { admin: { queues: [queue, afterSaleQueue, reconcileQueue, effectsQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
     metrics,
     readiness: { sql: database.sql, redis, log, pendingMigrations },
     metricsToken: config.ops.metricsToken,
@@ -125,6 +130,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     log,
     app,
     queue,
+    afterSaleQueue,
     redis,
     database,
     url: () => address,

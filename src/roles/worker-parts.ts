@@ -18,6 +18,8 @@ import { sessionBatcher } from '../stripe/worker-batcher.js';
 import { createWorker } from '../worker/create-worker.js';
 import { pageSessions } from '../worker/page-sessions.js';
 import { createReconcileWorker } from '../worker/reconcile-worker.js';
+import { createAfterSaleWorker } from '../worker/after-sale-worker.js';
+import { afterSaleSettings } from './after-sale-settings.js';
 import type { EnqueueEffects } from '../worker/record-and-hand-off.js';
 import { Closers } from './role-process.js';
 import { logWorkerError } from '../observability/worker-error-log.js';
@@ -63,6 +65,7 @@ export function connect(config: StripeReadyConfig, log: Logger, started: () => b
 /** The fulfillment worker and reconciliation, and the Stripe client they share (paced by the fleet's budget). */
 export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHandler[]) {
   const { config, log, closers, database, redis, metrics, enqueue } = base;
+  const afterSale = afterSaleSettings(config);
   // Every Stripe request of every worker process shares one budget, kept in Redis.
   const budget = new StripeRateBudget(redis, { prefix: bullPrefix(config.queue.prefix), maxRps: config.stripe.maxRps, endpointMaxRps: config.stripe.endpointMaxRps });
   const stripe = createStripeClient({
@@ -77,7 +80,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
   const batcher =
     config.stripe.batchedReads === 'off'
       ? undefined
-      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue }));
+      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue, afterSale }));
   // Closed after the workers (no batch starts any more), before the queues and Postgres its page records use.
   closers.add('page records', async () => batcher?.settle());
   const worker = createWorker({
@@ -92,12 +95,14 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
     enqueueEffects: enqueue,
+    afterSale,
     ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
   });
   worker.on('error', logWorkerError(log, 'fulfillment', redis));
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
     enqueueEffects: enqueue,
+    afterSale,
     connection: redis,
     prefix: config.queue.prefix,
     stripe,
@@ -109,6 +114,23 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     autorun: false,
   });
   reconcileWorker.on('error', logWorkerError(log, 'reconcile', redis));
-  return { worker, reconcileWorker, reconcileQueue };
+  // Refunds and disputes (issue 19): the same Stripe client and budget, the same handlers.
+  const afterSaleWorker = createAfterSaleWorker({
+    connection: redis,
+    sql: database.sql,
+    stripe,
+    handlers,
+    settings: afterSale,
+    metrics,
+    fulfillmentQueue: base.fulfillmentQueue,
+    log,
+    prefix: config.queue.prefix,
+    concurrency: Math.max(1, Math.ceil(config.worker.concurrency / 5)),
+    lockDurationMs: config.worker.lockDurationMs,
+    autorun: false,
+    enqueueEffects: enqueue,
+  });
+  afterSaleWorker.on('error', logWorkerError(log, 'after-sale', redis));
+  return { worker, reconcileWorker, reconcileQueue, afterSaleWorker };
 }
 

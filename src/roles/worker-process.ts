@@ -52,7 +52,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   base.closers.add('workers', () => {
     // Let go first: a job waiting at the gate must be able to finish while the worker closes.
     effects.ordersFirst.stop();
-    return Promise.all([runs.worker.close(), runs.reconcileWorker.close(), effects.dispatcher.close()]);
+    return Promise.all([runs.worker.close(), runs.reconcileWorker.close(), runs.afterSaleWorker.close(), effects.dispatcher.close()]);
   });
 
   const { database, redis, metrics, closers } = base;
@@ -79,6 +79,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
       }
       run(runs.worker, 'fulfillment');
       run(runs.reconcileWorker, 'reconcile');
+      run(runs.afterSaleWorker, 'after-sale');
       effects.dispatcher.start();
       effects.ordersFirst.start();
       started = true;

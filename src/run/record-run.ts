@@ -9,6 +9,9 @@ import { runHandlers, type NewEffect } from './run-handlers.js';
 import { sent } from '../lib/sent.js';
 import type { Tx } from '../db/client.js';
 import { currentTraceId, withDbTransaction } from '../observability/tracing.js';
+import type { AfterSaleFacts, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
+import { applyAfterSale, type AfterSaleSettings, type AppliedChange } from './apply-after-sale.js';
+import { orderSnapshot } from '../fulfillment/order-snapshot.js';
 
 export interface RunInput {
   readonly session: Stripe.Checkout.Session;
@@ -28,6 +31,8 @@ export interface RunInput {
 export interface RecordOptions {
   /** The caller adds delivery jobs for `newEffects` right after commit (the worker does; the CLI leaves them to the sweeper). */
   readonly enqueuesAfterCommit?: boolean;
+  /** `DISPUTE_POLICY` and the announcements' receivers, for a session whose refunds or disputes were recorded before its fulfillment. */
+  readonly afterSale?: AfterSaleSettings;
 }
 
 /**
@@ -111,9 +116,12 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
     const inserted = await insert;
     let status: SessionStatus = input.target;
     let changed = true;
+    let locked: LockedRow | undefined;
     if (inserted.length === 0) {
       // It exists: lock it (waiting for any run holding it), then decide from what that run left.
-      const [row] = await tx<{ status: SessionStatus }[]>`select status from checkout_sessions where id = ${c.id} for update`;
+      const [row] = await tx<LockedRow[]>`
+        select status, after_sale_seq, after_sale_facts, amount_refunded, refund_state, dispute_status, access
+        from checkout_sessions where id = ${c.id} for update`;
       if (row === undefined) throw new Error(`session row ${c.id} vanished inside its transaction`);
       if (isFinal(row.status)) {
         ended = true;
@@ -122,9 +130,13 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
       }
       status = nextStatus(row.status, input.target);
       changed = status !== row.status;
+      locked = row;
     }
     // A status reached by this run that tells the customer something: its handlers write in this transaction.
     const writes = changed && writesFor(status) ? await runHandlers(tx, sql, handlers, handlersInput(input, status, nowDate, options)) : undefined;
+    // Fulfilled after its refund or dispute was recorded (a placeholder row holds Stripe's facts): taken back at once.
+    const afterSale = locked !== undefined && changed && status === 'fulfilled' ? await fulfilledAfterSale(tx, sql, handlers, input, locked, nowDate, options) : undefined;
+    const seq = (locked?.after_sale_seq ?? 0) + 1;
     const updated =
       inserted.length === 0
         ? sent(tx`
@@ -132,17 +144,26 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
               customer_email = ${c.customerEmail}, customer_name = ${c.customerName}, currency = ${c.currency},
               amount_subtotal = ${c.amountSubtotal}, amount_total = ${c.amountTotal}, updated_at = ${now},
               fulfilled_at = ${status === 'fulfilled' ? now : null}, attempt_count = attempt_count + 1,
-              last_trigger = ${c.lastTrigger}, last_event_id = ${c.lastEventId}, last_trace_id = ${c.lastTraceId}
+              last_trigger = ${c.lastTrigger}, last_event_id = ${c.lastEventId}, last_trace_id = ${c.lastTraceId}, payment_intent = coalesce(${c.paymentIntent}, payment_intent)
+              ${
+                changed && status === 'fulfilled'
+                  ? tx`, after_sale_seq = ${seq}, access = ${afterSale?.access ?? 'active'}, amount_refunded = ${afterSale?.state.amountRefunded ?? 0},
+                      refund_state = ${afterSale?.state.refundState ?? 'none'}, dispute_status = ${afterSale?.state.disputeStatus ?? null}`
+                  : tx``
+              }
             where id = ${c.id}`)
         : undefined;
+    // The ledger's first line for an order fulfilled over an existing row (a new row writes it with its insert).
+    const ledgered = inserted.length === 0 && changed && status === 'fulfilled' ? sent(insertFulfilledLedger(tx, c, seq, afterSale?.access ?? 'active', now)) : undefined;
     // Behind every write: when one of them failed, Postgres answers this COMMIT by rolling back (no error),
     // and the run throws that write's own error (the first failure in the order sent). Every answer is in
     // before the connection goes back to the pool.
     ended = true;
     const committed = sent(tx`commit`);
-    const [effects, ...rest] = await Promise.allSettled([writes?.newEffects, updated, committed]);
-    for (const r of [effects, ...rest]) if (r?.status === 'rejected') throw r.reason;
-    return outcome(c, status, changed, input, effects?.status === 'fulfilled' ? effects.value : undefined);
+    const [effects, afterEffects, ...rest] = await Promise.allSettled([writes?.newEffects, afterSale?.newEffects, updated, ledgered, committed]);
+    for (const r of [effects, afterEffects, ...rest]) if (r?.status === 'rejected') throw r.reason;
+    const all = [...(effects?.status === 'fulfilled' ? (effects.value ?? []) : []), ...(afterEffects?.status === 'fulfilled' ? (afterEffects.value ?? []) : [])];
+    return outcome(c, status, changed, input, all);
   } catch (err) {
     // Not yet ended (a handler threw, a statement before COMMIT failed): nothing of the run is kept.
     if (!ended) await tx`rollback`.catch(() => undefined);
@@ -154,14 +175,72 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
 
 /** The session's row as this run sees it; `onConflict`: nothing when it exists (recordAny), else the primary key's error. */
 function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, onConflict: boolean) {
+  const fulfilled = target === 'fulfilled';
+  // A fulfilled order's first ledger line (seq 1) rides in the same statement: no statement more on the hot path.
   return tx<{ status: SessionStatus }[]>`
-    insert into checkout_sessions (id, account, status, payment_status, stripe_status, livemode, customer_email,
-      customer_name, currency, amount_subtotal, amount_total, stripe_created_at, first_seen_at, updated_at,
-      fulfilled_at, attempt_count, last_trigger, last_event_id, last_trace_id)
-    values (${c.id}, ${c.account}, ${target}, ${c.paymentStatus}, ${c.stripeStatus}, ${c.livemode}, ${c.customerEmail},
-      ${c.customerName}, ${c.currency}, ${c.amountSubtotal}, ${c.amountTotal}, ${c.stripeCreatedAt}, ${now}, ${now},
-      ${target === 'fulfilled' ? now : null}, 1, ${c.lastTrigger}, ${c.lastEventId}, ${c.lastTraceId})
-    ${onConflict ? tx`on conflict (id) do nothing returning status` : tx``}`;
+    with s as (
+      insert into checkout_sessions (id, account, status, payment_status, stripe_status, livemode, customer_email,
+        customer_name, currency, amount_subtotal, amount_total, stripe_created_at, first_seen_at, updated_at,
+        fulfilled_at, attempt_count, last_trigger, last_event_id, last_trace_id, payment_intent, access, after_sale_seq)
+      values (${c.id}, ${c.account}, ${target}, ${c.paymentStatus}, ${c.stripeStatus}, ${c.livemode}, ${c.customerEmail},
+        ${c.customerName}, ${c.currency}, ${c.amountSubtotal}, ${c.amountTotal}, ${c.stripeCreatedAt}, ${now}, ${now},
+        ${fulfilled ? now : null}, 1, ${c.lastTrigger}, ${c.lastEventId}, ${c.lastTraceId}, ${c.paymentIntent}, ${fulfilled ? 'active' : null}, ${fulfilled ? 1 : 0})
+      ${onConflict ? tx`on conflict (id) do nothing` : tx``}
+      returning id, status
+    )${
+      fulfilled
+        ? tx`, l as (
+            insert into order_ledger (session_id, seq, kind, access, stripe_object, event_id, trigger, created_at)
+            select id, 1, 'fulfilled', 'active', id, ${c.lastEventId}, ${c.lastTrigger}, ${now} from s
+          )`
+        : tx``
+    }
+    select status from s`;
+}
+
+/** The `fulfilled` ledger line of an order whose row existed before its fulfillment. */
+function insertFulfilledLedger(tx: Tx, c: Columns, seq: number, access: OrderAccess, now: string) {
+  return tx`
+    insert into order_ledger (session_id, seq, kind, access, stripe_object, event_id, trigger, created_at)
+    values (${c.id}, ${seq}, 'fulfilled', ${access}, ${c.id}, ${c.lastEventId}, ${c.lastTrigger}, ${now})`;
+}
+
+interface LockedRow {
+  status: SessionStatus;
+  after_sale_seq: number;
+  after_sale_facts: AfterSaleFacts | string | null;
+  amount_refunded: string | number;
+  refund_state: RefundState;
+  dispute_status: string | null;
+  access: OrderAccess | null;
+}
+
+/**
+ * A session fulfilled after an after-sale run stored Stripe's refunds and disputes on its row: the policy
+ * applies to the items just fulfilled, in this transaction (their `revoke` hooks run with them), at the same
+ * `seq` as the `fulfilled` line. Undefined when no after-sale run has been: the common case costs nothing.
+ */
+async function fulfilledAfterSale(tx: Tx, sql: postgres.Sql, handlers: readonly FulfillmentHandler[], input: RunInput, row: LockedRow, now: Date, options: RecordOptions): Promise<AppliedChange | undefined> {
+  if (row.after_sale_facts === null) return undefined;
+  const facts = (typeof row.after_sale_facts === 'string' ? JSON.parse(row.after_sale_facts) : row.after_sale_facts) as AfterSaleFacts;
+  const applied = await applyAfterSale(tx, sql, handlers, {
+    sessionId: input.session.id,
+    seq: row.after_sale_seq + 1,
+    facts,
+    settings: options.afterSale ?? { disputePolicy: 'suspend', callbackUrls: [], emailOn: false },
+    amountTotal: input.session.amount_total ?? 0,
+    snapshot: orderSnapshot(input.session, input.lineItems, [], now),
+    items: new Map(input.lineItems.map((li) => [li.id, 'active' as const])),
+    previous: { amountRefunded: Number(row.amount_refunded), refundState: row.refund_state, disputeStatus: row.dispute_status, access: 'active' },
+    order: { session: input.session, lineItems: input.lineItems },
+    now,
+    trigger: input.trigger,
+    eventId: input.eventId ?? null,
+    objectId: null,
+    enqueuesAfterCommit: options.enqueuesAfterCommit ?? false,
+  });
+  if (applied === 'needs_order') throw new Error('unreachable: the fulfillment run has the order');
+  return applied;
 }
 
 function handlersInput(input: RunInput, outcome: 'fulfilled' | 'payment_failed', fulfilledAt: Date, options: RecordOptions) {
@@ -203,5 +282,6 @@ function columns({ session, trigger, eventId, account }: RunInput) {
     lastEventId: eventId ?? null,
     /** The run's trace (tracing on), for support: the order page and `cli status` show it. */
     lastTraceId: currentTraceId(),
+    paymentIntent: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
   };
 }

@@ -7,6 +7,7 @@ import { loadConfig, requireStripe } from '../../src/config/index.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/start.js';
 import type { FulfillmentQueue } from '../../src/queue/fulfillment-queue.js';
+import type { AfterSaleQueue } from '../../src/queue/after-sale-queue.js';
 import { createReconcileQueue } from '../../src/queue/reconcile-queue.js';
 import { createEffectsQueue } from '../../src/queue/effects-queue.js';
 import { createApiProcess, type ApiProcess } from '../../src/roles/api-process.js';
@@ -33,6 +34,8 @@ export interface Stack {
   readonly producer: Redis;
   /** The api role's fulfillment queue. */
   readonly queue: FulfillmentQueue;
+  /** The api role's after-sale queue (refund and dispute events). */
+  readonly afterSaleQueue: AfterSaleQueue;
   readonly api: FastifyInstance;
   readonly apiProcess: ApiProcess;
   readonly apiUrl: string;
@@ -61,6 +64,8 @@ export interface StackOptions {
   /** Serve Bull Board with these credentials. */
   readonly admin?: { username: string; password: string; readOnly?: boolean };
   readonly rateLimitPerMinute?: number;
+  /** `DISPUTE_POLICY` (suspend, revoke, ignore); unset: the default. */
+  readonly disputePolicy?: string;
   /** Landing-page caps and page settings (LANDING_*, ORDER_PAGE_SECRET_WINDOW, whether email is on). */
   readonly landing?: {
     readonly lookupsPerSecond?: number;
@@ -149,6 +154,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     RATE_LIMIT_PER_MINUTE: String(opts.rateLimitPerMinute ?? 100_000),
     ...(opts.trustProxy === true ? { TRUST_PROXY: '127.0.0.1' } : {}),
     ...(opts.metricsToken === undefined ? {} : { METRICS_TOKEN: opts.metricsToken }),
+    ...(opts.disputePolicy === undefined ? {} : { DISPUTE_POLICY: opts.disputePolicy }),
     ...(opts.admin === undefined
       ? {}
       : { ADMIN_USERNAME: opts.admin.username, ADMIN_PASSWORD: opts.admin.password, ADMIN_READONLY: String(opts.admin.readOnly ?? false) }),
@@ -176,6 +182,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     prefix,
     producer: apiProcess.redis,
     queue: apiProcess.queue,
+    afterSaleQueue: apiProcess.afterSaleQueue,
     api: apiProcess.app,
     apiProcess,
     apiUrl,
@@ -203,7 +210,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await Promise.all(workerProcesses.map(({ role }) => role.stop()));
       const reconcileQueue = createReconcileQueue(apiProcess.redis, prefix);
       const effectsQueue = createEffectsQueue(apiProcess.redis, prefix);
-      await Promise.all([apiProcess.queue, reconcileQueue, effectsQueue].map((q) => q.obliterate({ force: true }).catch(() => undefined)));
+      await Promise.all([apiProcess.queue, apiProcess.afterSaleQueue, reconcileQueue, effectsQueue].map((q) => q.obliterate({ force: true }).catch(() => undefined)));
       await Promise.all([reconcileQueue.close(), effectsQueue.close()]);
       await apiProcess.stop();
       await emulator.app.close();

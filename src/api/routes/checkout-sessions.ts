@@ -47,6 +47,10 @@ function publicView(view: SessionView) {
     fulfilled_at: view.fulfilled_at,
     amount_total: view.amount_total,
     currency: view.currency,
+    amount_refunded: view.amount_refunded,
+    refund_state: view.refund_state,
+    dispute_status: view.dispute_status,
+    access: view.access,
     line_items: view.line_items.map((i) => ({
       id: i.id,
       price: i.price,
@@ -56,6 +60,7 @@ function publicView(view: SessionView) {
       unit_amount: i.unit_amount,
       amount_total: i.amount_total,
       currency: i.currency,
+      access: i.access,
     })),
   };
 }

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
 import type { Metrics } from '../../observability/metrics.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import { enqueueAfterSale, type AfterSaleQueue } from '../../queue/after-sale-queue.js';
 import { isHandledEventType } from '../../domain/trigger.js';
+import { isAfterSaleEventType } from '../../domain/after-sale-events.js';
 import { eventToJob } from '../event-to-job.js';
 import { checkSignatureHeader } from '../signature-header.js';
 import { SIGNATURE_TOLERANCE_S, verifyWebhook, WebhookRejected } from '../verify-webhook.js';
@@ -12,6 +14,8 @@ export interface WebhookRouteOptions {
   readonly secrets: readonly string[];
   readonly livemode: boolean;
   readonly queue: FulfillmentQueue;
+  /** Refund and dispute events' runs (issue 19). */
+  readonly afterSaleQueue: AfterSaleQueue;
   /** Past this, an enqueue counts as failed and Stripe gets a 503 to retry later. */
   readonly enqueueTimeoutMs: number;
   readonly metrics: Metrics;
@@ -68,33 +72,36 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     const decision = eventToJob(event, opts.livemode);
     // One series per handled type; every other `type` (Stripe has hundreds, a signed payload may say anything)
     // shares `other`, so no input can grow the metrics without bound.
-    const typeLabel = isHandledEventType(event.type) ? event.type : 'other';
+    const typeLabel = isHandledEventType(event.type) || isAfterSaleEventType(event.type) ? event.type : 'other';
     const count = (outcome: string) => opts.metrics.webhooks.inc({ type: typeLabel, outcome });
     switch (decision.kind) {
       case 'ignore':
         count(decision.reason === 'other_mode' ? 'ignored_mode' : 'ignored_type');
-        log[decision.reason === 'other_mode' ? 'warn' : 'debug']({ ...ids, reason: decision.reason, livemode: event.livemode }, 'webhook ignored');
+        log[decision.reason === 'unhandled_type' ? 'debug' : 'warn']({ ...ids, reason: decision.reason, livemode: event.livemode }, 'webhook ignored');
         return reply.code(200).send({ received: true, ignored: decision.reason });
       case 'reject':
         count('rejected');
         log.warn({ ...ids, reason: decision.message }, 'webhook rejected');
         return reply.code(400).send({ error: 'invalid_event', message: decision.message });
       case 'enqueue':
+      case 'after-sale':
         break;
     }
 
     const stopTimer = opts.metrics.enqueueSeconds.startTimer();
+    const subject = decision.kind === 'enqueue' ? { sessionId: decision.job.sessionId } : { paymentIntent: decision.job.paymentIntent };
     try {
-      const job = await withTimeout(enqueueFulfillment(opts.queue, decision.job), opts.enqueueTimeoutMs);
+      const adding = decision.kind === 'enqueue' ? enqueueFulfillment(opts.queue, decision.job) : enqueueAfterSale(opts.afterSaleQueue, decision.job);
+      const job = await withTimeout<{ id?: string | undefined }>(adding, opts.enqueueTimeoutMs);
       stopTimer();
       count('enqueued');
-      log.info({ ...ids, sessionId: decision.job.sessionId, jobId: job.id }, 'webhook enqueued');
+      log.info({ ...ids, ...subject, jobId: job.id }, 'webhook enqueued');
       return reply.code(200).send({ received: true, jobId: job.id });
     } catch (err) {
       // Never a 2xx without the job in Redis: Stripe retries a 503.
       count('unavailable');
       // A warning: Stripe retries the 503 for days. Redis staying down shows in /readyz and the queue gauges.
-      log.warn({ ...ids, err, sessionId: decision.job.sessionId }, 'enqueue failed; Stripe will retry');
+      log.warn({ ...ids, err, ...subject }, 'enqueue failed; Stripe will retry');
       return reply.code(503).header('retry-after', '5').send({ error: 'queue_unavailable', message: 'try again later' });
     }
   });

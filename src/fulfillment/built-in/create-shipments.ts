@@ -1,5 +1,7 @@
-import { defineHandler, productId } from '../index.js';
+import { defineHandler, drizzleOrm, productId } from '../index.js';
 import { shipments } from './create-shipments.schema.js';
+
+const { and, eq, inArray } = drizzleOrm;
 
 /** Physical goods: a pending shipment per line item whose product says `fulfillment=shipping`, and one note saying where to. */
 export const createShipments = defineHandler({
@@ -34,5 +36,21 @@ export const createShipments = defineHandler({
     for (const item of lineItems) {
       note(`${item.description ?? 'Item'} × ${item.quantity ?? 1}`, undefined, { heading, group: 'Preparing to ship', public: true, inReceipt: false });
     }
+  },
+  // Refunded or disputed before it left: the warehouse must not send it. One that has shipped stays shipped.
+  async revoke({ db, session, lineItems }) {
+    const ids = lineItems.map((item) => item.id);
+    await db.drizzle
+      .update(shipments)
+      .set({ status: 'cancelled' })
+      .where(and(eq(shipments.sessionId, session.id), inArray(shipments.lineItemId, ids), eq(shipments.status, 'pending')));
+  },
+  // Given back (a refund that failed, a dispute won): what this service cancelled is pending again.
+  async reinstate({ db, session, lineItems }) {
+    const ids = lineItems.map((item) => item.id);
+    await db.drizzle
+      .update(shipments)
+      .set({ status: 'pending' })
+      .where(and(eq(shipments.sessionId, session.id), inArray(shipments.lineItemId, ids), eq(shipments.status, 'cancelled')));
   },
 });

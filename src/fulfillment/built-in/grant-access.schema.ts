@@ -13,6 +13,8 @@ export const accessGrants = pgTable(
     accessCode: text('access_code').notNull(),
     customerEmail: text('customer_email'),
     grantedAt: timestamp('granted_at', { withTimezone: true }).notNull(),
+    /** Set while the line item's access is taken back (refund, dispute): the code stops working and showing. */
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.lineItemId] })],
 );

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { defineEffectKind, defineHandler, productId } from '../index.js';
+import { defineEffectKind, defineHandler, drizzleOrm, productId, type AccessChangeContext } from '../index.js';
 import { licenseKeyRows } from './license-keys.schema.js';
 
 /** What the licence server is told: the `license-server` effect's payload, checked wherever it is used. */
@@ -7,7 +7,11 @@ export interface LicenseActivation {
   readonly sessionId: string;
   readonly product: string | null;
   readonly keys: readonly string[];
+  /** What to do with the keys: `activate` (default; at fulfillment, and when access is given back) or `deactivate` (refunded, disputed). */
+  readonly action?: 'activate' | 'deactivate';
 }
+
+const { and, eq, inArray } = drizzleOrm;
 export const licenseServer = defineEffectKind<LicenseActivation>('license-server');
 
 /**
@@ -31,4 +35,22 @@ export const licenseKeys = defineHandler({
       effect(licenseServer, { sessionId: session.id, product: productId(item), keys }, { target: 'activate', lineItemId: item.id });
     }
   },
+  // The licence server hears of each change through its own effect, keyed by the change (ctx.change.seq).
+  async revoke(ctx) {
+    await tellServer(ctx, 'deactivate');
+  },
+  async reinstate(ctx) {
+    await tellServer(ctx, 'activate');
+  },
 });
+
+async function tellServer({ db, session, lineItems, effect }: AccessChangeContext, action: 'activate' | 'deactivate') {
+  const rows = await db.drizzle
+    .select({ key: licenseKeyRows.key, lineItemId: licenseKeyRows.lineItemId })
+    .from(licenseKeyRows)
+    .where(and(eq(licenseKeyRows.sessionId, session.id), inArray(licenseKeyRows.lineItemId, lineItems.map((item) => item.id))));
+  for (const item of lineItems) {
+    const keys = rows.filter((r) => r.lineItemId === item.id).map((r) => r.key);
+    effect(licenseServer, { sessionId: session.id, product: productId(item), keys, action }, { target: action, lineItemId: item.id });
+  }
+}

@@ -29,9 +29,11 @@ describe('core pipeline: webhook → queue → worker → Postgres', () => {
       unit_amount: 1000,
       amount_total: 1000,
       currency: 'usd',
+      access: 'active',
     });
-    const [row] = await stack.db.sql`select customer_email, customer_name, amount_total, attempt_count from checkout_sessions where id = ${session.id}`;
-    expect(row).toMatchObject({ customer_email: 'ada@example.com', customer_name: 'Ada', attempt_count: 1 });
+    const [row] = await stack.db.sql`select customer_email, customer_name, amount_total, attempt_count, payment_intent from checkout_sessions where id = ${session.id}`;
+    // The PaymentIntent is recorded with the fulfillment: a refund finds its order with no Stripe call.
+    expect(row).toMatchObject({ customer_email: 'ada@example.com', customer_name: 'Ada', attempt_count: 1, payment_intent: stack.emulator.store.peek(session.id)?.session.payment_intent });
   });
 
   it('records all 250 line items of a session, past the first page', async () => {
