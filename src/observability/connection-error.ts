@@ -15,6 +15,15 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_DESTROYED',
   'CONNECTION_ENDED',
+  // Postgres SQLSTATEs of a server going away or not taking connections yet (a restart): class 08, 57P01-03.
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
 ]);
 
 export function isConnectionError(err: unknown): boolean {

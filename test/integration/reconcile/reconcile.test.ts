@@ -39,7 +39,7 @@ describe('reconciliation', () => {
       expect(stack.emulator.webhooks.deliveries).toHaveLength(0);
       // The run records the sessions itself: the last one is stored a moment before the run completes.
       await waitForOutput(worker, 'reconciliation finished');
-      const reconcileQueue = createReconcileQueue(stack.producer, stack.prefix);
+      const reconcileQueue = createReconcileQueue(stack.producer);
       const runs = await waitFor(async () => {
         const completed = await reconcileQueue.getJobs(['completed']);
         return completed.length > 0 ? completed : undefined;
