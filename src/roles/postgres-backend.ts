@@ -11,7 +11,9 @@ import type { BackendOptions, QueueBackend } from './queue-backend.js';
 import { postgresStep } from './start-failure.js';
 
 /** Connections of the pool that keeps the fleet's counts (budget, caps, memories): one statement each. */
-const STATE_POOL_MAX = 4;
+const STATE_POOL_MAX = 2;
+/** Idle connections close soon: Postgres's max_connections is shared by every process of the fleet. */
+const IDLE_MS = 2000;
 
 /**
  * QUEUE_BACKEND=postgres: BullMQ's PostgreSQL backend in DATABASE_URL's database (schema `bullmq`), and the
@@ -24,11 +26,11 @@ const STATE_POOL_MAX = 4;
 export function postgresQueueBackend(config: Config, opts: BackendOptions): QueueBackend {
   // The producer fails fast (a 503 Stripe retries), as its Redis connection does.
   const connectionTimeoutMillis = opts.role === 'producer' ? 1000 : 5000;
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: opts.poolMax, options: '-c search_path=bullmq', connectionTimeoutMillis });
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: opts.poolMax, options: '-c search_path=bullmq', connectionTimeoutMillis, idleTimeoutMillis: IDLE_MS });
   pool.on('error', (err) => {
     if (opts.started()) opts.log.warn({ err: err.message }, 'postgres queue connection error');
   });
-  const state = new pg.Pool({ connectionString: config.databaseUrl, max: STATE_POOL_MAX, options: '-c synchronous_commit=off', connectionTimeoutMillis });
+  const state = new pg.Pool({ connectionString: config.databaseUrl, max: STATE_POOL_MAX, options: '-c synchronous_commit=off', connectionTimeoutMillis, idleTimeoutMillis: IDLE_MS });
   state.on('error', () => undefined);
   // Every BullMQ instance adds its own 'error' listener to the shared pool.
   pool.setMaxListeners(100);

@@ -46,8 +46,8 @@ export function connect(config: StripeReadyConfig, log: Logger, started: () => b
   const closers = new Closers();
   const database = connectDatabase(config.databaseUrl, { max: config.databasePoolMax ?? Math.min(config.worker.concurrency, 20) });
   closers.add('postgres', () => database.close());
-  // On Postgres: the runs' queries, plus one LISTEN connection for each of the three workers.
-  const poolMax = (config.databasePoolMax ?? Math.min(config.worker.concurrency, 20)) + 4;
+  // On Postgres: BullMQ's queries (short: 10 serve 25 runs), plus one LISTEN connection for each of the three workers.
+  const poolMax = (config.databasePoolMax ?? Math.min(config.worker.concurrency, 10)) + 4;
   const backend = openQueueBackend(config, { role: 'worker', log, started, poolMax });
   closers.add('queue backend', () => backend.close());
   const fulfillmentQueue = createFulfillmentQueue(backend.bull, config.queue);
