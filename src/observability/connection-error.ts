@@ -26,7 +26,10 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
   '57P03',
 ]);
 
+/** The error's own code, or its cause's (drizzle wraps the driver's error in a DrizzleQueryError). */
 export function isConnectionError(err: unknown): boolean {
-  const code: unknown = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && CONNECTION_CODES.has(code);
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, cause } = err as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return cause !== err && typeof cause === 'object' && cause !== null && isConnectionError(cause);
 }

@@ -39,17 +39,31 @@ export interface Bull {
   queue<D, R, N extends string>(name: string, opts?: Omit<QueueOptions, 'connection' | 'prefix'>): BullQueue<D, R, N>;
   worker<D, R, N extends string>(name: string, processor: Processor<D, R, N>, opts: Omit<WorkerOptions, 'connection' | 'prefix'>): BullWorker<D, R, N>;
   events(name: string): BullEvents;
+  /**
+   * Resolves once every instance built so far is ready. On Postgres each instance checks BullMQ's schema
+   * once and keeps the answer for good, a failure included: one first used during an outage would stay
+   * broken after it. The role asks here at start, while Postgres answers, so that none is first asked later.
+   */
+  ready(): Promise<void>;
 }
 
 function bull(connection: QueueConnection, kind: Bull['kind'], prefix: string, factory: BackendFactory<IQueueBackend, QueueConnection>): Bull {
+  const built: { waitUntilReady(): Promise<unknown> }[] = [];
+  const keep = <T extends { waitUntilReady(): Promise<unknown> }>(instance: T): T => {
+    built.push(instance);
+    return instance;
+  };
   return {
     kind,
     prefix,
     queue: <D, R, N extends string>(name: string, opts: Omit<QueueOptions, 'connection' | 'prefix'> = {}) =>
-      new Queue<D, R, N, D, R, N, IQueueBackend, QueueConnection>(name, { ...opts, connection, prefix }, factory),
+      keep(new Queue<D, R, N, D, R, N, IQueueBackend, QueueConnection>(name, { ...opts, connection, prefix }, factory)),
     worker: <D, R, N extends string>(name: string, processor: Processor<D, R, N>, opts: Omit<WorkerOptions, 'connection' | 'prefix'>) =>
-      new Worker<D, R, N, IQueueBackend, JobProgress, QueueConnection>(name, processor, { ...opts, connection, prefix }, factory),
-    events: (name) => new QueueEvents<unknown, IQueueBackend, QueueConnection>(name, { connection, prefix }, factory),
+      keep(new Worker<D, R, N, IQueueBackend, JobProgress, QueueConnection>(name, processor, { ...opts, connection, prefix }, factory)),
+    events: (name) => keep(new QueueEvents<unknown, IQueueBackend, QueueConnection>(name, { connection, prefix }, factory)),
+    ready: async () => {
+      await Promise.all(built.map((b) => b.waitUntilReady()));
+    },
   };
 }
 

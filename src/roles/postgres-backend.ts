@@ -39,9 +39,10 @@ export function postgresQueueBackend(config: Config, opts: BackendOptions): Queu
   const opened = new Promise<void>((resolve) => (open = resolve));
   const link = pgLink(pool);
   const flags = pgFlags(state);
+  const bull = postgresBull(gatedPool(pool, opened), bullPrefix(config.queue.prefix));
   return {
     kind: 'postgres',
-    bull: postgresBull(gatedPool(pool, opened), bullPrefix(config.queue.prefix)),
+    bull,
     link,
     budget: { permits: new PgSpacedPermits(state), flags },
     limits: {
@@ -65,6 +66,8 @@ export function postgresQueueBackend(config: Config, opts: BackendOptions): Queu
     check: async () => {
       await postgresStep(config.databaseUrl, () => pool.query('select 1'));
       open();
+      // Every queue and worker asks for BullMQ's schema now, while Postgres answers (see Bull.ready).
+      await postgresStep(config.databaseUrl, () => bull.ready());
     },
     async close() {
       // A role stopped before it started: nothing waits at the gate any more.

@@ -47,6 +47,8 @@ export interface Stack {
   readonly workers: FulfillmentWorker[];
   /** Starts a worker role in this process on this stack's queue (it takes jobs once its start-up checks pass). */
   startWorker(opts?: { concurrency?: number; lockDurationMs?: number }): FulfillmentWorker;
+  /** Resolves once every worker role started so far has started (its migrations and checks done); rejects with a failed start. */
+  workersReady(): Promise<void>;
   /** The outbox dispatcher of each worker role started in this process. */
   readonly dispatchers: EffectDispatcher[];
   /** Environment for a worker or api *process* on this stack. */
@@ -79,6 +81,8 @@ export interface StackOptions {
   };
   /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
   readonly redisUrl?: string;
+  /** A Postgres server of the test's own (its outage test stops it); defaults to the machine's. */
+  readonly databaseAdminUrl?: string;
   /** Defaults to QUEUE_BACKEND (TEST_QUEUE_BACKEND). */
   readonly queueBackend?: 'redis' | 'postgres';
   /** The outbox, as its variables (for worker roles and processes alike), plus code registered beside them. */
@@ -127,7 +131,7 @@ function effectsEnv(fx: StackOptions['effects']): Record<string, string> {
  * not reach the code is as absent in the tests as in production.
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const db = await freshDatabase();
+  const db = await freshDatabase(opts.databaseAdminUrl);
   const prefix = `test-${randomBytes(6).toString('hex')}`;
   const emulator = await startEmulator({
     webhookSecrets: opts.webhookSecrets ?? [WEBHOOK_SECRET],
@@ -211,6 +215,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return role.worker;
     },
     env,
+    async workersReady() {
+      await Promise.all(workerProcesses.map((w) => w.started));
+    },
     async close() {
       for (const { started } of workerProcesses) await started.catch(() => undefined);
       await Promise.all(workerProcesses.map(({ role }) => role.stop()));
