@@ -26,7 +26,18 @@ const IDLE_MS = 2000;
 export function postgresQueueBackend(config: Config, opts: BackendOptions): QueueBackend {
   // The producer fails fast (a 503 Stripe retries), as its Redis connection does.
   const connectionTimeoutMillis = opts.role === 'producer' ? 1000 : 5000;
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: opts.poolMax, options: '-c search_path=bullmq', connectionTimeoutMillis, idleTimeoutMillis: IDLE_MS });
+  // synchronous_commit=off: a commit returns before its WAL reaches the disk, so a Postgres crash may lose the
+  // last fraction of a second of queue writes, acknowledged webhooks' jobs included. Reconciliation finds
+  // those sessions again (it lists Stripe's and fulfills what Postgres lacks: the same path as a Redis
+  // FLUSHALL, proven by reconcile.test.ts and the proof's queue-data-lost), and the fulfillment's own
+  // transaction (the app's pool) stays durable. docs/reliability.md says so; docs/benchmarks.md measures it.
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: opts.poolMax,
+    options: '-c search_path=bullmq -c synchronous_commit=off',
+    connectionTimeoutMillis,
+    idleTimeoutMillis: IDLE_MS,
+  });
   pool.on('error', (err) => {
     if (opts.started()) opts.log.warn({ err: err.message }, 'postgres queue connection error');
   });
