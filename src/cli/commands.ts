@@ -72,9 +72,9 @@ export async function reconcileNow(ctx: CliContext): Promise<void> {
   if (wait === undefined || wait > MAX_TIMER_MS) {
     throw new Exit(2, `--wait must be a duration such as 30s or 10m (at most 24d), got ${JSON.stringify(values.wait)}`);
   }
-  const queue = createReconcileQueue(await ctx.redis('producer'), config.queue.prefix);
+  const queue = createReconcileQueue(await ctx.queues('producer'));
   ctx.onClose(() => queue.close());
-  const reconcileEvents = createReconcileEvents(await ctx.redis('blocking'), config.queue.prefix);
+  const reconcileEvents = createReconcileEvents(await ctx.queues('blocking'));
   ctx.onClose(() => reconcileEvents.close());
   await reconcileEvents.waitUntilReady();
   const job = await requestReconcile(queue, since);
@@ -96,7 +96,7 @@ export async function reconcileNow(ctx: CliContext): Promise<void> {
 
 /** `retry-failed`: every failed fulfillment job back to waiting, held sessions released. */
 export async function retryFailed(ctx: CliContext): Promise<void> {
-  const queue = createFulfillmentQueue(await ctx.redis('producer'), ctx.config.queue);
+  const queue = createFulfillmentQueue(await ctx.queues('producer'), ctx.config.queue);
   ctx.onClose(() => queue.close());
   const database = await ctx.db();
   const failed = await queue.getFailedCount();

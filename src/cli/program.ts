@@ -97,7 +97,7 @@ function exitCode(err: unknown, ctx: OpenContext): number {
     reportFailure(err.failure);
     return 3;
   }
-  if (isUnreachable(err) || ctx.redisDown()) {
+  if (isUnreachable(err) || ctx.queueDown()) {
     // A Redis command failing while its connection is down: ioredis gives such errors no code.
     process.stderr.write(`cannot reach a service: ${(err as Error).message}\n`);
     return 3;
