@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from '../lib/html.js';
+import { displayText } from '../domain/display-text.js';
 import { formatMoney } from '../domain/money.js';
 import type { OrderLineItem, OrderNote, OrderSnapshot } from './effect.js';
 
@@ -82,7 +83,10 @@ export function emailIdentifier(value: string): SafeHtml {
   return html`<code style="font-size:13px">${groups.map((g, i) => (i === 0 ? html`${g}` : html`<wbr>${g}`))}</code>`;
 }
 
-/** Plain text stays plain text: a customer's line breaks cannot fake extra receipt lines. */
+/**
+ * Plain text stays plain text: a customer's line breaks cannot fake extra receipt lines, and no bidi or
+ * control character (ESC, BEL) reaches the reader's terminal or mail client (domain/display-text.ts).
+ */
 function oneLine(s: string): string {
-  return s.replace(/[\r\n\t\u2028\u2029]+/g, ' ');
+  return displayText(s);
 }
