@@ -1,9 +1,9 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomId } from '../src/emulator/ids.js';
-import { items, status, waitForStatus } from './helpers/sessions.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { waitFor } from './helpers/wait.js';
+import { randomId } from '../../../src/emulator/ids.js';
+import { items, status, waitForStatus } from '../../helpers/sessions.js';
+import { startStack, type Stack } from '../../helpers/stack.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /**
  * `async_payment_failed` and `async_payment_succeeded` are decided from the session and its PaymentIntent as
