@@ -65,5 +65,5 @@ export function openContext(fields: Pick<CliContext, 'loaded' | 'config' | 'arg'
 
 /** No arguments beyond the command's own. */
 export function noExtra(rest: readonly string[], usage: string): void {
-  if (rest.length > 0) throw new Exit(2, `unexpected argument(s): ${rest.join(' ')}\n${usage}`);
+  if (rest.length > 0) throw new Exit(2, `unexpected argument(s): ${rest.map((a) => JSON.stringify(a)).join(' ')}\n${usage}`);
 }

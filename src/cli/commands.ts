@@ -14,6 +14,7 @@ import { createStripeClient } from '../stripe/client.js';
 import { isPermanentStripeError } from '../stripe/errors.js';
 import { Exit, type CliContext } from './cli-context.js';
 import { isUnreachable } from './unreachable.js';
+import { printErr, printOut } from './output.js';
 
 /** The longest delay a Node timer honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -35,7 +36,7 @@ export async function fulfill(ctx: CliContext, sessionId: string): Promise<void>
     // Run by hand and through: whatever held the session for an operator is resolved.
     await clearFailures(database.sql, [sessionId]);
     const { customerEmail: _email, newEffects: _effects, ...result } = outcome;
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    printOut(`${JSON.stringify(result)}\n`);
   } catch (err) {
     if (isPermanentStripeError(err)) throw new Exit(1, `Stripe refused: ${(err as Error).message}`);
     if ((err as { type?: string }).type === 'StripeConnectionError') {
@@ -59,7 +60,7 @@ export async function status(ctx: CliContext, sessionId: string): Promise<void> 
   if (view === undefined && failure === undefined) throw new Exit(1, `no record of ${sessionId}`);
   // A poison session may have no row at all (its transaction rolled back); the failure says why.
   const shown = { ...(view ?? { session_id: sessionId, status: null }), ...(failure === undefined ? {} : { needs_attention: failure }) };
-  process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  printOut(`${JSON.stringify(shown, null, 2)}\n`);
 }
 
 /** `reconcile`: one reconciliation, run by a worker, waited for here. */
@@ -78,14 +79,14 @@ export async function reconcileNow(ctx: CliContext): Promise<void> {
   ctx.onClose(() => reconcileEvents.close());
   await reconcileEvents.waitUntilReady();
   const job = await requestReconcile(queue, since);
-  process.stderr.write(`reconciliation requested (job ${job.id}); waiting for a worker…\n`);
+  printErr(`reconciliation requested (job ${job.id}); waiting for a worker…\n`);
   // Our own timer rather than waitUntilFinished's ttl: its timeout is told apart from a failed run only by its message.
   const timeout = new AbortController();
   const timedOut = sleep(wait, 'timed_out' as const, { signal: timeout.signal }).catch(() => undefined);
   try {
     const counts = await Promise.race([job.waitUntilFinished(reconcileEvents), timedOut]);
     if (counts === 'timed_out') throw new Exit(1, `no worker finished the reconciliation within ${values.wait ?? '10m'}: is a worker running?`);
-    process.stdout.write(`${JSON.stringify(counts)}\n`);
+    printOut(`${JSON.stringify(counts)}\n`);
   } catch (err) {
     if (err instanceof Exit || isUnreachable(err)) throw err;
     throw new Exit(1, `reconciliation failed: ${(err as Error).message}`);
@@ -104,5 +105,5 @@ export async function retryFailed(ctx: CliContext): Promise<void> {
   // the landing page or reconciliation); one that fails again is held again.
   const cleared = await clearFailures(database.sql);
   if (failed > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
-  process.stdout.write(`${JSON.stringify({ retried: failed, cleared })}\n`);
+  printOut(`${JSON.stringify({ retried: failed, cleared })}\n`);
 }

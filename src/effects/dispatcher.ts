@@ -10,6 +10,7 @@ import { nextDelayMs, type BackoffPolicy } from './backoff.js';
 import type { AnyDeliverer } from './deliverers.js';
 import type { DeliveryResult, EffectRecord } from './effect.js';
 import type { EffectMetrics } from './effect-metrics.js';
+import { storableResult } from './storable-result.js';
 import { logWorkerError, type LinkState } from '../observability/worker-error-log.js';
 import { queueTelemetry, withSpan } from '../observability/tracing.js';
 
@@ -99,11 +100,21 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     const log = deps.log.child({ effectId: effect.id, kind: effect.kind, sessionId: effect.sessionId, attempt: effect.attempts + 1 });
     // The attempt's span: a callback's HTTP client span (and its traceparent) or the email's send sits under it.
     const result = await withSpan(`effect ${effect.kind}`, { attributes: { 'effect.id': effect.id, 'effect.kind': effect.kind, 'effect.attempt': effect.attempts + 1, 'session.id': effect.sessionId } }, async (span) => {
-      const r = await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs);
+      const r = storableResult(await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs));
       span?.setAttribute('effect.outcome', r.outcome);
       return r;
     });
-    await settle(effect, result, log);
+    try {
+      await settle(effect, result, log);
+    } catch (err) {
+      // Not settled: without this the row keeps its lease, comes back when it expires and fails the same way,
+      // every lease, never backed off nor `dead`. A failure recorded as a retry follows backoff and the horizon.
+      log.error({ err, outcome: result.outcome }, 'could not record the attempt; recording it as a failed attempt');
+      if (result.outcome === 'delivered') throw err;
+      const reason = `the attempt's result (${result.outcome} ${result.code}) could not be recorded`;
+      await settle(effect, { outcome: 'retry', code: 'result_unrecorded', reason }, log);
+      return { outcome: 'retry' };
+    }
     return { outcome: result.outcome };
   }
 
@@ -154,6 +165,8 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     autorun: false,
   });
   worker.on('error', logWorkerError(deps.log, 'effects', deps.link));
+  // A job that throws leaves its effects to the lease and the sweep: someone should know why.
+  worker.on('failed', (job, err) => deps.log.error({ err, jobId: job?.id, effectId: job?.data.effectId, kind: job?.data.kind }, 'effect job failed'));
 
   let sweeping: Promise<number> | undefined;
   const sweep = (): Promise<number> => {

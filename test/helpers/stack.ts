@@ -97,6 +97,8 @@ export interface StackOptions {
     readonly callbackSecret?: string;
     readonly backoffMs?: number;
     readonly timeoutMs?: number;
+    /** EFFECT_RETRY_HORIZON, as the variable takes it ("5s"); default the config's. */
+    readonly retryHorizon?: string;
     /** Registered through the worker role's extensions (in-process workers only). */
     readonly extensions?: WorkerExtensions;
   };
@@ -126,6 +128,7 @@ function effectsEnv(fx: StackOptions['effects']): Record<string, string> {
     ...(fx.callbackSecret === undefined ? {} : { CALLBACK_SECRET: fx.callbackSecret }),
     EFFECT_BACKOFF_MS: String(fx.backoffMs ?? 100),
     ...(fx.timeoutMs === undefined ? {} : { EFFECT_TIMEOUT_MS: String(fx.timeoutMs) }),
+    ...(fx.retryHorizon === undefined ? {} : { EFFECT_RETRY_HORIZON: fx.retryHorizon }),
   };
 }
 

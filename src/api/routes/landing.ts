@@ -112,7 +112,7 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
     const waiting = { nonce, refreshStep, emailConfigured: opts.emailConfigured };
     switch (view?.status) {
       case 'fulfilled': {
-        const details = await findOrderDetails(opts.db, view.session_id);
+        const details = await findOrderDetails(opts.db, view.session_id, view.line_items.map((i) => i.id));
         return fulfilledPage(view, details, {
           nonce,
           emailConfigured: opts.emailConfigured,
