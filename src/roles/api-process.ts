@@ -90,6 +90,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     queue,
     afterSaleQueue,
     db: database.db,
+    sql: database.sql,
     webhooks: stripe.webhooks,
     webhookSecrets: config.stripe.webhookSecrets,
     livemode: config.stripe.livemode,

@@ -12,6 +12,7 @@ import { currentTraceId, withDbTransaction } from '../observability/tracing.js';
 import type { AfterSaleFacts, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
 import { applyAfterSale, type AfterSaleSettings, type AppliedChange } from './apply-after-sale.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
+import { insertCommit } from '../db/order-history.js';
 
 export interface RunInput {
   readonly session: Stripe.Checkout.Session;
@@ -79,9 +80,10 @@ async function recordNew(sql: postgres.Sql, input: RunInput, handlers: readonly 
     const begun = sent(tx`begin`);
     inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false));
     const writes = writesFor(input.target) ? await runHandlers(tx, sql, handlers, handlersInput(input, input.target, nowDate, options)) : undefined;
+    const noted = sent(commitEntry(tx, c, input.target, input));
     ended = true;
     const committed = sent(tx`commit`);
-    const settled = await Promise.allSettled([begun, inserted, writes?.newEffects, committed]);
+    const settled = await Promise.allSettled([begun, inserted, writes?.newEffects, noted, committed]);
     if (isSessionConflict(await insertFailure())) return undefined;
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     return outcome(c, input.target, true, input, settled[2].status === 'fulfilled' ? settled[2].value : undefined);
@@ -155,12 +157,14 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
         : undefined;
     // The ledger's first line for an order fulfilled over an existing row (a new row writes it with its insert).
     const ledgered = inserted.length === 0 && changed && status === 'fulfilled' ? sent(insertFulfilledLedger(tx, c, seq, afterSale?.access ?? 'active', now)) : undefined;
+    // The order's story gets its commit in the same transaction: there exactly when the new status is.
+    const noted = changed ? sent(commitEntry(tx, c, status, input)) : undefined;
     // Behind every write: when one of them failed, Postgres answers this COMMIT by rolling back (no error),
     // and the run throws that write's own error (the first failure in the order sent). Every answer is in
     // before the connection goes back to the pool.
     ended = true;
     const committed = sent(tx`commit`);
-    const [effects, afterEffects, ...rest] = await Promise.allSettled([writes?.newEffects, afterSale?.newEffects, updated, ledgered, committed]);
+    const [effects, afterEffects, ...rest] = await Promise.allSettled([writes?.newEffects, afterSale?.newEffects, updated, ledgered, noted, committed]);
     for (const r of [effects, afterEffects, ...rest]) if (r?.status === 'rejected') throw r.reason;
     const all = [...(effects?.status === 'fulfilled' ? (effects.value ?? []) : []), ...(afterEffects?.status === 'fulfilled' ? (afterEffects.value ?? []) : [])];
     return outcome(c, status, changed, input, all);
@@ -245,6 +249,10 @@ async function fulfilledAfterSale(tx: Tx, sql: postgres.Sql, handlers: readonly 
 
 function handlersInput(input: RunInput, outcome: 'fulfilled' | 'payment_failed', fulfilledAt: Date, options: RecordOptions) {
   return { session: input.session, lineItems: input.lineItems, fulfilledAt, enqueuesAfterCommit: options.enqueuesAfterCommit ?? false, outcome };
+}
+
+function commitEntry(tx: Tx, c: Columns, status: SessionStatus, input: RunInput) {
+  return insertCommit(tx, c.id, { status, trigger: input.trigger, lineItems: status === 'fulfilled' ? input.lineItems.length : 0 });
 }
 
 /** The statuses whose recording runs handlers: fulfillment, and a delayed payment's failure (the customer is told). */

@@ -1,0 +1,36 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { reportErrorsOnConnection } from './redis.js';
+import { bullPrefix } from './contract.js';
+
+/** The order history's upkeep: one scheduled job that deletes entries older than ORDER_HISTORY_DAYS. */
+export const HISTORY_QUEUE = 'order-history';
+export const PRUNE_JOB = 'prune';
+
+export interface PruneJobData {
+  /** Entries older than this many days go. */
+  readonly days: number;
+}
+
+export type HistoryQueue = Queue<PruneJobData, { deleted: number }, typeof PRUNE_JOB>;
+
+export function createHistoryQueue(connection: Redis, prefix: string): HistoryQueue {
+  return reportErrorsOnConnection(
+    new Queue<PruneJobData, { deleted: number }, typeof PRUNE_JOB>(HISTORY_QUEUE, {
+      connection,
+      prefix: bullPrefix(prefix),
+      defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 30, removeOnFail: 30 },
+    }),
+  );
+}
+
+/** Every hour (as reconciliation, a BullMQ job scheduler: one job per interval however many workers upsert it). */
+export const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * https://docs.bullmq.io/guide/job-schedulers. The upsert also carries a changed ORDER_HISTORY_DAYS to the
+ * next job; a prune now and then is cheap (an indexed range delete), so hourly keeps each one small.
+ */
+export async function schedulePrune(queue: HistoryQueue, days: number, everyMs = PRUNE_EVERY_MS): Promise<void> {
+  await queue.upsertJobScheduler(PRUNE_JOB, { every: everyMs }, { name: PRUNE_JOB, data: { days } });
+}

@@ -1,0 +1,21 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type postgres from 'postgres';
+import { pruneHistory } from '../db/order-history.js';
+import { bullPrefix } from '../queue/contract.js';
+import { HISTORY_QUEUE, type PRUNE_JOB, type PruneJobData } from '../queue/history-queue.js';
+
+/** Takes the scheduled prune jobs: deletes order history older than the job's `days`. */
+export function createHistoryPruneWorker(deps: { connection: Redis; prefix: string; sql: postgres.Sql; log: Logger; autorun?: boolean }) {
+  const worker = new Worker<PruneJobData, { deleted: number }, typeof PRUNE_JOB>(
+    HISTORY_QUEUE,
+    async (job) => {
+      const deleted = await pruneHistory(deps.sql, job.data.days);
+      if (deleted > 0) deps.log.info({ deleted, days: job.data.days }, 'order history pruned');
+      return { deleted };
+    },
+    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1, autorun: deps.autorun ?? true },
+  );
+  return worker;
+}
