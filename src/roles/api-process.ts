@@ -17,6 +17,7 @@ import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillm
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
 import { createAfterSaleQueue, type AfterSaleQueue } from '../queue/after-sale-queue.js';
 import { createEffectsQueue } from '../queue/effects-queue.js';
+import { createHistoryQueue } from '../queue/history-queue.js';
 import { FULFILLMENT_QUEUE } from '../queue/contract.js';
 import { FinishedSignals, finishedChannel } from '../queue/finished-signals.js';
 import { producerConnection } from '../queue/redis.js';
@@ -72,7 +73,8 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
   const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
   const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
   const afterSaleQueue = createAfterSaleQueue(redis, config.queue);
-  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close(), afterSaleQueue.close()]));
+  const historyQueue = createHistoryQueue(redis, config.queue.prefix);
+  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close(), afterSaleQueue.close(), historyQueue.close()]));
 
   // Verifies webhooks, and serves the demo shop outside production; never called on the webhook path.
   const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: config.stripe.maxNetworkRetries });
@@ -96,7 +98,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     livemode: config.stripe.livemode,
     trustProxy: config.http.trustProxy,
     limits: config.http.limits,
-    ...(admin === undefined ? {} : { admin: { queues: [queue, afterSaleQueue, reconcileQueue, effectsQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
+    ...(admin === undefined ? {} : { admin: { queues: [queue, afterSaleQueue, reconcileQueue, effectsQueue, historyQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
     metrics,
     readiness: { sql: database.sql, redis, log, pendingMigrations },
     metricsToken: config.ops.metricsToken,
@@ -147,7 +149,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
       started = true;
       log.info({ livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, shop: shop !== undefined, pid: process.pid, port }, 'api listening');
       if (admin === undefined) log.info('Bull Board is off: set ADMIN_USERNAME and ADMIN_PASSWORD to serve it at /admin/queues');
-      else log.info({ readOnly: admin.readonly }, 'Bull Board at /admin/queues');
+      else log.info({ readOnly: admin.readonly }, 'Bull Board at /admin/queues, the order desk at /admin/orders');
     },
     async stop() {
       // Fastify's close stops accepting and lets in-flight requests finish. A kept-alive connection
