@@ -126,6 +126,7 @@ export function describeEntry(e: HistoryDetail, actor: string | null): string {
       if (e.result === 'delivered') return `${what}: delivered`;
       const why = `${e.code ?? 'error'}${e.reason === undefined ? '' : `: ${e.reason}`}`;
       if (e.result === 'retry') return `${what} failed (${why}); next attempt ${e.nextAttemptAt ?? 'soon'}`;
+      if (e.result === 'disabled') return `${what}: dead, the receiver asked never to be called again (${why})`;
       return `${what}: ${e.result} (${why})`;
     }
     case 'action':

@@ -37,9 +37,9 @@ function actionForm(sessionId: string, csrf: string, action: string, label: stri
 
 function entryClass(e: HistoryEntry): string {
   const d = e.detail;
-  if (d.kind === 'action') return 'act';
-  if ((d.kind === 'run' && d.outcome === 'failed') || (d.kind === 'effect' && d.result !== 'delivered')) return 'bad';
-  if ((d.kind === 'run' && d.outcome === 'fulfilled') || (d.kind === 'effect' && d.result === 'delivered') || d.kind === 'commit') return 'ok';
+  if (d.kind === 'action') return 't-act';
+  if ((d.kind === 'run' && d.outcome === 'failed') || (d.kind === 'effect' && d.result !== 'delivered')) return 't-bad';
+  if ((d.kind === 'run' && d.outcome === 'fulfilled') || (d.kind === 'effect' && d.result === 'delivered') || d.kind === 'commit') return 't-ok';
   return '';
 }
 

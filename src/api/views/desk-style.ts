@@ -14,7 +14,7 @@ export const DESK_STYLE = `
   ul.plain > li:last-child { border-bottom: none; }
   ol.timeline { list-style: none; padding: 0; margin: 0; }
   ol.timeline > li { border-left: 3px solid #c1c9d2; padding: .2rem 0 .8rem .8rem; overflow-wrap: anywhere; }
-  ol.timeline > li.bad { border-left-color: #b3093c; } ol.timeline > li.ok { border-left-color: #05690d; } ol.timeline > li.act { border-left-color: #533afd; }
+  ol.timeline > li.t-bad { border-left-color: #b3093c; } ol.timeline > li.t-ok { border-left-color: #05690d; } ol.timeline > li.t-act { border-left-color: #533afd; }
   ol.timeline time { display: block; color: #5b6472; font-size: .85rem; }
   details summary { cursor: pointer; color: #533afd; font-size: .9rem; }
   pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; background: #f0f2f5; padding: .5rem; border-radius: 6px; margin: .25rem 0 0; }
