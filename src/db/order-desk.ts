@@ -54,12 +54,13 @@ export async function searchOrders(sql: postgres.Sql, q: OrderQuery): Promise<Or
  * effect dead. Read from the tables that say so now, not from old history: an order fixed since drops off.
  */
 export async function ordersNeedingAttention(sql: postgres.Sql, limit = 50): Promise<OrderSummary[]> {
+  const ownFailure = notAStrangersGuess(sql);
   const rows = await sql<Row[]>`
     with ids as (
       select session_id as id, last_failed_at as at from fulfillment_failures
       union all select session_id, max(coalesce(finished_at, created_at)) from fulfillment_effects where status = 'dead' group by session_id
       union all select h.session_id, max(h.at) from order_history h
-        where h.kind = 'run' and h.detail->>'finalFailure' = 'true' and h.at > now() - interval '30 days'
+        where h.kind = 'run' and h.detail->>'finalFailure' = 'true' and h.at > now() - interval '30 days' and ${ownFailure}
           and not exists (select 1 from checkout_sessions c where c.id = h.session_id and c.status in ('fulfilled', 'payment_failed', 'expired'))
         group by h.session_id
     ), newest as (select id, max(at) as at from ids group by id)
@@ -81,6 +82,15 @@ interface Row {
   attention: string[] | null;
 }
 
+/**
+ * A failed run that is the order's, not a stranger's: anyone can ask the landing page for any id, and Stripe
+ * not knowing it is then nobody's problem (worker/report-failure.ts says the same in its logs). A signed
+ * webhook for a session Stripe does not know still needs a person.
+ */
+function notAStrangersGuess(sql: postgres.Sql) {
+  return sql`not (h.detail->>'trigger' = 'landing' and h.detail->>'errorCode' = 'session_not_found')`;
+}
+
 /** Why an order needs attention, as a text[] column; `column` is the query's own id column (a constant, never input). */
 function attentionOf(sql: postgres.Sql, column: 'ids.id' | 'newest.id') {
   const id = sql.unsafe(column);
@@ -88,7 +98,7 @@ function attentionOf(sql: postgres.Sql, column: 'ids.id' | 'newest.id') {
     case when exists (select 1 from fulfillment_failures f where f.session_id = ${id}) then 'held' end,
     case when exists (select 1 from fulfillment_effects e where e.session_id = ${id} and e.status = 'dead') then 'dead_effects' end,
     case when (s.status is null or s.status not in ('fulfilled', 'payment_failed', 'expired')) and exists (
-      select 1 from order_history h where h.session_id = ${id} and h.kind = 'run' and h.detail->>'finalFailure' = 'true') then 'failed_for_good' end
+      select 1 from order_history h where h.session_id = ${id} and h.kind = 'run' and h.detail->>'finalFailure' = 'true' and ${notAStrangersGuess(sql)}) then 'failed_for_good' end
   ], null)`;
 }
 

@@ -76,14 +76,3 @@ export async function pruneHistory(sql: postgres.Sql, days: number, slice = 10_0
   }
 }
 
-/**
- * The run's commit, written inside its transaction (after its effects, so it names them): there exactly when
- * the new status is. Sent without waiting, as the run's other statements are (record-run.ts).
- */
-export function insertCommit(tx: postgres.ReservedSql, sessionId: string, entry: { status: string; trigger: string; lineItems: number }) {
-  const detail = JSON.stringify({ kind: 'commit', ...entry });
-  return tx`
-    insert into order_history (session_id, kind, detail)
-    values (${sessionId}, 'commit', ${detail}::jsonb || jsonb_build_object('effects',
-      (select coalesce(jsonb_agg(kind order by id), '[]'::jsonb) from fulfillment_effects where session_id = ${sessionId})))`;
-}

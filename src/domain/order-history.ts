@@ -43,8 +43,8 @@ export interface CommitEntry {
   readonly status: string;
   readonly trigger: string;
   readonly lineItems: number;
-  /** Kinds of the outbox effects the transaction wrote. */
-  readonly effects: readonly string[];
+  /** Kinds of the outbox effects the transaction wrote (not written by the run's own statements: the desk lists effects itself). */
+  readonly effects?: readonly string[];
 }
 
 /** One delivery attempt of an outbox effect. */
@@ -120,7 +120,7 @@ export function describeEntry(e: HistoryDetail, actor: string | null): string {
       return `${what}: ${e.outcome.replaceAll('_', ' ')}${e.changed === false ? ' (nothing to change)' : ''}, ${e.durationMs} ms, ${e.stripeRequests} Stripe request${e.stripeRequests === 1 ? '' : 's'}`;
     }
     case 'commit':
-      return `Recorded as ${e.status.replaceAll('_', ' ')}: ${e.lineItems} line item${e.lineItems === 1 ? '' : 's'}${e.effects.length === 0 ? '' : `, to send: ${e.effects.join(', ')}`}`;
+      return `Recorded as ${e.status.replaceAll('_', ' ')} (run by ${triggerWords(e.trigger)}): ${e.lineItems} line item${e.lineItems === 1 ? '' : 's'}${e.effects === undefined || e.effects.length === 0 ? '' : `, to send: ${e.effects.join(', ')}`}`;
     case 'effect': {
       const what = `${e.effectKind} to ${e.target === '' ? 'its receiver' : e.target}, attempt ${e.attempt}`;
       if (e.result === 'delivered') return `${what}: delivered`;

@@ -12,7 +12,7 @@ import { currentTraceId, withDbTransaction } from '../observability/tracing.js';
 import type { AfterSaleFacts, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
 import { applyAfterSale, type AfterSaleSettings, type AppliedChange } from './apply-after-sale.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
-import { insertCommit } from '../db/order-history.js';
+import type { CommitEntry } from '../domain/order-history.js';
 
 export interface RunInput {
   readonly session: Stripe.Checkout.Session;
@@ -78,12 +78,11 @@ async function recordNew(sql: postgres.Sql, input: RunInput, handlers: readonly 
   try {
     const nowDate = new Date();
     const begun = sent(tx`begin`);
-    inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false));
+    inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false, input));
     const writes = writesFor(input.target) ? await runHandlers(tx, sql, handlers, handlersInput(input, input.target, nowDate, options)) : undefined;
-    const noted = sent(commitEntry(tx, c, input.target, input));
     ended = true;
     const committed = sent(tx`commit`);
-    const settled = await Promise.allSettled([begun, inserted, writes?.newEffects, noted, committed]);
+    const settled = await Promise.allSettled([begun, inserted, writes?.newEffects, committed]);
     if (isSessionConflict(await insertFailure())) return undefined;
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     return outcome(c, input.target, true, input, settled[2].status === 'fulfilled' ? settled[2].value : undefined);
@@ -113,7 +112,7 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
     const begun = sent(tx`begin`);
     // A new session: insert it with its status straight away (the common case: one statement). A
     // concurrent run inserting the same id waits here for this transaction, then finds the row.
-    const insert = sent(insertSession(tx, c, input.target, now, true));
+    const insert = sent(insertSession(tx, c, input.target, now, true, input));
     await begun;
     const inserted = await insert;
     let status: SessionStatus = input.target;
@@ -139,10 +138,12 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
     // Fulfilled after its refund or dispute was recorded (a placeholder row holds Stripe's facts): taken back at once.
     const afterSale = locked !== undefined && changed && status === 'fulfilled' ? await fulfilledAfterSale(tx, sql, handlers, input, locked, nowDate, options) : undefined;
     const seq = (locked?.after_sale_seq ?? 0) + 1;
+    // The order's story gets its commit in the update itself (a data-modifying CTE: no statement of its own,
+    // each costs the worker ~100 us), there exactly when the new status is.
     const updated =
       inserted.length === 0
         ? sent(tx`
-            update checkout_sessions set status = ${status}, payment_status = ${c.paymentStatus}, stripe_status = ${c.stripeStatus},
+            with updated as (update checkout_sessions set status = ${status}, payment_status = ${c.paymentStatus}, stripe_status = ${c.stripeStatus},
               customer_email = ${c.customerEmail}, customer_name = ${c.customerName}, currency = ${c.currency},
               amount_subtotal = ${c.amountSubtotal}, amount_total = ${c.amountTotal}, updated_at = ${now},
               fulfilled_at = ${status === 'fulfilled' ? now : null}, attempt_count = attempt_count + 1,
@@ -153,18 +154,17 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
                       refund_state = ${afterSale?.state.refundState ?? 'none'}, dispute_status = ${afterSale?.state.disputeStatus ?? null}`
                   : tx``
               }
-            where id = ${c.id}`)
+            where id = ${c.id} returning id)
+            insert into order_history (session_id, kind, detail) select id, 'commit', ${commitEntry(c, status, input)}::jsonb from updated where ${changed}`)
         : undefined;
     // The ledger's first line for an order fulfilled over an existing row (a new row writes it with its insert).
     const ledgered = inserted.length === 0 && changed && status === 'fulfilled' ? sent(insertFulfilledLedger(tx, c, seq, afterSale?.access ?? 'active', now)) : undefined;
-    // The order's story gets its commit in the same transaction: there exactly when the new status is.
-    const noted = changed ? sent(commitEntry(tx, c, status, input)) : undefined;
     // Behind every write: when one of them failed, Postgres answers this COMMIT by rolling back (no error),
     // and the run throws that write's own error (the first failure in the order sent). Every answer is in
     // before the connection goes back to the pool.
     ended = true;
     const committed = sent(tx`commit`);
-    const [effects, afterEffects, ...rest] = await Promise.allSettled([writes?.newEffects, afterSale?.newEffects, updated, ledgered, noted, committed]);
+    const [effects, afterEffects, ...rest] = await Promise.allSettled([writes?.newEffects, afterSale?.newEffects, updated, ledgered, committed]);
     for (const r of [effects, afterEffects, ...rest]) if (r?.status === 'rejected') throw r.reason;
     const all = [...(effects?.status === 'fulfilled' ? (effects.value ?? []) : []), ...(afterEffects?.status === 'fulfilled' ? (afterEffects.value ?? []) : [])];
     return outcome(c, status, changed, input, all);
@@ -177,8 +177,12 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
   }
 }
 
-/** The session's row as this run sees it; `onConflict`: nothing when it exists (recordAny), else the primary key's error. */
-function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, onConflict: boolean) {
+/**
+ * The session's row as this run sees it; `onConflict`: nothing when it exists (recordAny), else the primary key's
+ * error. Its commit in the order's story rides in the same statement (a data-modifying CTE), written only when
+ * the row is: no statement of its own.
+ */
+function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, onConflict: boolean, input: RunInput) {
   const fulfilled = target === 'fulfilled';
   // A fulfilled order's first ledger line (seq 1) rides in the same statement: no statement more on the hot path.
   return tx<{ status: SessionStatus }[]>`
@@ -198,7 +202,7 @@ function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, o
             select id, 1, 'fulfilled', 'active', id, ${c.lastEventId}, ${c.lastTrigger}, ${now} from s
           )`
         : tx``
-    }
+    }, noted as (insert into order_history (session_id, kind, detail) select id, 'commit', ${commitEntry(c, target, input)}::jsonb from s)
     select status from s`;
 }
 
@@ -247,12 +251,14 @@ async function fulfilledAfterSale(tx: Tx, sql: postgres.Sql, handlers: readonly 
   return applied;
 }
 
-function handlersInput(input: RunInput, outcome: 'fulfilled' | 'payment_failed', fulfilledAt: Date, options: RecordOptions) {
-  return { session: input.session, lineItems: input.lineItems, fulfilledAt, enqueuesAfterCommit: options.enqueuesAfterCommit ?? false, outcome };
+/** The commit's entry (domain/order-history.ts), as JSON text. */
+function commitEntry(c: Columns, status: SessionStatus, input: RunInput): string {
+  const entry: CommitEntry = { kind: 'commit', status, trigger: input.trigger, lineItems: status === 'fulfilled' ? input.lineItems.length : 0 };
+  return JSON.stringify(entry);
 }
 
-function commitEntry(tx: Tx, c: Columns, status: SessionStatus, input: RunInput) {
-  return insertCommit(tx, c.id, { status, trigger: input.trigger, lineItems: status === 'fulfilled' ? input.lineItems.length : 0 });
+function handlersInput(input: RunInput, outcome: 'fulfilled' | 'payment_failed', fulfilledAt: Date, options: RecordOptions) {
+  return { session: input.session, lineItems: input.lineItems, fulfilledAt, enqueuesAfterCommit: options.enqueuesAfterCommit ?? false, outcome };
 }
 
 /** The statuses whose recording runs handlers: fulfillment, and a delayed payment's failure (the customer is told). */

@@ -89,7 +89,7 @@ describe('the order desk on a 360 px phone', () => {
     expect(await page.locator('img').count()).toBe(0);
     const story = await page.locator('ol.timeline').textContent();
     expect(story).toContain('Stripe sent checkout.session.completed');
-    expect(story).toContain('Recorded as fulfilled: 2 line items, to send: email, callback');
+    expect(story).toContain('Recorded as fulfilled (run by the checkout.session.completed webhook): 2 line items');
     expect(story).toContain('callback to');
     expect(story).toContain('dead, the receiver asked never to be called again (callback_gone: HTTP 410');
     expect(await scrollWidth()).toBeLessThanOrEqual(PHONE.width);

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver.js';
 import { CALLBACK_SECRET } from '../../helpers/effects-stack.js';
-import { items, waitForStatus } from '../../helpers/sessions.js';
+import { items, permanentlyFailedSession, waitForStatus } from '../../helpers/sessions.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -195,5 +195,26 @@ describe('the order desk', () => {
     const { attention } = (await res.json()) as { attention: { sessionId: string; attention: string[] }[] };
     expect(attention[0]).toMatchObject({ sessionId: other.id, attention: ['dead_effects'] });
     expect(attention.some((a) => a.sessionId === session.id)).toBe(false);
+  });
+
+  it('lists a session whose signed webhook failed for good, not an id a stranger typed into the landing page', async () => {
+    const failed = await permanentlyFailedSession(stack);
+    const guess = 'cs_test_aStrangersGuess0000000000000000000000000000000000000000000';
+    await fetch(`${stack.apiUrl}/after-checkout?session_id=${guess}`);
+    const attentionNow = async () => {
+      const res = await fetch(`${stack.apiUrl}/admin/orders`, { headers: { ...auth, accept: 'application/json' } });
+      return ((await res.json()) as { attention: { sessionId: string; attention: string[] }[] }).attention;
+    };
+    const listed = await waitFor(async () => {
+      const a = await attentionNow();
+      return a.some((x) => x.sessionId === failed.id) ? a : undefined;
+    }, 'the failed session on the attention list');
+    expect(listed.find((x) => x.sessionId === failed.id)?.attention).toEqual(['failed_for_good']);
+    // The guess's run failed too (Stripe does not know it) and is in its story, but asks nothing of anyone.
+    await waitFor(async () => {
+      const [row] = await stack.db.sql<{ n: number }[]>`select count(*)::int as n from order_history where session_id = ${guess} and kind = 'run'`;
+      return (row?.n ?? 0) > 0 ? true : undefined;
+    }, 'the guess run told');
+    expect((await attentionNow()).some((x) => x.sessionId === guess)).toBe(false);
   });
 });
