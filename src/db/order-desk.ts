@@ -115,11 +115,20 @@ function toSummary(r: Row): OrderSummary {
   };
 }
 
-/** The order's story, oldest first (newest last, as the desk shows it). */
+/**
+ * The order's story, oldest first (newest last, as the desk shows it): its history and, since issue 19, the
+ * lines of its after-sale ledger (refunds, disputes, access changes), which the ledger keeps on its own.
+ */
 export async function orderTimeline(sql: postgres.Sql, sessionId: string, limit = 1000): Promise<HistoryEntry[]> {
   const rows = await sql<{ id: string; at: Date; actor: string | null; detail: unknown }[]>`
-    select id::text, at, actor, detail from (
-      select id, at, actor, detail from order_history where session_id = ${sessionId} order by id desc limit ${limit}) newest
+    select id, at, actor, detail from (
+      (select id::text, at, actor, detail from order_history where session_id = ${sessionId} order by id desc limit ${limit})
+      union all
+      (select 'ledger-' || id, created_at, null, jsonb_build_object('kind', 'ledger', 'ledgerKind', kind, 'seq', seq,
+        'lineItemId', line_item_id, 'access', access, 'previousAccess', previous_access, 'amountRefunded', amount_refunded,
+        'refundState', refund_state, 'disputeStatus', dispute_status, 'stripeObject', stripe_object, 'eventId', event_id, 'trigger', trigger)
+       from order_ledger where session_id = ${sessionId} order by id desc limit ${limit})
+    ) story
     order by at, id`;
   return rows.map((r) => ({
     id: r.id,

@@ -74,7 +74,24 @@ export interface ActionEntry {
   readonly via: 'desk' | 'cli';
 }
 
-export type HistoryDetail = WebhookEntry | RunEntry | CommitEntry | EffectEntry | ActionEntry;
+/** A line of the after-sale ledger (order_ledger, issue 19): read from it, never written as history. */
+export interface LedgerEntry {
+  readonly kind: 'ledger';
+  /** fulfilled, refund, dispute, access. */
+  readonly ledgerKind: string;
+  readonly seq: number;
+  readonly lineItemId: string | null;
+  readonly access: string | null;
+  readonly previousAccess: string | null;
+  readonly amountRefunded: number | null;
+  readonly refundState: string | null;
+  readonly disputeStatus: string | null;
+  readonly stripeObject: string | null;
+  readonly eventId: string | null;
+  readonly trigger: string;
+}
+
+export type HistoryDetail = WebhookEntry | RunEntry | CommitEntry | EffectEntry | ActionEntry | LedgerEntry;
 export type HistoryKind = HistoryDetail['kind'];
 
 /** One stored entry. */
@@ -129,7 +146,26 @@ export function describeEntry(e: HistoryDetail, actor: string | null): string {
       if (e.result === 'disabled') return `${what}: dead, the receiver asked never to be called again (${why})`;
       return `${what}: ${e.result} (${why})`;
     }
+    case 'ledger':
+      return ledgerWords(e);
     case 'action':
       return `${actor ?? 'someone'} ${ACTION_WORDS[e.action]}${e.effectId === undefined ? '' : ` ${e.effectId}`} (${e.via}): ${e.result.replaceAll('_', ' ')}`;
+  }
+}
+
+/** A ledger line in plain words (amounts in the currency's minor unit, as Stripe gives them). */
+function ledgerWords(e: LedgerEntry): string {
+  const item = e.lineItemId === null ? 'the order' : `item ${e.lineItemId}`;
+  switch (e.ledgerKind) {
+    case 'fulfilled':
+      return `Ledger #${e.seq}: fulfilled, access ${e.access ?? 'active'}`;
+    case 'refund':
+      return `Ledger #${e.seq}: refunds now ${e.amountRefunded ?? 0} (minor units), ${e.refundState ?? ''} refund${e.stripeObject === null ? '' : ` (${e.stripeObject})`}`;
+    case 'dispute':
+      return `Ledger #${e.seq}: dispute ${e.disputeStatus ?? ''}${e.stripeObject === null ? '' : ` (${e.stripeObject})`}`;
+    case 'access':
+      return `Ledger #${e.seq}: access to ${item} ${e.previousAccess ?? 'none'} → ${e.access ?? 'none'}`;
+    default:
+      return `Ledger #${e.seq}: ${e.ledgerKind}`;
   }
 }

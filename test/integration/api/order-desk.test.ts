@@ -80,6 +80,8 @@ describe('the order desk', () => {
       { trigger: 'checkout.session.completed', outcome: 'fulfilled', changed: false },
     ]);
     expect(kinds('commit').map((e) => e.detail.status)).toEqual(['fulfilled']);
+    // The after-sale ledger's lines (issue 19) are part of the story: its first, when the order was fulfilled.
+    expect(kinds('ledger').map((e) => [e.detail.ledgerKind, e.detail.seq, e.text])).toEqual([['fulfilled', 1, 'Ledger #1: fulfilled, access active']]);
     const callbacks = kinds('effect').filter((e) => e.detail.effectKind === 'callback');
     expect(callbacks.map((e) => [e.detail.attempt, e.detail.result, e.detail.code])).toEqual([
       [1, 'retry', 'callback_server_error'],
