@@ -5,6 +5,7 @@ import { localEmulatorUrl, usesLocalEmulator, withLocalEmulator } from '../roles
 import { StartError, type StartFailure } from '../roles/start-failure.js';
 import { Exit, noExtra, openContext, type OpenContext } from './cli-context.js';
 import { fulfill, reconcileNow, retryFailed, status } from './commands.js';
+import { cliActor, resendReceipt, showOrder } from './order-commands.js';
 import { EFFECTS_USAGE, EffectsCommandError, effectsCommand } from './effects-command.js';
 import { isUnreachable } from './unreachable.js';
 import { printErr, printOut } from './output.js';
@@ -12,6 +13,8 @@ import { printErr, printOut } from './output.js';
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
   status <session_id>                       print what Postgres holds for the session (and why it needs attention)
+  order <session_id>                        print the order and its story (the order desk's JSON)
+  resend-receipt <session_id>               send the receipt again (a new email with its own Message-ID)
   reconcile [--since 24h] [--wait 10m]      run one reconciliation (by a worker) and print its counts
   retry-failed                              move every failed fulfillment job back to waiting, release held sessions
 ${EFFECTS_USAGE}
@@ -62,11 +65,15 @@ async function run(ctx: OpenContext, command: string | undefined, values: { stat
   const rest = arg === undefined ? [] : [arg, ...extra];
   switch (command) {
     case 'effects':
-      return effectsCommand((await ctx.db()).sql, rest, values, (line) => printOut(`${line}\n`));
+      return effectsCommand((await ctx.db()).sql, rest, values, (line) => printOut(`${line}\n`), cliActor());
     case 'fulfill':
       return fulfill(ctx, sessionArg(ctx));
     case 'status':
       return status(ctx, sessionArg(ctx));
+    case 'order':
+      return showOrder(ctx, sessionArg(ctx));
+    case 'resend-receipt':
+      return resendReceipt(ctx, sessionArg(ctx));
     case 'reconcile':
       noExtra(rest, USAGE);
       return reconcileNow(ctx);
