@@ -84,7 +84,7 @@ describe('fuzz: POST /webhook', () => {
 
   it('keeps one metric series for all unhandled event types, however many a signed payload invents', async () => {
     // Quick run, 2,000 inputs: 129 series, one per generated `type` (numbers, objects, 5,000-character strings).
-    const types = ['charge.refunded', 'x'.repeat(5000), '\u{10ffff}', '', 'undefined'];
+    const types = ['invoice.paid', 'x'.repeat(5000), '\u{10ffff}', '', 'undefined'];
     for (const [i, type] of [...types, { nested: true }, 42].entries()) {
       const body = JSON.stringify({ ...base, id: `evt_metric${i}`, type });
       const res = await stack.api.inject({ method: 'POST', url: '/webhook', payload: body, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, [WEBHOOK_SECRET]) } });

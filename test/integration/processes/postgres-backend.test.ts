@@ -55,7 +55,7 @@ describe('QUEUE_BACKEND=postgres: the processes open no Redis connection', () =>
     const board = await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: auth } });
     expect(board.status).toBe(200);
     const { queues } = (await board.json()) as { queues: { name: string }[] };
-    expect(queues.map((q) => q.name).sort()).toEqual(['effects', 'fulfillment', 'reconcile']);
+    expect(queues.map((q) => q.name).sort()).toEqual(['after-sale', 'effects', 'fulfillment', 'order-history', 'reconcile']);
     expect(api.output()).toContain('"queueBackend":"postgres"');
     expect(worker.output()).toContain('"queueBackend":"postgres"');
     expect(connections).toBe(0);

@@ -6,8 +6,10 @@ import { createReconcileQueue, requestReconcile, type ReconcileQueue } from '../
 import { waitForJob } from '../../../src/queue/wait-for-job.js';
 import type { ReconcileResult } from '../../../src/queue/contract.js';
 import { createReconcileWorker } from '../../../src/worker/reconcile-worker.js';
+import { redisBull } from '../../../src/queue/bull.js';
+import { workerConnection } from '../../../src/queue/redis.js';
 import { items, storedLineItemCount, waitForQueueDrained } from '../../helpers/sessions.js';
-import { silent, startStack, type Stack } from '../../helpers/stack.js';
+import { REDIS_URL, silent, startStack, type Stack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /** Line items whose products are shared across sessions, as in a sale; the first is digital (`access`). */
@@ -89,8 +91,13 @@ describe('reconciliation without extra load', () => {
       // No fulfillment worker: queued runs stay queued. A reconcile worker of its own, wired as in production.
       stack = await startStack({ workers: 0 });
       queue = createReconcileQueue(stack.producer);
+      // A worker's own connection on Redis (blocking reads want maxRetriesPerRequest null, as the worker role's has);
+      // on Postgres the api's pool serves workers too.
+      const connection = stack.queueBackend === 'redis' ? workerConnection(REDIS_URL) : undefined;
+      if (connection !== undefined) afterAllClose.push(async () => void connection.disconnect());
+      const bull = connection === undefined ? stack.producer : redisBull(connection, stack.producer.prefix);
       const worker = createReconcileWorker({
-        bull: stack.producer,
+        bull,
         stripe: stack.stripe,
         sql: stack.db.sql,
         fulfillmentQueue: stack.queue,
