@@ -9,7 +9,10 @@ import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import type { AfterSaleQueue } from '../queue/after-sale-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
+import { clientKey } from './client-key.js';
 import { LandingGuard } from './landing-guard.js';
+import { DEFAULT_LISTENER_LIMITS, listenerOptions, type ListenerLimits } from '../lib/listener-limits.js';
+import type { TrustProxy } from '../config/trust-proxy.js';
 import { bullBoard, type BullBoardOptions } from './plugins/bull-board.js';
 import { pageSecurity } from './plugins/page-security.js';
 import { requestId } from './request-id.js';
@@ -30,8 +33,10 @@ export interface AppDeps {
   readonly webhookSecrets: readonly string[];
   readonly livemode: boolean;
   readonly enqueueTimeoutMs?: number;
-  /** Behind a load balancer the client IP comes from X-Forwarded-For: say whose to believe. */
-  readonly trustProxy?: boolean | string[] | ((address: string, hop: number) => boolean);
+  /** Behind a load balancer the client IP comes from X-Forwarded-For: say whose to believe (never everyone). */
+  readonly trustProxy?: TrustProxy;
+  /** Header, request and keep-alive timeouts; the defaults when not given. */
+  readonly limits?: ListenerLimits;
   /** The customer's landing page (the Checkout success URL). */
   readonly landing: Config['landing'] & {
     /** Whether the receipt email effect is configured (SMTP_URL): pages promise email only then. */
@@ -63,16 +68,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log,
     // One log line per webhook is written by the route itself, with its ids as fields.
     logController: new LogController({ disableRequestLogging: true }),
-    // Read by `requestId`, which accepts only short plain ids.
+    // Never the caller's x-request-id: see `requestId`.
     requestIdHeader: false,
     genReqId: requestId,
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(deps.trustProxy ?? false),
+    ...listenerOptions(deps.limits ?? DEFAULT_LISTENER_LIMITS),
     bodyLimit: 1024 * 1024,
     // While closing, a request that reached us on a kept-alive connection is still served normally
     // (and its connection then closed), rather than answered 503: fewer retries from Stripe on deploys.
     return503OnClosing: false,
   });
 
+  // Before any other hook, so that every answer carries it, refusals included. A callback hook: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) {
@@ -86,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // counts for itself, which is enough to stop a reload storm from one browser.
   await app.register(rateLimit, {
     global: false,
+    // As the landing caps and the login lockout count: an IPv6 client is its /64, not each of its 2^64 addresses.
+    keyGenerator: (request) => clientKey(request.ip),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: 'rate_limited',
@@ -134,6 +147,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (shop !== undefined) await pages.register(shopRoutes, { stripe: shop.stripe, publicUrl: shop.publicUrl });
   });
   return app;
+}
+
+/** Fastify's spelling: a hop count as proxy-addr's function of the hop, a list as a mutable copy. */
+function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
 }
 
 function errorName(err: FastifyError, status: number): string {

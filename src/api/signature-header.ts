@@ -11,7 +11,9 @@ const V1 = /^[0-9a-f]{64}$/;
  * timestamp within the tolerance. Run from an `onRequest` hook, they turn away unsigned and replayed
  * requests before a megabyte of body is read. Hand-written because the SDK parses the header only
  * together with the body; the signature itself is still checked by the SDK's `constructEvent`.
- * Like the SDK, only a timestamp too *old* is refused: a clock behind Stripe's must not drop events.
+ * The tolerance holds in both directions, unlike the SDK's: a timestamp from the future was a free pass
+ * past this check for anyone holding a connection open with a trickled body (issue 23). Stripe signs at
+ * sending, so a delivery is never ahead of a clock that is within the tolerance of true time (NTP).
  */
 export function checkSignatureHeader(header: string | string[] | undefined, nowS: number, toleranceS: number): WebhookRejected | undefined {
   if (header === undefined || header === '') return new WebhookRejected('missing_signature', 'missing Stripe-Signature header');
@@ -34,6 +36,9 @@ export function checkSignatureHeader(header: string | string[] | undefined, nowS
   if (timestamp === undefined || signatures === 0) return malformed();
   if (timestamp < nowS - toleranceS) {
     return new WebhookRejected('expired_signature', `signature timestamp is more than ${toleranceS} s old`);
+  }
+  if (timestamp > nowS + toleranceS) {
+    return new WebhookRejected('future_signature', `signature timestamp is more than ${toleranceS} s in the future: check this machine's clock`);
   }
   return undefined;
 }

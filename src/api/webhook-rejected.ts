@@ -3,6 +3,7 @@ export type WebhookRejectionCode =
   | 'missing_signature'
   | 'malformed_signature'
   | 'expired_signature'
+  | 'future_signature'
   | 'invalid_signature'
   | 'malformed_json'
   | 'not_an_event';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { commaList, duration, int } from './values.js';
+import type { ListenerLimits } from '../lib/listener-limits.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
+import { ConfigError, duration, int } from './values.js';
 
 /** Where the api listens, whom it trusts for client addresses, and how its customer pages behave. */
 export const httpVariables = {
@@ -9,8 +11,16 @@ export const httpVariables = {
   PORT: int(0, 65535).default(4242),
   TRUST_PROXY: z
     .string()
-    .regex(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+)$/, 'true, false, a number of proxy hops, or a comma-separated list of proxy IPs/CIDRs')
+    .superRefine((v, ctx) => {
+      const problem = parseTrustProxy(v).problem;
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .default('false'),
+  // Every listener (api, worker's HTTP port, emulator, demo mailbox): see src/lib/listener-limits.ts.
+  HTTP_HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: int(0, 1_000_000).default(256),
   LANDING_WAIT_MS: int(0, 60_000).default(8000),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://shop.example.com' }).optional(),
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(120),
@@ -25,8 +35,12 @@ type Env = z.infer<z.ZodObject<typeof httpVariables>>;
 export interface HttpConfig {
   readonly host: string;
   readonly port: number;
-  /** Fastify's `trustProxy`: whose X-Forwarded-For to believe for the client IP (rate limits). */
-  readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  /** Whose X-Forwarded-For to believe for the client IP (rate limits, lockout, logs): never everyone. */
+  readonly trustProxy: TrustProxy;
+  /** Timeouts of every listener (HTTP_*_TIMEOUT_MS). */
+  readonly limits: ListenerLimits;
+  /** Open connections per client address (an IPv6 /64) on the api; 0: no cap. Listed proxies are exempt. */
+  readonly maxConnectionsPerClient: number;
 }
 
 export interface LandingConfig {
@@ -52,7 +66,16 @@ export interface LandingConfig {
 }
 
 export function httpConfig(e: Env): HttpConfig {
-  return { host: e.HOST, port: e.PORT, trustProxy: trustProxy(e.TRUST_PROXY) };
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('invalid configuration: HTTP_HEADERS_TIMEOUT_MS: at most HTTP_REQUEST_TIMEOUT_MS (the request timeout covers the headers too)', ['HTTP_HEADERS_TIMEOUT_MS']);
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY).value ?? false,
+    limits: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+    maxConnectionsPerClient: e.HTTP_MAX_CONNECTIONS_PER_CLIENT,
+  };
 }
 
 /** `retrieveRps`: the smaller of the fleet's Stripe budgets, which the landing page takes its share of. */
@@ -73,13 +96,4 @@ function defaultPublicUrl(host: string, port: number): string {
   if (host === '0.0.0.0') return `http://127.0.0.1:${port}`;
   if (host === '::') return `http://[::1]:${port}`;
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-function trustProxy(raw: string): HttpConfig['trustProxy'] {
-  if (raw === 'true' || raw === 'false') return raw === 'true';
-  if (/^\d+$/.test(raw)) {
-    const hops = Number(raw);
-    return (_address, hop) => hop < hops;
-  }
-  return commaList(raw);
 }

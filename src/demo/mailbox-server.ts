@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { DEFAULT_LISTENER_LIMITS, guardIdle, listenerOptions, type ListenerLimits } from '../lib/listener-limits.js';
 import { sendHtml } from '../lib/html.js';
 import { startMailSink, type MailSink } from './mail-sink.js';
 import { mailboxPage, mailPage } from './mailbox-page.js';
@@ -23,6 +24,8 @@ export interface DemoMailboxOptions {
   /** The shop's URL, linked from an empty mailbox. */
   readonly shopUrl: string;
   readonly log?: Logger;
+  /** Header, request and keep-alive timeouts, as on every listener; the defaults when not given. */
+  readonly limits?: ListenerLimits;
 }
 
 // The receipt's own HTML runs in a sandbox: no script, no forms, nothing fetched from anywhere.
@@ -35,7 +38,9 @@ const MAIL_HTML_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; i
 export async function startDemoMailbox(opts: DemoMailboxOptions): Promise<DemoMailbox> {
   const host = opts.host ?? '127.0.0.1';
   const sink = await startMailSink({ host, port: opts.smtpPort ?? 0, ...(opts.log === undefined ? {} : { log: opts.log }) });
-  const app = Fastify({ logger: false });
+  const limits = opts.limits ?? DEFAULT_LISTENER_LIMITS;
+  const app = Fastify({ logger: false, ...listenerOptions(limits) });
+  guardIdle(app.server, limits);
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
   });

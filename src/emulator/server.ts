@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import qs from 'qs';
+import { DEFAULT_LISTENER_LIMITS, guardIdle, listenerOptions, type ListenerLimits } from '../lib/listener-limits.js';
 import { afterSaleControlRoutes } from './after-sale-control-routes.js';
 import { controlPageRoutes } from './control-page.js';
 import { controlRoutes } from './control-routes.js';
@@ -28,6 +29,8 @@ export interface EmulatorOptions {
   readonly webhookMaxAttempts?: number;
   /** The rate limiter's clock (tests hold it still); defaults to `Date.now`. */
   readonly clock?: () => number;
+  /** Header, request and keep-alive timeouts, as on every listener; the defaults when not given. */
+  readonly limits?: ListenerLimits;
 }
 
 export interface Emulator {
@@ -50,7 +53,9 @@ const API_KEY = /^Bearer ((sk|rk)_(test|live)_[A-Za-z0-9_]+)$/;
  * pagination and error format, plus webhooks and fault knobs. The real SDK talks to it over HTTP.
  */
 export function createEmulator(opts: EmulatorOptions): Emulator {
-  const app = Fastify({ logger: false, routerOptions: { querystringParser: (s) => qs.parse(s) as Record<string, unknown> } });
+  const limits = opts.limits ?? DEFAULT_LISTENER_LIMITS;
+  const app = Fastify({ logger: false, ...listenerOptions(limits), routerOptions: { querystringParser: (s) => qs.parse(s) as Record<string, unknown> } });
+  guardIdle(app.server, limits);
   let baseUrl = '';
   const store = new EmulatorStore(() => baseUrl);
   const gate = new TrafficGate({ ...DEFAULT_KNOBS, ...opts.knobs }, opts.clock);

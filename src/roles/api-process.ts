@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import { buildApp, type AppDeps } from '../api/app.js';
+import { clientKey } from '../api/client-key.js';
+import { ConnectionGuard, idleLimitMs } from '../lib/connection-guard.js';
+import { proxyMatcher } from '../config/trust-proxy.js';
 import type { StripeReadyConfig } from '../config/index.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { migrateDatabase, pendingMigrations } from '../db/migrate.js';
@@ -18,6 +22,12 @@ import { producerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { Closers, type RoleProcess } from './role-process.js';
 import { listenStep, postgresStep, redisStep } from './start-failure.js';
+
+/**
+ * How long, while draining, a request may still be sending its body before its connection is closed. A 1 MB
+ * webhook from Stripe arrives in a fraction of that; a stalled sender gets no more.
+ */
+const DRAIN_GRACE_MS = 1000;
 
 export interface ApiProcess extends RoleProcess {
   readonly log: Logger;
@@ -83,6 +93,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     webhookSecrets: config.stripe.webhookSecrets,
     livemode: config.stripe.livemode,
     trustProxy: config.http.trustProxy,
+    limits: config.http.limits,
     ...(admin === undefined ? {} : { admin: { queues: [queue, afterSaleQueue, reconcileQueue, effectsQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
     metrics,
     readiness: { sql: database.sql, redis, log, pendingMigrations },
@@ -93,6 +104,25 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     ...(shop === undefined ? {} : { shop }),
   };
   const app = await buildApp(deps);
+  const refused = new Counter({
+    name: 'fulfillment_http_connections_refused_total',
+    help: 'Connections to the api destroyed because their client already held HTTP_MAX_CONNECTIONS_PER_CLIENT.',
+    registers: [metrics.registry],
+  });
+  let lastRefusalLog = 0;
+  const connections = new ConnectionGuard(app.server, {
+    maxPerClient: config.http.maxConnectionsPerClient,
+    exempt: proxyMatcher(config.http.trustProxy),
+    clientOf: clientKey,
+    idleLimitMs: idleLimitMs(config.http.limits),
+    onRefused: (client) => {
+      refused.inc();
+      // One line per 10 s at most: a flood of refusals must not become a flood of log lines.
+      if (Date.now() - lastRefusalLog < 10_000) return;
+      lastRefusalLog = Date.now();
+      log.warn({ client, max: config.http.maxConnectionsPerClient }, 'connection refused: client holds too many');
+    },
+  });
   let address = '';
 
   return {
@@ -120,8 +150,15 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     async stop() {
       // Fastify's close stops accepting and lets in-flight requests finish. A kept-alive connection
       // whose request finishes after that would hold the close open until its keep-alive timeout:
-      // close such connections as soon as they turn idle.
-      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      // close such connections as soon as they turn idle. A request whose body has not arrived within
+      // DRAIN_GRACE_MS (a slow or stalled sender) is closed too, so that the drain ends within its deadline.
+      const drain = () => {
+        app.server.closeIdleConnections();
+        const closed = connections.closeUnfinished(DRAIN_GRACE_MS);
+        if (closed > 0) log.info({ closed }, 'closed connections with no complete request');
+      };
+      drain();
+      const idle = setInterval(drain, 100);
       try {
         await app.close();
       } finally {

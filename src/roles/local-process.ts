@@ -27,7 +27,7 @@ export function createLocalProcess(config: Config, opts: { demo: boolean }): Rol
         const secrets = opts.demo ? [LOCAL_EMULATOR_WEBHOOK_SECRET] : (config.stripe.webhookSecrets ?? [LOCAL_EMULATOR_WEBHOOK_SECRET]);
         const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
         const emulator: Emulator = await listenStep('EMULATOR_PORT', '127.0.0.1', config.emulatorPort, () =>
-          startEmulator({ port: config.emulatorPort, webhookSecrets: secrets, webhookEndpoints: [`http://${host}:${config.http.port}/webhook`] }),
+          startEmulator({ port: config.emulatorPort, limits: config.http.limits, webhookSecrets: secrets, webhookEndpoints: [`http://${host}:${config.http.port}/webhook`] }),
         );
         closers.add('emulator', () => emulator.app.close());
         const url = localEmulatorUrl(config, Number(new URL(emulator.url()).port));
@@ -39,7 +39,7 @@ export function createLocalProcess(config: Config, opts: { demo: boolean }): Rol
       }
       if (opts.demo) {
         // The demo's receipts go to a local SMTP sink, shown at its mailbox page (linked from the order page).
-        const mailbox = await startDemoMailbox({ host: '127.0.0.1', shopUrl: `${config.landing.publicUrl}/`, log });
+        const mailbox = await startDemoMailbox({ host: '127.0.0.1', shopUrl: `${config.landing.publicUrl}/`, log, limits: config.http.limits });
         closers.add('mailbox', () => mailbox.close());
         log.info({ url: mailbox.url, smtpUrl: mailbox.sink.smtpUrl }, 'demo mailbox: receipt emails land here');
         roleConfig = withDemoMailbox(roleConfig, mailbox.sink.smtpUrl, mailbox.url);

@@ -71,7 +71,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
       if (config.reconcile.intervalMs > 0) await scheduleReconcile(runs.reconcileQueue, config.reconcile.intervalMs, config.reconcile.lookbackMs);
       const httpPort = config.ops.workerHttpPort;
       if (httpPort !== undefined) {
-        const server = await buildWorkerHttp({ readiness: { sql: database.sql, redis, log, pendingMigrations }, registry: metrics.registry, metricsToken: config.ops.metricsToken });
+        const server = await buildWorkerHttp({ readiness: { sql: database.sql, redis, log, pendingMigrations }, registry: metrics.registry, metricsToken: config.ops.metricsToken, limits: config.http.limits });
         closers.add('http', () => server.close());
         http = server;
         await listenStep('WORKER_HTTP_PORT', config.http.host, httpPort, () => server.listen({ host: config.http.host, port: httpPort }));

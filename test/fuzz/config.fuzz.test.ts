@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_PROXY_HOPS, proxyMatcher } from '../../src/config/trust-proxy.js';
 import { ConfigError, loadConfig, type Config } from '../../src/config/index.js';
 import { params, printCounts, runs, tally, TIMEOUT_MS } from './budget.js';
 
@@ -41,7 +43,11 @@ const VARIABLES: Record<string, readonly string[]> = {
   CALLBACK_SECRET: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
   EFFECT_BACKOFF_MS: ['1000'],
   EFFECT_RETRY_HORIZON: ['72h'],
-  TRUST_PROXY: ['true', '2', '10.0.0.0/8, 192.168.1.1'],
+  TRUST_PROXY: ['true', 'false', '2', '10.0.0.0/8, 192.168.1.1', 'loopback', '::1, fd00::/8', '11'],
+  HTTP_HEADERS_TIMEOUT_MS: ['10000', '1000', '600000'],
+  HTTP_REQUEST_TIMEOUT_MS: ['30000', '1000', '600000'],
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: ['72000', '1000'],
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: ['256', '0', '1'],
 };
 const NAMES = Object.keys(VARIABLES);
 
@@ -80,7 +86,28 @@ function usable(c: Config): void {
   new URL(c.landing.publicUrl);
   if (c.effects.smtpUrl !== undefined) new URL(c.effects.smtpUrl);
   for (const u of c.effects.callbackUrls) new URL(u);
+  // Never everyone's X-Forwarded-For; a hop count within its bound; every proxy entry a CIDR ipaddr.js reads.
+  const trust = c.http.trustProxy;
+  if (trust === (true as unknown)) throw new Error('TRUST_PROXY became true');
+  if (typeof trust === 'number' && !(Number.isInteger(trust) && trust >= 1 && trust <= MAX_PROXY_HOPS)) throw new Error(`hops ${trust}`);
+  if (typeof trust === 'object') for (const cidr of trust) ipaddr.parseCIDR(cidr);
+  // Node refuses a headers timeout above the request timeout at listen: the parser must have refused it first.
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = c.http.limits;
+  for (const ms of [headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs]) if (!(Number.isInteger(ms) && ms >= 1000)) throw new Error(`timeout ${ms}`);
+  if (headersTimeoutMs > requestTimeoutMs) throw new Error('headers timeout above request timeout');
 }
+
+/** TRUST_PROXY entries as an operator might write them, right and wrong. */
+const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
+const v6 = fc.ipV6();
+const proxyEntry = fc.oneof(
+  { weight: 4, arbitrary: v4 },
+  { weight: 3, arbitrary: v6 },
+  { weight: 3, arbitrary: fc.tuple(fc.oneof(v4, v6), fc.integer({ min: -1, max: 140 })).map(([a, bits]) => `${a}/${bits}`) },
+  { weight: 1, arbitrary: fc.constantFrom('loopback', 'linklocal', 'uniquelocal', 'LOOPBACK', 'true', 'false', '1', '0x7f000001', '010.0.0.1', '127.1', '::ffff:10.0.0.1', 'fe80::1%eth0', '10.0.0.1/8/8', '10.0.0.1/', '/8', '*', '') },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+);
+const proxyLists = fc.tuple(fc.array(proxyEntry, { minLength: 1, maxLength: 5 }), fc.constantFrom(',', ', ', ' , ', ',,')).map(([entries, sep]) => ({ entries, raw: entries.join(sep) }));
 
 describe('fuzz: loadConfig', () => {
   afterAll(() => printCounts('config'));
@@ -103,6 +130,33 @@ describe('fuzz: loadConfig', () => {
         expect(() => usable(config), `env ${JSON.stringify(env).slice(0, 500)}`).not.toThrow();
       }),
       params(runs(100_000, 2_000)),
+    );
+  }, TIMEOUT_MS);
+
+  it('TRUST_PROXY: a list is refused naming TRUST_PROXY, or read as CIDRs that match every address listed', () => {
+    fc.assert(
+      fc.property(proxyLists, ({ entries, raw }) => {
+        tally('config: TRUST_PROXY lists');
+        let config: Config;
+        try {
+          config = loadConfig({ TRUST_PROXY: raw });
+        } catch (err) {
+          expect(err, raw).toBeInstanceOf(ConfigError);
+          expect((err as ConfigError).variables, raw).toEqual(['TRUST_PROXY']);
+          return;
+        }
+        const trust = config.http.trustProxy;
+        expect(trust, raw).not.toBe(true);
+        if (typeof trust !== 'object') return;
+        expect(() => usable(config), raw).not.toThrow();
+        const trusted = proxyMatcher(trust);
+        // Each plain address listed is trusted (a CIDR's own address too, since it lies in its range).
+        for (const entry of entries) {
+          const address = entry.split('/')[0] ?? '';
+          if (entry !== '' && ipaddr.isValid(address)) expect(trusted(address), `${entry} in ${raw}`).toBe(true);
+        }
+      }),
+      params(runs(20_000, 1_000)),
     );
   }, TIMEOUT_MS);
 });

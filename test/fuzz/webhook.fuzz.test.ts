@@ -106,6 +106,26 @@ describe('fuzz: POST /webhook', () => {
     );
   }, TIMEOUT_MS);
 
+  it('takes a genuine event signed within 300 s either way, and refuses one older (expired_signature) or newer (future_signature)', async () => {
+    // Offsets from now: most near the edges of the tolerance, some anywhere in ±30 years.
+    const offsets = fc.oneof(fc.integer({ min: -400, max: 400 }), fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }));
+    await fc.assert(
+      fc.asyncProperty(genuineRequests(base), offsets, async (req, offset) => {
+        tally('webhook: genuine event, signed at now ± offset (inject)');
+        await housekeeping();
+        const signedAt = Math.floor(Date.now() / 1000) + offset;
+        const headers = { ...req.headers, 'stripe-signature': signPayload(req.body.toString('utf8'), [WEBHOOK_SECRET], signedAt) };
+        const res = await stack.api.inject({ method: 'POST', url: '/webhook', payload: req.body, headers });
+        const where = `offset ${offset}: ${res.statusCode} ${res.body.slice(0, 200)}`;
+        // A margin of 5 s either side of the edge: the clock moves between signing and checking.
+        if (Math.abs(offset) <= 295) expect(res.json(), where).toMatchObject({ received: true, jobId: expect.any(String) });
+        else if (offset < -305) expect(res.json(), where).toMatchObject({ error: 'expired_signature' });
+        else if (offset > 305) expect(res.json(), where).toMatchObject({ error: 'future_signature' });
+      }),
+      params(runs(10_000, 300)),
+    );
+  }, TIMEOUT_MS);
+
   it('holds over real HTTP too (the socket, Node header limits, keep-alive)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(webhookRequests(base), genuineRequests(base)), async (req) => {

@@ -59,6 +59,7 @@ export interface StackOptions {
   readonly backoffMs?: number;
   readonly landingWaitMs?: number;
   readonly metricsToken?: string;
+  /** The test is the proxy: TRUST_PROXY=127.0.0.1, so X-Forwarded-For from a loopback connection names the client. */
   readonly trustProxy?: boolean;
   /** Serve Bull Board with these credentials. */
   readonly admin?: { username: string; password: string; readOnly?: boolean };
@@ -151,7 +152,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     STRIPE_ENDPOINT_MAX_RPS: '10000',
     LANDING_WAIT_MS: String(opts.landingWaitMs ?? 8000),
     RATE_LIMIT_PER_MINUTE: String(opts.rateLimitPerMinute ?? 100_000),
-    ...(opts.trustProxy === undefined ? {} : { TRUST_PROXY: String(opts.trustProxy) }),
+    ...(opts.trustProxy === true ? { TRUST_PROXY: '127.0.0.1' } : {}),
     ...(opts.metricsToken === undefined ? {} : { METRICS_TOKEN: opts.metricsToken }),
     ...(opts.disputePolicy === undefined ? {} : { DISPUTE_POLICY: opts.disputePolicy }),
     ...(opts.admin === undefined

@@ -18,7 +18,7 @@ describe('Bull Board login', () => {
     processUrl = `http://127.0.0.1:${port}`;
     apiProcess = startProcess(
       'src/entry/api.ts',
-      stack.env({ LOG_LEVEL: 'info', PORT: String(port), ADMIN_USERNAME: admin.username, ADMIN_PASSWORD: admin.password, TRUST_PROXY: 'true' }),
+      stack.env({ LOG_LEVEL: 'info', PORT: String(port), ADMIN_USERNAME: admin.username, ADMIN_PASSWORD: admin.password, TRUST_PROXY: '127.0.0.1' }),
     );
     await waitForOutput(apiProcess, 'api listening');
   });

@@ -109,6 +109,14 @@ describe('start failures', () => {
     expect(line).toMatchObject({ code: 'config_invalid', variables: ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] });
   });
 
+  it('TRUST_PROXY=true is refused with one line saying what to give instead, and exits 2', async () => {
+    const { code, output } = await run('src/entry/api.ts', stack.env({ TRUST_PROXY: 'true' }));
+    expect(code).toBe(2);
+    const line = fatalLine(output);
+    expect(line).toMatchObject({ code: 'config_invalid', variables: ['TRUST_PROXY'] });
+    expect(String(line.msg)).toMatch(/TRUST_PROXY: true would let every client pick its own address.*addresses or CIDRs.*hop count/);
+  });
+
   it('npm start with STRIPE_SECRET_KEY alone asks for STRIPE_WEBHOOK_SECRET, not for "npm start"', async () => {
     const { code, output } = await run('src/entry/start.ts', localEnv({ STRIPE_SECRET_KEY: 'sk_test_123abc' }));
     expect(code).toBe(2);

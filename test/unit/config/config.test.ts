@@ -51,7 +51,7 @@ describe('loadConfig', () => {
 
   it('requires the Stripe settings in production, naming each missing one', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required in production; STRIPE_WEBHOOK_SECRET: required/);
-    // docker-compose.yml runs NODE_ENV=production and publishes the api's port: /metrics needs its token.
+    // docker-compose.yml runs NODE_ENV=production and its proxy publishes the api: /metrics needs its token.
     const keys = { NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_aaaaaaaaaa' };
     expect(() => loadConfig(keys)).toThrow(/METRICS_TOKEN: required in production \(at least 16 characters; \/metrics would be public without it\)/);
     expect(loadConfig({ ...keys, METRICS_TOKEN: 'metrics-token-0123456789' }).ops.metricsToken).toBe('metrics-token-0123456789');
@@ -77,13 +77,28 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: at least 12/);
   });
 
-  it('reads TRUST_PROXY as a boolean, a hop count or a list of proxies', () => {
+  it('reads TRUST_PROXY as false, a hop count or proxy addresses/CIDRs, and refuses true with what to give instead', () => {
     expect(loadConfig({}).http.trustProxy).toBe(false);
-    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
-    const oneHop = loadConfig({ TRUST_PROXY: '1' }).http.trustProxy as (a: string, hop: number) => boolean;
-    expect([oneHop('10.0.0.1', 0), oneHop('10.0.0.1', 1)]).toEqual([true, false]);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
-    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY:/);
+    expect(loadConfig({ TRUST_PROXY: '0' }).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, fd00::/8' }).http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1/32', 'fd00::/8']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).http.trustProxy).toEqual(['127.0.0.0/8', '::1/128']);
+    // Found by the config fuzzer: an IPv4-mapped address is its IPv4 address (peers are compared so); names are not properties.
+    expect(loadConfig({ TRUST_PROXY: '::ffff:10.0.0.1, ::ffff:10.0.0.0/104' }).http.trustProxy).toEqual(['10.0.0.1/32', '10.0.0.0/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'constructor' })).toThrow(/TRUST_PROXY: "constructor" is not an IP address or CIDR/);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY: true would let every client pick its own address.*give your proxies' addresses or CIDRs/);
+    for (const bad of ['everyone', '10.0.0.0/33', '10.0.0.1,1', '0x1', '010.0.0.1', '10.0.0.1/8/8', '11', '10.0.0.1, nope', ',']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY:/);
+    }
+  });
+
+  it('reads the listener timeouts and the per-client connection cap, each validated', () => {
+    expect(loadConfig({}).http).toMatchObject({ limits: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000 }, maxConnectionsPerClient: 256 });
+    const c = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '3000', HTTP_MAX_CONNECTIONS_PER_CLIENT: '0' });
+    expect(c.http).toMatchObject({ limits: { headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 3000 }, maxConnectionsPerClient: 0 });
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS:/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: at most HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS_PER_CLIENT: '-1' })).toThrow(/HTTP_MAX_CONNECTIONS_PER_CLIENT:/);
   });
 
   it('reads the effect settings: SMTP_URL, MAIL_FROM, comma-separated CALLBACK_URLS and CALLBACK_SECRET', () => {
