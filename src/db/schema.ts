@@ -60,6 +60,9 @@ export const checkoutSessions = pgTable(
     check('checkout_sessions_status_check', sql`${t.status} in (${sqlList(SESSION_STATUSES)})`),
     index('checkout_sessions_status_idx').on(t.status),
     index('checkout_sessions_payment_intent_idx').on(t.paymentIntent),
+    // Reconciliation lists refunds and disputes per connected account it has seen (db/after-sale-reconcile.ts):
+    // partial, so a platform-only merchant's inserts never touch it.
+    index('checkout_sessions_account_idx').on(t.account).where(sql`${t.account} is not null`),
   ],
 );
 

@@ -8,6 +8,7 @@ import { createEffectsQueue, enqueueTogether, type EffectsQueue } from '../queue
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { bullPrefix } from '../queue/contract.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { createAfterSaleQueue } from '../queue/after-sale-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
 import { workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
@@ -74,6 +75,9 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
   instrumentStripe(stripe, metrics);
   const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
   closers.add('reconcile queue', () => reconcileQueue.close());
+  // Reconciliation hands refunds and disputes whose webhooks were lost to after-sale runs.
+  const afterSaleQueue = createAfterSaleQueue(redis, config.queue);
+  closers.add('after-sale queue', () => afterSaleQueue.close());
   const batcher =
     config.stripe.batchedReads === 'off'
       ? undefined
@@ -105,6 +109,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     stripe,
     sql: database.sql,
     fulfillmentQueue: base.fulfillmentQueue,
+    afterSaleQueue,
     handlers,
     log,
     metrics,

@@ -1,0 +1,1 @@
+CREATE INDEX "checkout_sessions_account_idx" ON "checkout_sessions" USING btree ("account") WHERE "checkout_sessions"."account" is not null;
