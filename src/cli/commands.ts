@@ -8,6 +8,7 @@ import { fulfillmentHandlers } from '../fulfillment/registry.js';
 import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createReconcileEvents, createReconcileQueue, requestReconcile } from '../queue/reconcile-queue.js';
 import { recordRun } from '../run/record-run.js';
+import { afterSaleSettings } from '../roles/after-sale-settings.js';
 import { createStripeClient } from '../stripe/client.js';
 import { Exit, type CliContext } from './cli-context.js';
 import { stripeFailure } from './stripe-failure.js';
@@ -28,7 +29,7 @@ export async function fulfill(ctx: CliContext, sessionId: string): Promise<void>
   try {
     const outcome = await fulfillCheckout(
       { sessionId, trigger: 'manual', account },
-      { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects), { disputePolicy: config.afterSale.disputePolicy }) },
+      { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects), { afterSale: afterSaleSettings(config) }) },
     );
     // Run by hand and through: whatever held the session for an operator is resolved.
     await clearFailures(database.sql, [sessionId]);

@@ -1,11 +1,11 @@
 import type { Db } from './client.js';
 import type { SessionStatus } from '../domain/session-status.js';
 import type { ItemAccess, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
-import { checkoutLineItems, checkoutSessions } from './schema.js';
+import { checkoutLineItems, checkoutSessions, orderLedger } from './schema.js';
 import { orm } from './drizzle.js';
 import { perDb } from './per-db.js';
 
-const { asc, eq, sql } = orm;
+const { and, asc, desc, eq, sql } = orm;
 
 const reads = perDb((db) => ({
   session: db.select().from(checkoutSessions).where(eq(checkoutSessions.id, sql.placeholder('id'))).prepare('session_view'),
@@ -15,6 +15,13 @@ const reads = perDb((db) => ({
     .where(eq(checkoutLineItems.sessionId, sql.placeholder('id')))
     .orderBy(asc(checkoutLineItems.position))
     .prepare('session_view_items'),
+  refundedAt: db
+    .select({ at: orderLedger.createdAt })
+    .from(orderLedger)
+    .where(and(eq(orderLedger.sessionId, sql.placeholder('id')), eq(orderLedger.kind, 'refund')))
+    .orderBy(desc(orderLedger.seq))
+    .limit(1)
+    .prepare('session_view_refunded_at'),
 }));
 
 /** The public view of a session's fulfillment, as the status API and the landing page show it. */
@@ -33,6 +40,8 @@ export interface SessionView {
   readonly dispute_status: string | null;
   /** null before fulfillment. */
   readonly access: OrderAccess | null;
+  /** When the refunded amount last changed (the ledger's latest refund line); null without a refund. Not in the status API. */
+  readonly refunded_at: string | null;
   readonly line_items: readonly {
     readonly id: string;
     readonly price: string | null;
@@ -51,6 +60,8 @@ export async function findSessionView(db: Db, sessionId: string): Promise<Sessio
   // Sent together (one round trip): a session not stored yet costs an empty read of its items.
   const [[session], items] = await Promise.all([q.session.execute({ id: sessionId }), q.items.execute({ id: sessionId })]);
   if (session === undefined) return undefined;
+  // Only a refunded order pays for this read (the order page says when).
+  const refundedAt = session.amountRefunded > 0 ? ((await q.refundedAt.execute({ id: sessionId }))[0]?.at ?? null) : null;
   return {
     session_id: session.id,
     status: session.status,
@@ -64,6 +75,7 @@ export async function findSessionView(db: Db, sessionId: string): Promise<Sessio
     dispute_status: session.disputeStatus,
     // A placeholder (a refund recorded before the fulfillment) holds no access yet.
     access: session.status === 'fulfilled' ? session.access : null,
+    refunded_at: refundedAt === null ? null : new Date(refundedAt).toISOString(),
     line_items: items.map((i) => ({
       id: i.id,
       price: i.priceId,

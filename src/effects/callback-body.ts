@@ -1,4 +1,4 @@
-import type { OrderSnapshot } from './effect.js';
+import type { CallbackEffectPayload, OrderSnapshot } from './effect.js';
 
 /**
  * The JSON a merchant's endpoint receives for one fulfilled session (the public contract in the README).
@@ -30,4 +30,9 @@ export function callbackBody(order: OrderSnapshot): string {
       notes: order.notes.map((n) => ({ line_item_id: n.lineItemId, text: n.text })),
     },
   });
+}
+
+/** The body of one callback effect: the order's `order.fulfilled`, or an after-sale notice as it was stored. */
+export function callbackPayloadBody(payload: CallbackEffectPayload): string {
+  return 'notice' in payload ? JSON.stringify(payload.notice) : callbackBody(payload.order);
 }

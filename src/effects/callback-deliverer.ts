@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
-import { callbackBody } from './callback-body.js';
+import { callbackPayloadBody } from './callback-body.js';
 import { classifyRequestError, readAtMost, retryAfterMs } from './http-response.js';
 import { callbackKind, type CallbackEffectPayload, type DeliveryResult, type EffectDeliverer, type EffectRecord } from './effect.js';
 
@@ -59,7 +59,7 @@ export function createCallbackDeliverer(opts: CallbackDelivererOptions): EffectD
       if (!HEADER_SAFE.test(effect.idempotencyKey)) {
         return { outcome: 'permanent', code: 'callback_id_invalid', reason: 'the idempotency key cannot be a webhook-id header' };
       }
-      const body = callbackBody(effect.payload.order);
+      const body = callbackPayloadBody(effect.payload);
       const now = new Date();
       const headers = {
         'content-type': 'application/json',

@@ -45,15 +45,44 @@ export interface OrderSnapshot {
 export interface EmailEffectPayload {
   readonly to: string;
   readonly order: OrderSnapshot;
-  /** Which email: the receipt (default, and every payload stored before this field existed) or the failed payment's notice. */
-  readonly template?: 'receipt' | 'payment_failed';
+  /**
+   * Which email: the receipt (default, and every payload stored before this field existed), the failed
+   * payment's notice, or the notice that access was taken back or given back (`change` says what).
+   */
+  readonly template?: 'receipt' | 'payment_failed' | 'access_changed';
+  /** For `access_changed`: the change, in the customer's terms. */
+  readonly change?: AccessChangeNotice;
 }
 
-/** Payload of the built-in kind `callback`: one signed POST per fulfilled session and URL. */
-export interface CallbackEffectPayload {
-  readonly url: string;
-  readonly order: OrderSnapshot;
+/** What an access change email says: the order's refunds and dispute now, and each item's access. */
+export interface AccessChangeNotice {
+  /** ISO 8601: when the change was recorded. */
+  readonly at: string;
+  readonly access: string;
+  readonly amountRefunded: number;
+  readonly refundState: string;
+  readonly disputeStatus: string | null;
+  readonly items: readonly { readonly id: string; readonly access: string; readonly previous: string }[];
 }
+
+/** After the sale (issue 19): what the merchant's endpoint is told when an order's refunds or access change. */
+export type AfterSaleNotice =
+  | {
+      readonly type: 'order.refunded';
+      readonly timestamp: string;
+      readonly data: { readonly session_id: string; readonly amount_refunded: number; readonly refund_state: string };
+    }
+  | {
+      readonly type: 'order.access_changed';
+      readonly timestamp: string;
+      readonly data: { readonly session_id: string; readonly access: string; readonly line_items: readonly { readonly id: string; readonly access: string }[] };
+    };
+
+/**
+ * Payload of the built-in kind `callback`: one signed POST per URL, for a fulfilled order (`order`) or for
+ * an after-sale change (`notice`, sent as it is).
+ */
+export type CallbackEffectPayload = { readonly url: string; readonly order: OrderSnapshot } | { readonly url: string; readonly notice: AfterSaleNotice };
 
 /**
  * An effect kind: its name, and (in the type only) its payload. Declared once with `defineEffectKind`, it is

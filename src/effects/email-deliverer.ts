@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { emailKind, type DeliveryResult, type EffectDeliverer, type EffectRecord, type EmailEffectPayload } from './effect.js';
 import { classifySmtpError } from './smtp-errors.js';
 import { renderPaymentFailed } from './payment-failed-email.js';
+import { renderAccessChanged } from './access-changed-email.js';
 import { renderReceipt } from './receipt-email.js';
 
 export interface EmailDelivererOptions {
@@ -51,7 +52,13 @@ export function createEmailDeliverer(opts: EmailDelivererOptions): EffectDeliver
         return { outcome: 'permanent', code: 'email_address_invalid', reason: 'the recipient is not a single plain email address' };
       }
       const links = opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl };
-      const receipt = effect.payload.template === 'payment_failed' ? renderPaymentFailed(effect.payload.order, links) : renderReceipt(effect.payload.order, links);
+      const { template, order, change } = effect.payload;
+      const receipt =
+        template === 'payment_failed'
+          ? renderPaymentFailed(order, links)
+          : template === 'access_changed' && change !== undefined
+            ? renderAccessChanged(order, change, links)
+            : renderReceipt(order, links);
       const name = effect.payload.order.customerName?.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
       const timeout = AbortSignal.timeout(timeoutMs);
       try {

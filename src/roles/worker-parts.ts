@@ -20,6 +20,7 @@ import { createWorker } from '../worker/create-worker.js';
 import { pageSessions } from '../worker/page-sessions.js';
 import { createReconcileWorker } from '../worker/reconcile-worker.js';
 import { createAfterSaleWorker } from '../worker/after-sale-worker.js';
+import { afterSaleSettings } from './after-sale-settings.js';
 import type { EnqueueEffects } from '../worker/record-and-hand-off.js';
 import { Closers } from './role-process.js';
 import { logWorkerError } from '../observability/worker-error-log.js';
@@ -64,6 +65,7 @@ export function connect(config: StripeReadyConfig, log: Logger, started: () => b
 /** The fulfillment worker and reconciliation, and the Stripe client they share (paced by the fleet's budget). */
 export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHandler[]) {
   const { config, log, closers, database, redis, metrics, enqueue } = base;
+  const afterSale = afterSaleSettings(config);
   // Every Stripe request of every worker process shares one budget, kept in Redis.
   const budget = new StripeRateBudget(redis, { prefix: bullPrefix(config.queue.prefix), maxRps: config.stripe.maxRps, endpointMaxRps: config.stripe.endpointMaxRps });
   const stripe = createStripeClient({
@@ -81,7 +83,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
   const batcher =
     config.stripe.batchedReads === 'off'
       ? undefined
-      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue, disputePolicy: config.afterSale.disputePolicy }));
+      : sessionBatcher(stripe, budget, config.stripe.batchedReads, pageSessions({ sql: database.sql, handlers, log, enqueueEffects: enqueue, afterSale }));
   // Closed after the workers (no batch starts any more), before the queues and Postgres its page records use.
   closers.add('page records', async () => batcher?.settle());
   const worker = createWorker({
@@ -96,14 +98,14 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
     enqueueEffects: enqueue,
-    disputePolicy: config.afterSale.disputePolicy,
+    afterSale,
     ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
   });
   worker.on('error', logWorkerError(log, 'fulfillment', redis));
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
     enqueueEffects: enqueue,
-    disputePolicy: config.afterSale.disputePolicy,
+    afterSale,
     connection: redis,
     prefix: config.queue.prefix,
     stripe,
@@ -122,7 +124,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     sql: database.sql,
     stripe,
     handlers,
-    policy: config.afterSale.disputePolicy,
+    settings: afterSale,
     fulfillmentQueue: base.fulfillmentQueue,
     log,
     prefix: config.queue.prefix,

@@ -5,8 +5,10 @@ import { deriveAfterSale, type AfterSaleFacts, type AfterSaleState, type Dispute
 import type { Tx } from '../db/client.js';
 import { JOB_GRACE_MS } from '../effects/effect-store.js';
 import { EFFECT_KIND_NAME, type EffectKind } from '../effects/effect.js';
+import { announcements } from './after-sale-announcements.js';
 import { matchingItems, type AccessChangeContext, type EffectOptions, type FulfillmentHandler } from '../fulfillment/handler.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
+import type { OrderSnapshot } from '../effects/effect.js';
 import { sent } from '../lib/sent.js';
 import { createHandlerDb } from './handler-db.js';
 import { HandlerInputError, type NewEffect } from './run-handlers.js';
@@ -19,13 +21,24 @@ export interface StoredAfterSale {
   readonly access: OrderAccess | null;
 }
 
+/** What after-sale changes do beyond the policy: `DISPUTE_POLICY`, and whom they are announced to (the receipt's settings). */
+export interface AfterSaleSettings {
+  readonly disputePolicy: DisputePolicy;
+  /** `CALLBACK_URLS`: `order.refunded` and `order.access_changed` go to each. */
+  readonly callbackUrls: readonly string[];
+  /** `SMTP_URL` is set: the access email is sent (else recorded skipped, as the receipt is). */
+  readonly emailOn: boolean;
+}
+
 export interface ApplyInput {
   readonly sessionId: string;
   /** The change number this change takes if it changes anything (stored `after_sale_seq` + 1). */
   readonly seq: number;
   readonly facts: AfterSaleFacts;
-  readonly policy: DisputePolicy;
+  readonly settings: AfterSaleSettings;
   readonly amountTotal: number;
+  /** The order as the customer knows it (for the access email); undefined before fulfillment. */
+  readonly snapshot: OrderSnapshot | undefined;
   /** Fulfilled: the items and their stored access (every item `active` when fulfilled in this transaction). */
   readonly items: ReadonlyMap<string, ItemAccess> | undefined;
   readonly previous: StoredAfterSale;
@@ -60,7 +73,7 @@ export interface AppliedChange {
 export async function applyAfterSale(tx: Tx, pool: postgres.Sql, handlers: readonly FulfillmentHandler[], input: ApplyInput): Promise<AppliedChange | 'needs_order'> {
   const { sessionId, seq, now, previous } = input;
   const fulfilled = input.items !== undefined;
-  const state = deriveAfterSale(input.facts, { amountTotal: input.amountTotal, lineItemIds: [...(input.items?.keys() ?? [])] }, input.policy);
+  const state = deriveAfterSale(input.facts, { amountTotal: input.amountTotal, lineItemIds: [...(input.items?.keys() ?? [])] }, input.settings.disputePolicy);
   const change = fulfilled ? accessChange(input.items as ReadonlyMap<string, ItemAccess>, state) : { changed: [], revoke: [], reinstate: [] };
   const access = fulfilled ? state.access : null;
   const hooked = (group: readonly ItemVerdict[], hook: 'revoke' | 'reinstate') => group.length > 0 && handlers.some((h) => h[hook] !== undefined);
@@ -114,6 +127,8 @@ export async function applyAfterSale(tx: Tx, pool: postgres.Sql, handlers: reado
       }
     }
   }
+
+  effects.push(...announcements({ sessionId, seq, now, state, change, access, previous, snapshot: input.snapshot, settings: input.settings, enqueuesAfterCommit: input.enqueuesAfterCommit }));
 
   const itemsWritten =
     change.changed.length === 0

@@ -1,11 +1,12 @@
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
-import type { AfterSaleFacts, DisputePolicy, ItemAccess, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
+import type { AfterSaleFacts, ItemAccess, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
+import type { OrderSnapshot } from '../effects/effect.js';
 import { targetStatus, type SessionStatus } from '../domain/session-status.js';
 import { storableRun } from '../domain/storable.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { sent } from '../lib/sent.js';
-import { applyAfterSale } from './apply-after-sale.js';
+import { applyAfterSale, type AfterSaleSettings } from './apply-after-sale.js';
 import type { AfterSaleRecord } from '../domain/after-sale-run.js';
 
 export type { AfterSaleRecord };
@@ -16,7 +17,7 @@ export interface AfterSaleRunInput {
   readonly facts: AfterSaleFacts;
   /** When this run began reading Stripe, by Postgres' clock (ISO): an older read never overwrites a newer one. */
   readonly readAt: string;
-  readonly policy: DisputePolicy;
+  readonly settings: AfterSaleSettings;
   readonly trigger: string;
   readonly eventId: string | undefined;
   readonly objectId: string | undefined;
@@ -36,6 +37,23 @@ interface Row {
   access: OrderAccess | null;
   after_sale_seq: number;
   after_sale_read_at: Date | string | null;
+  customer_email: string | null;
+  customer_name: string | null;
+  currency: string | null;
+  amount_subtotal: string | number | null;
+  livemode: boolean;
+  fulfilled_at: Date | string | null;
+}
+
+interface ItemRow {
+  id: string;
+  access: ItemAccess;
+  description: string | null;
+  quantity: number | null;
+  amount_total: string | number;
+  currency: string;
+  price_id: string | null;
+  product_id: string | null;
 }
 
 /**
@@ -56,7 +74,8 @@ export async function recordAfterSale(sql: postgres.Sql, input: AfterSaleRunInpu
     open = true;
     if (input.placeholder !== undefined) await insertPlaceholder(tx, input.placeholder, input.account);
     const [row] = await tx<Row[]>`
-      select status, amount_total, amount_refunded, refund_state, dispute_status, access, after_sale_seq, after_sale_read_at
+      select status, amount_total, amount_refunded, refund_state, dispute_status, access, after_sale_seq, after_sale_read_at,
+        customer_email, customer_name, currency, amount_subtotal, livemode, fulfilled_at
       from checkout_sessions where id = ${input.sessionId} for update`;
     if (row === undefined) {
       await tx`rollback`;
@@ -70,17 +89,21 @@ export async function recordAfterSale(sql: postgres.Sql, input: AfterSaleRunInpu
       return { kind: 'stale', seq: row.after_sale_seq, status: row.status };
     }
     const fulfilled = row.status === 'fulfilled';
-    const items = fulfilled
-      ? new Map((await tx<{ id: string; access: ItemAccess }[]>`select id, access from checkout_line_items where session_id = ${input.sessionId} order by position`).map((r) => [r.id, r.access]))
+    const rows = fulfilled
+      ? await tx<ItemRow[]>`
+          select id, access, description, quantity, amount_total, currency, price_id, product_id
+          from checkout_line_items where session_id = ${input.sessionId} order by position`
       : undefined;
+    const items = rows === undefined ? undefined : new Map(rows.map((r) => [r.id, r.access]));
     const now = new Date();
     const seq = row.after_sale_seq + 1;
     const applied = await applyAfterSale(tx, sql, handlers, {
       sessionId: input.sessionId,
       seq,
       facts: input.facts,
-      policy: input.policy,
+      settings: input.settings,
       amountTotal: Number(row.amount_total ?? 0),
+      snapshot: rows === undefined ? undefined : snapshotOf(input.sessionId, row, rows),
       items,
       previous: { amountRefunded: Number(row.amount_refunded), refundState: row.refund_state, disputeStatus: row.dispute_status, access: row.access },
       order: input.order,
@@ -132,4 +155,28 @@ function insertPlaceholder(tx: postgres.ReservedSql, raw: Stripe.Checkout.Sessio
       ${session.customer_details?.email ?? session.customer_email ?? null}, ${session.customer_details?.name ?? null}, ${session.currency},
       ${session.amount_subtotal}, ${session.amount_total}, ${new Date(session.created * 1000).toISOString()}, ${now}, ${now}, 0, 'after_sale', ${pi})
     on conflict (id) do nothing`;
+}
+
+/** The order as the customer knows it, from its stored rows (the access email shows it; no Stripe read). */
+function snapshotOf(sessionId: string, row: Row, items: readonly ItemRow[]): OrderSnapshot {
+  return {
+    sessionId,
+    livemode: row.livemode,
+    customerEmail: row.customer_email,
+    customerName: row.customer_name,
+    currency: row.currency,
+    amountSubtotal: row.amount_subtotal === null ? null : Number(row.amount_subtotal),
+    amountTotal: row.amount_total === null ? null : Number(row.amount_total),
+    fulfilledAt: new Date(row.fulfilled_at ?? Date.now()).toISOString(),
+    lineItems: items.map((i) => ({
+      id: i.id,
+      description: i.description,
+      quantity: i.quantity,
+      amountTotal: Number(i.amount_total),
+      currency: i.currency,
+      price: i.price_id,
+      product: i.product_id,
+    })),
+    notes: [],
+  };
 }

@@ -8,8 +8,9 @@ import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { runHandlers, type NewEffect } from './run-handlers.js';
 import { sent } from '../lib/sent.js';
 import type { Tx } from '../db/client.js';
-import type { AfterSaleFacts, DisputePolicy, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
-import { applyAfterSale, type AppliedChange } from './apply-after-sale.js';
+import type { AfterSaleFacts, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
+import { applyAfterSale, type AfterSaleSettings, type AppliedChange } from './apply-after-sale.js';
+import { orderSnapshot } from '../fulfillment/order-snapshot.js';
 
 export interface RunInput {
   readonly session: Stripe.Checkout.Session;
@@ -29,8 +30,8 @@ export interface RunInput {
 export interface RecordOptions {
   /** The caller adds delivery jobs for `newEffects` right after commit (the worker does; the CLI leaves them to the sweeper). */
   readonly enqueuesAfterCommit?: boolean;
-  /** `DISPUTE_POLICY`, for a session whose refunds or disputes were recorded before its fulfillment. Default `suspend`. */
-  readonly disputePolicy?: DisputePolicy;
+  /** `DISPUTE_POLICY` and the announcements' receivers, for a session whose refunds or disputes were recorded before its fulfillment. */
+  readonly afterSale?: AfterSaleSettings;
 }
 
 /**
@@ -224,8 +225,9 @@ async function fulfilledAfterSale(tx: Tx, sql: postgres.Sql, handlers: readonly 
     sessionId: input.session.id,
     seq: row.after_sale_seq + 1,
     facts,
-    policy: options.disputePolicy ?? 'suspend',
+    settings: options.afterSale ?? { disputePolicy: 'suspend', callbackUrls: [], emailOn: false },
     amountTotal: input.session.amount_total ?? 0,
+    snapshot: orderSnapshot(input.session, input.lineItems, [], now),
     items: new Map(input.lineItems.map((li) => [li.id, 'active' as const])),
     previous: { amountRefunded: Number(row.amount_refunded), refundState: row.refund_state, disputeStatus: row.dispute_status, access: 'active' },
     order: { session: input.session, lineItems: input.lineItems },

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import { afterSaleRun } from '../domain/after-sale-run.js';
-import type { DisputePolicy } from '../domain/after-sale-policy.js';
+import type { AfterSaleSettings } from '../run/apply-after-sale.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { AFTER_SALE_QUEUE, bullPrefix, type AFTER_SALE_JOB, type AfterSaleJobData, type AfterSaleJobResult } from '../queue/contract.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
@@ -22,7 +22,8 @@ export interface AfterSaleWorkerDeps {
   /** The worker role's Stripe client: its requests share the fleet's budget (stripe/rate-budget.ts). */
   readonly stripe: Stripe;
   readonly handlers: readonly FulfillmentHandler[];
-  readonly policy: DisputePolicy;
+  /** `DISPUTE_POLICY` and whom changes are announced to. */
+  readonly settings: AfterSaleSettings;
   /** Where a paid session found unfulfilled is sent (its fulfillment takes the refund into account). */
   readonly fulfillmentQueue: FulfillmentQueue;
   readonly log: Logger;
@@ -54,7 +55,7 @@ export function createAfterSaleWorker(deps: AfterSaleWorkerDeps): AfterSaleWorke
           record: (input) =>
             recordAfterSale(
               deps.sql,
-              { ...input, account, policy: deps.policy, trigger, eventId, objectId, enqueuesAfterCommit: deps.enqueueEffects !== undefined },
+              { ...input, account, settings: deps.settings, trigger, eventId, objectId, enqueuesAfterCommit: deps.enqueueEffects !== undefined },
               deps.handlers,
             ),
           fulfill: async (sessionId) => {

@@ -7,7 +7,7 @@ import type postgres from 'postgres';
 import { storedSessionReader } from '../db/final-sessions.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
-import type { DisputePolicy } from '../domain/after-sale-policy.js';
+import type { AfterSaleSettings } from '../run/apply-after-sale.js';
 import { announceFinished, finishedChannel } from '../queue/finished-signals.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
@@ -37,8 +37,8 @@ export interface WorkerDeps {
   readonly sessionBatcher?: SessionBatcher;
   /** Hands a run's committed outbox effects to the dispatcher's queue; without it the sweeper finds them. */
   readonly enqueueEffects?: EnqueueEffects;
-  /** `DISPUTE_POLICY` (config), for a session fulfilled after its refund or dispute was recorded. */
-  readonly disputePolicy?: DisputePolicy;
+  /** `DISPUTE_POLICY` and the announcements' receivers (config), for a session fulfilled after its refund or dispute was recorded. */
+  readonly afterSale?: AfterSaleSettings;
 }
 
 export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;

@@ -16,7 +16,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
 import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData, type ReconcileResult } from '../queue/contract.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
-import type { DisputePolicy } from '../domain/after-sale-policy.js';
+import type { AfterSaleSettings } from '../run/apply-after-sale.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { queuedSessionIds } from '../queue/queued-sessions.js';
 import { withRequestClass } from '../stripe/request-class.js';
@@ -34,8 +34,8 @@ export interface ReconcileWorkerDeps {
   readonly handlers: readonly FulfillmentHandler[];
   /** Hands the outbox effects of a session it recorded to the dispatcher's queue, as the worker does; without it the sweeper finds them. */
   readonly enqueueEffects?: EnqueueEffects;
-  /** `DISPUTE_POLICY` (config), for a session fulfilled after its refund or dispute was recorded. */
-  readonly disputePolicy?: DisputePolicy;
+  /** `DISPUTE_POLICY` and the announcements' receivers (config), for a session fulfilled after its refund or dispute was recorded. */
+  readonly afterSale?: AfterSaleSettings;
   readonly log: Logger;
   readonly metrics?: Metrics;
   /** false: take no job until `worker.run()`. Default true. */

@@ -3,7 +3,7 @@ import type postgres from 'postgres';
 import type { RunOutcome } from '../domain/run-outcome.js';
 import { recordRun, type RunInput } from '../run/record-run.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
-import type { DisputePolicy } from '../domain/after-sale-policy.js';
+import type { AfterSaleSettings } from '../run/apply-after-sale.js';
 
 export type EnqueueEffects = (effects: readonly { id: string; kind: string }[]) => Promise<void>;
 
@@ -12,8 +12,8 @@ export interface RecordDeps {
   readonly handlers: readonly FulfillmentHandler[];
   /** Hands committed outbox effects to the dispatcher's queue; without it the sweeper finds them. */
   readonly enqueueEffects?: EnqueueEffects | undefined;
-  /** `DISPUTE_POLICY`, for a session fulfilled after its refund or dispute was recorded. */
-  readonly disputePolicy?: DisputePolicy | undefined;
+  /** `DISPUTE_POLICY` and the announcements' receivers, for a session fulfilled after its refund or dispute was recorded. */
+  readonly afterSale?: AfterSaleSettings | undefined;
 }
 
 /**
@@ -21,7 +21,7 @@ export interface RecordDeps {
  * dispatcher's queue: the same step for a fulfillment run, reconciliation and a batch page's other sessions.
  */
 export async function recordAndHandOff(deps: RecordDeps, input: RunInput, log: Logger): Promise<RunOutcome> {
-  const outcome = await recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined, ...(deps.disputePolicy === undefined ? {} : { disputePolicy: deps.disputePolicy }) });
+  const outcome = await recordRun(deps.sql, input, deps.handlers, { enqueuesAfterCommit: deps.enqueueEffects !== undefined, ...(deps.afterSale === undefined ? {} : { afterSale: deps.afterSale }) });
   const effects = outcome.newEffects ?? [];
   if (effects.length > 0 && deps.enqueueEffects !== undefined) {
     // Committed already: a failure here only delays them until the dispatcher's sweep.

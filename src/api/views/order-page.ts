@@ -3,6 +3,7 @@ import type { SessionView } from '../../db/session-view.js';
 import { html, identifier, layout, type LayoutOptions, type SafeHtml } from '../../lib/html.js';
 import { noteSections } from './order-notes.js';
 import { formatMoney } from '../../domain/money.js';
+import { afterSaleWords } from '../../domain/after-sale-words.js';
 
 export interface OrderPageContext {
   readonly nonce: LayoutOptions['nonce'];
@@ -43,10 +44,19 @@ export function fulfilledPage(view: SessionView, details: OrderDetails, ctx: Ord
 ${ctx.emailConfigured && email !== null ? html`They were emailed to ${maskEmail(email)}.` : 'Contact the shop with your order reference to have them sent again.'}</p>`
     : '';
 
+  // After the sale (refunds, disputes): what happened, in the customer's words, above everything else.
+  const afterSale = afterSaleWords({
+    amountRefunded: view.amount_refunded,
+    currency,
+    refundedAt: view.refunded_at === null ? null : new Date(view.refunded_at),
+    items: view.line_items.map((item) => ({ description: item.description ?? 'Item', access: item.access })),
+  });
+
   return layout(
     { title: 'Thank you: your order is confirmed', nonce: ctx.nonce },
     html`<p><span class="badge ok">Paid</span></p>
 <h1>Thank you! Your order is confirmed.</h1>
+${afterSale === undefined ? '' : html`<p class="card" role="status">${afterSale}</p>`}
 ${ctx.emailConfigured && email !== null ? html`<p class="muted">A receipt goes to ${open ? email : maskEmail(email)}.</p>` : ''}
 ${ctx.demoMailboxUrl === undefined ? '' : html`<p class="card">Demo: nothing leaves this machine. <a href="${ctx.demoMailboxUrl}">Open the demo mailbox</a> to see the receipt email.</p>`}
 ${sections}

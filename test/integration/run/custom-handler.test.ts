@@ -164,5 +164,12 @@ describe('a custom handler with its own table, added the documented way (README,
       { kind: 'email', status: 'delivered' },
       { kind: 'license-server', status: 'delivered' },
     ]);
+
+    // 5. The licences are refunded (metadata line_items names them): the example's `revoke` tells the server to deactivate those keys.
+    const licence = store.peek(s.id)?.lineItems[0]?.id as string;
+    const pi = store.peek(s.id)?.session.payment_intent as string;
+    await webhooks.sendInOrder(stack.emulator.refunds.create({ paymentIntent: pi, amount: 9800, metadata: { line_items: licence } }, undefined).events);
+    const off = await waitFor(() => licenses.received.find((r) => r.body.sessionId === s.id && (r.body as { action?: string }).action === 'deactivate'), 'the licence server to hear of the refund', 60_000);
+    expect([...off.body.keys].sort()).toEqual([...keys].sort());
   });
 });
