@@ -46,5 +46,5 @@ export function createLogger(level: string, service: string, opts: LoggerOptions
   };
   // In this thread and synchronous (not a transport worker): a line logged just before process.exit,
   // such as a start failure, is never lost.
-  return opts.pretty === true ? pino(options, pretty({ sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })) : pino(options);
+  return opts.pretty === true ? pino(options, pretty({ sync: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })) : pino(options);
 }

@@ -16,6 +16,7 @@ export interface Metrics {
   readonly reconcileRuns: Counter<'result'>;
   readonly reconcileSessions: Counter<'outcome'>;
   readonly reconcileAfterSale: Counter<'outcome'>;
+  readonly afterSaleRuns: Counter<'outcome'>;
 }
 
 export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
@@ -81,6 +82,12 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
     reconcileAfterSale: new Counter({
       name: 'fulfillment_reconcile_after_sale_total',
       help: 'PaymentIntents with refunds or disputes created since the last pass, by outcome (current: already recorded as Stripe has them; enqueued: handed to an after-sale run).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    afterSaleRuns: new Counter({
+      name: 'fulfillment_after_sale_runs_total',
+      help: 'After-sale runs (refund and dispute events), by outcome: changed (a ledger entry), unchanged, no_session (not a Checkout payment), failed (retried).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -125,6 +125,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     stripe,
     handlers,
     settings: afterSale,
+    metrics,
     fulfillmentQueue: base.fulfillmentQueue,
     log,
     prefix: config.queue.prefix,

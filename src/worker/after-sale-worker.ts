@@ -15,6 +15,7 @@ import { withRequestClass } from '../stripe/request-class.js';
 import { classifyError } from './classify-error.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 import type { EnqueueEffects } from './record-and-hand-off.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export interface AfterSaleWorkerDeps {
   readonly connection: Redis;
@@ -32,6 +33,7 @@ export interface AfterSaleWorkerDeps {
   readonly lockDurationMs: number;
   readonly autorun?: boolean;
   readonly enqueueEffects?: EnqueueEffects;
+  readonly metrics?: Metrics;
 }
 
 export type AfterSaleWorker = Worker<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>;
@@ -66,11 +68,13 @@ export function createAfterSaleWorker(deps: AfterSaleWorkerDeps): AfterSaleWorke
       if (outcome.newEffects.length > 0 && deps.enqueueEffects !== undefined) {
         await deps.enqueueEffects(outcome.newEffects).catch((err: unknown) => log.warn({ err }, 'effects not enqueued; the sweep will pick them up'));
       }
+      deps.metrics?.afterSaleRuns.inc({ outcome: outcome.outcome });
       log.info({ sessionId: outcome.sessionId, outcome: outcome.outcome, seq: outcome.seq, attempt: job.attemptsMade + 1 }, 'after-sale run');
       return { paymentIntent, sessionId: outcome.sessionId, outcome: outcome.outcome, seq: outcome.seq };
     } catch (err) {
       if (isStripeRateLimit(err)) throw await putBackRateLimited(queue);
       const classified = classifyError(err);
+      deps.metrics?.afterSaleRuns.inc({ outcome: 'failed' });
       log.warn({ err: classified, attempt: job.attemptsMade + 1 }, 'after-sale run failed');
       throw classified;
     }

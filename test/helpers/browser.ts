@@ -8,9 +8,9 @@ const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', imp
  * Debian's Chromium driven by playwright-core. The flags keep it off this machine's closed network;
  * playwright gives every launch a fresh, empty profile directory.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath,
     headless: true,
     args: [
       '--headless',

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/ports.js';
 import { startProcess, waitForOutput, type RunningProcess } from '../../helpers/processes.js';
 import { items, status, waitForStatus } from '../../helpers/sessions.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
@@ -33,7 +34,8 @@ describe('DISPUTE_POLICY', () => {
   });
 
   it('revoke: an open dispute revokes every item (the default would suspend them)', async () => {
-    worker = startProcess('src/entry/worker.ts', stack.env({ DISPUTE_POLICY: 'revoke', LOG_LEVEL: 'info' }));
+    const httpPort = await freePort();
+    worker = startProcess('src/entry/worker.ts', stack.env({ DISPUTE_POLICY: 'revoke', LOG_LEVEL: 'info', WORKER_HTTP_PORT: String(httpPort) }));
     await waitForOutput(worker, 'worker started');
     const em = stack.emulator;
     const s = em.store.createSession({ lineItems: items(2) });
@@ -47,5 +49,11 @@ describe('DISPUTE_POLICY', () => {
     }, 'the dispute recorded');
     expect(body.access).toBe('revoked');
     expect((body.line_items as { access: string }[]).map((i) => i.access)).toEqual(['revoked', 'revoked']);
+    // The worker counts its after-sale runs (two events: created and funds_withdrawn; one changed the order).
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      return /fulfillment_after_sale_runs_total\{outcome="unchanged",service="worker"\} 1/.test(text) ? text : undefined;
+    }, 'both runs counted');
+    expect(metrics).toMatch(/fulfillment_after_sale_runs_total\{outcome="changed",service="worker"\} 1/);
   });
 });

@@ -10,7 +10,7 @@ import { createFulfillmentQueue, enqueueFulfillment, type FulfillmentQueue } fro
 import { producerConnection, workerConnection } from '../../../src/queue/redis.js';
 import { PrivateRedis } from '../../helpers/private-redis.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { REDIS_URL } from '../../helpers/stack.js';
 const log = pino({ level: 'silent' });
 
 describe('ordersFirst: whether effects are held back', () => {

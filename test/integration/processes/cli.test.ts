@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../../helpers/processes.js';
+import { spawnTracked } from '../../helpers/spawned.js';
 import { items, permanentlyFailedSession, waitForStatus } from '../../helpers/sessions.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
+
+/** `npx fulfillment <args>` in the checkout, as the README says to pipe it: its exit code and stdout. */
+function npmCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string }> {
+  const child = spawnTracked('npx', ['fulfillment', ...args], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), env: { HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, stdout })));
+}
 
 /** `npm run cli -- …` as an operator runs it: a real process, its output and exit code. */
 describe('operator CLI', () => {
@@ -23,6 +33,11 @@ describe('operator CLI', () => {
     const status = await runCli(['status', s.id], stack.env());
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ session_id: s.id, status: 'fulfilled', line_items: expect.any(Array) });
+
+    // Through npm, as typed with `| jq` (README): nothing but the CLI's JSON on stdout.
+    const viaNpm = await npmCli(['status', s.id], stack.env());
+    expect(viaNpm.code).toBe(0);
+    expect(JSON.parse(viaNpm.stdout)).toMatchObject({ session_id: s.id, status: 'fulfilled' });
   });
 
   it.each([

@@ -93,13 +93,16 @@ describe('start failures', () => {
     expect(fatalLine(output)).toMatchObject({ code: 'port_in_use', variable: 'EMULATOR_PORT' });
   });
 
-  it('npm run demo: the api port in use names PORT, and the "open http://…" banner never shows', async () => {
+  it('npm run demo: the api port in use names PORT before any work, and the "open http://…" banner never shows', async () => {
     const { port, server } = await occupy();
     servers.push(server);
-    const { code, output } = await run('src/entry/start.ts', localEnv({ PORT: String(port), EMULATOR_PORT: String(await freePort()) }), ['--demo']);
+    const { code, output } = await run('src/entry/start.ts', localEnv({ PORT: String(port), EMULATOR_PORT: String(await freePort()), RECONCILE_INTERVAL: '1h' }), ['--demo']);
     expect(code).toBe(1);
     expect(fatalLine(output)).toMatchObject({ code: 'port_in_use', variable: 'PORT' });
     expect(output).not.toContain('demo shop: open');
+    // Said before the worker took any job (it once ran a whole reconciliation first).
+    expect(output).not.toContain('worker started');
+    expect(output).not.toContain('reconciliation started');
   });
 
   it('a key of the wrong type names the variable and exits 2', async () => {
@@ -162,6 +165,8 @@ describe('start failures', () => {
     const text = await inTerminal('src/entry/api.ts', { ...bad, NODE_ENV: 'development' });
     expect(text).toMatch(/FATAL.*invalid configuration: STRIPE_SECRET_KEY/);
     expect(text).not.toMatch(/^\{/m);
+    // One line, its fields included (pino-pretty's default is a line per field).
+    expect(text.trim().split('\n')).toHaveLength(1);
     const json = await inTerminal('src/entry/api.ts', { ...bad, NODE_ENV: 'production' });
     expect(JSON.parse(json.trim())).toMatchObject({ level: 60, code: 'config_invalid' });
   });

@@ -38,14 +38,15 @@ describe('npm start / npm run demo', () => {
     return { p: startProcess('src/entry/start.ts', env, [], args), port, emulatorPort };
   }
 
-  it('npm start without Stripe settings runs the emulator, says so first, and fulfills through it', async () => {
+  it('npm start without Stripe settings says where Postgres and the queues are first, then runs the emulator, and fulfills through it', async () => {
     const { p, port, emulatorPort } = await run([]);
     try {
       await waitForOutput(p, 'worker started');
       await waitForOutput(p, 'api listening');
-      const first = JSON.parse(p.output().split('\n').find((l) => l.startsWith('{')) ?? '{}') as { msg?: string; url?: string };
-      expect(first.msg).toMatch(/using the local Stripe emulator/);
-      expect(first.url).toBe(`http://127.0.0.1:${emulatorPort}`);
+      const [first, second] = p.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; url?: string; postgres?: string; queues?: string });
+      expect(first).toMatchObject({ postgres: 'Postgres at DATABASE_URL', queues: 'queues on Redis at REDIS_URL', msg: 'using Postgres at DATABASE_URL; queues on Redis at REDIS_URL' });
+      expect(second?.msg).toMatch(/using the local Stripe emulator/);
+      expect(second?.url).toBe(`http://127.0.0.1:${emulatorPort}`);
 
       const emu = `http://127.0.0.1:${emulatorPort}/_emulator`;
       const created = (await (await fetch(`${emu}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lineItems: [{ name: 'Book', unitAmount: 1500 }] }) })).json()) as { id: string };
@@ -79,6 +80,13 @@ describe('npm start / npm run demo', () => {
       const mailbox = await fetch(url ?? '');
       expect(mailbox.status).toBe(200);
       expect(await mailbox.text()).toContain('Demo mailbox');
+      // Bull Board, with credentials made for this run and printed once.
+      const board = JSON.parse(p.output().split('\n').find((l) => l.includes('Bull Board (the queues)')) ?? '{}') as { url?: string; username?: string; password?: string };
+      expect(board.url).toBe(`http://127.0.0.1:${port}/admin/queues`);
+      expect(board.password).toMatch(/^[\w-]{16}$/);
+      expect((await fetch(board.url ?? '')).status).toBe(401);
+      const auth = `Basic ${Buffer.from(`${board.username ?? ''}:${board.password ?? ''}`).toString('base64')}`;
+      expect((await fetch(board.url ?? '', { headers: { authorization: auth } })).status).toBe(200);
     } finally {
       p.kill('SIGTERM');
     }

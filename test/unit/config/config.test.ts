@@ -6,6 +6,10 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.databaseUrl).toBe('postgres://postgres:postgres@127.0.0.1:5432/fulfillment');
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    // Defaults, not given: `npm start` may then choose an embedded Postgres or the Postgres queues.
+    expect(c.given).toEqual({ databaseUrl: false, redisUrl: false });
+    expect(loadConfig({ DATABASE_URL: 'postgres://a@b/c', REDIS_URL: 'redis://r:1' }).given).toEqual({ databaseUrl: true, redisUrl: true });
+    expect(c.localDataDir).toBe('.data');
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 4242, trustProxy: false });
     expect(c.worker.concurrency).toBe(25);
     expect(c.queue.prefix).toBe('fulfillment');
