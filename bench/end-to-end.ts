@@ -5,7 +5,7 @@
 
 import { BASELINE, SECRET, SERVICE, cpuSeconds, env, fulfilledCount, median, peakRssMiB, postgresPids, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess, type Row } from './tools.js';
 
-const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 5000);
+export const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 5000);
 /**
  * Rounds of the whole ABBA sequence (default 3); with more than one, a last table gives each round's ratio
  * and their median. Why: on this machine two adjacent runs of the same code gave 0.73× and 1.11× (backlog, 10,000
@@ -28,7 +28,7 @@ interface Result {
  * processes share the two cores. `backlog`: every webhook is acknowledged first (as after an outage or a
  * burst), then one worker process drains the queue; it measures what one worker process adds.
  */
-async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string): Promise<Result> {
+export async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string, extra: Record<string, string> = {}): Promise<Result> {
   const { db, prefix } = await scratch();
   const emulator = await start(
     'src/entry/emulator.ts',
@@ -36,7 +36,7 @@ async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string): Promise<
     'stripe emulator listening',
     process.env.BENCH_EMULATOR_NODE_ARGS?.split(' '),
   );
-  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311', ...(batchedReads === undefined ? {} : { STRIPE_BATCHED_READS: batchedReads }) });
+  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311', ...(batchedReads === undefined ? {} : { STRIPE_BATCHED_READS: batchedReads }), ...extra });
   const api = await start(impl.api, { ...base, PORT: '4310' }, impl.apiReady, process.env.BENCH_API_NODE_ARGS?.split(' '));
   const startWorker = () =>
     start(impl.worker, { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, impl.workerReady, process.env.BENCH_WORKER_NODE_ARGS?.split(' '));

@@ -14,7 +14,7 @@ import { BASELINE, SECRET, SERVICE, cpuSeconds, env, median, onCleanup, peakRssM
 /** Seconds of measured load per implementation, split into RUNS turns (ABBA order). */
 const SECONDS = Number(process.env.BENCH_INGRESS_SECONDS ?? 16);
 const RUNS = Number(process.env.BENCH_INGRESS_RUNS ?? 4);
-type Event = { body: string; signature: string };
+export type Event = { body: string; signature: string };
 
 /** Signed events of real shape for sessions in `store`, each a distinct event and session. */
 function signedEvents(store: EmulatorStore, n: number, lineItems: number): Event[] {
@@ -37,7 +37,7 @@ function signedEvents(store: EmulatorStore, n: number, lineItems: number): Event
  * event ids replaced (same length and alphabet) and the body signed again. Building each through the
  * emulator took minutes for the 100,000 events a run needs when the machine was busy.
  */
-function manyEvents(n: number): Event[] {
+export function manyEvents(n: number): Event[] {
   const store = new EmulatorStore(() => 'http://127.0.0.1');
   const [template] = signedEvents(store, 1, 3);
   const parsed = JSON.parse((template as Event).body) as { id: string; data: { object: { id: string } } };
@@ -53,7 +53,7 @@ function manyEvents(n: number): Event[] {
 }
 
 /** Closed-loop load through distinct events from `cursor.next` on; 50 connections, no pipelining. */
-function load(url: string, events: Event[], cursor: { next: number }, seconds: number) {
+export function load(url: string, events: Event[], cursor: { next: number }, seconds: number) {
   return autocannon({
     url,
     connections: 50,

@@ -1,5 +1,5 @@
 /**
- * Section 8: the cost of a refund. Paid sessions of 5 line items are fulfilled (their webhooks acknowledged
+ * Section 9: the cost of a refund. Paid sessions of 5 line items are fulfilled (their webhooks acknowledged
  * first, then one worker process drains them: section 3's backlog mode), then each is refunded by one line item
  * from the emulator (the Dashboard's part: `refund.created` and `charge.refunded` sent to the api) and the same
  * worker records the after-sale runs. Stripe requests per run come from the worker's own counter
@@ -94,7 +94,7 @@ export async function refundsSection(): Promise<void> {
   (rows[1] as Row)['CPU vs checkout'] = `${(refundCpu / checkoutCpu).toFixed(2)}×`;
   await stop(api, worker, emulator);
   table(
-    `8. The cost of a refund: ${SESSIONS.toLocaleString('en')} paid sessions × 5 line items fulfilled, then each refunded by one line item (2 events each), 1 worker process, concurrency 50`,
+    `9. The cost of a refund: ${SESSIONS.toLocaleString('en')} paid sessions × 5 line items fulfilled, then each refunded by one line item (2 events each), 1 worker process, concurrency 50`,
     rows,
     `How: one run, fulfillment (its webhooks acknowledged before the worker starts, so the api's share is not in that row) then refunds (their events received while the worker runs), ` +
       `on the same processes and database; CPU of the worker, the api, Redis and Postgres per order (the emulator's own left out); ` +

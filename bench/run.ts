@@ -10,10 +10,10 @@
  *  3. end to end: paid sessions of 5 line items, emulator at 0 ms, one worker process.
  *  4. landing page latency; 5. shared Stripe budget against live-mode limits.
  *  6. the outbox: effects/s of one dispatcher process, and its cost on the end-to-end figure.
- *  8. refunds: the cost of an after-sale run (a refund by line item) against a checkout fulfillment run.
+ *  9. refunds: the cost of an after-sale run (a refund by line item) against a checkout fulfillment run.
  * Sections: ingress, ingress-only (no section 2), landing, budget, e2e, effects, refunds, and flash-sale (7: a flash sale
  * inside Stripe's live limits, then an outage; several minutes, so run only when named; `--sessions N --seconds S`
- * scale it down).
+ * scale it down), tracing (8: tracing off and on, as ratios; `--today DIR` adds another build, see bench/tracing.ts).
  */
 import { cpus } from 'node:os';
 import { budgetSection } from './budget.js';
@@ -24,8 +24,9 @@ import { ingress } from './ingress.js';
 import { landingSection } from './landing.js';
 import { refundsSection } from './refunds.js';
 import { buildService, cleanUp } from './tools.js';
+import { tracingSection } from './tracing.js';
 
-const SECTIONS = ['ingress', 'ingress-only', 'landing', 'budget', 'e2e', 'effects', 'refunds', 'flash-sale'];
+const SECTIONS = ['ingress', 'ingress-only', 'landing', 'budget', 'e2e', 'effects', 'refunds', 'tracing', 'flash-sale'];
 const only = process.argv[2];
 if (only !== undefined && !SECTIONS.includes(only)) {
   console.error(`unknown section "${only}": one of ${SECTIONS.join(', ')}, or none for all`);
@@ -41,6 +42,7 @@ try {
   if (only === undefined || only === 'budget') await budgetSection();
   if (only === undefined || only === 'effects') await effectsSection();
   if (only === undefined || only === 'refunds') await refundsSection();
+  if (only === undefined || only === 'tracing') await tracingSection();
   if (only === 'flash-sale') await flashSaleSection();
   console.log(`\nbench took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 } finally {

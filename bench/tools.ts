@@ -89,9 +89,10 @@ export interface RunningProcess {
  * its output is drained, not kept.
  */
 export async function start(entry: string, e: Record<string, string>, ready: string, nodeArgs: string[] = []): Promise<RunningProcess> {
+  // A compiled .js elsewhere (another commit's dist/, the tracing section's "today") runs as it is, like dist/.
   const args = entry.startsWith('src/')
     ? [entry.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js')]
-    : entry.startsWith('bench/baseline/')
+    : entry.startsWith('bench/baseline/') || entry.endsWith('.js')
       ? [entry]
       : ['--import', 'tsx', entry];
   const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: { LOG_LEVEL: 'info', ...e }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -28,6 +28,8 @@ export interface LoggerOptions {
   readonly pii?: boolean;
   /** Human-readable lines (pino-pretty) instead of JSON; see `prettyFor`. */
   readonly pretty?: boolean;
+  /** pino's `mixin`: fields added to every line (tracing's `trace_id` and `span_id`, observability/tracing.ts). */
+  readonly mixin?: (() => Record<string, string>) | undefined;
 }
 
 /**
@@ -43,6 +45,8 @@ export function createLogger(level: string, service: string, opts: LoggerOptions
     level,
     base: { service },
     redact: { paths: [...REDACT_PATHS, ...(opts.pii === true ? [] : PII_PATHS)], censor: '[redacted]' },
+    // Only when given: off, pino calls no function per line.
+    ...(opts.mixin === undefined ? {} : { mixin: opts.mixin }),
   };
   // In this thread and synchronous (not a transport worker): a line logged just before process.exit,
   // such as a start failure, is never lost.

@@ -6,6 +6,7 @@ export { startCallbackReceiver, type CallbackReceiver } from './helpers/callback
 export { freshDatabase, type TestDatabase } from './helpers/database.js';
 export { startFaultPort, type FaultPort, type PortMode } from './helpers/fault-port.js';
 export { freePort } from './helpers/ports.js';
+export { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver.js';
 export { PrivateRedis } from './helpers/private-redis.js';
 export { runCli, startProcess, waitForOutput, type RunningProcess } from './helpers/processes.js';
 export { items } from './helpers/sessions.js';

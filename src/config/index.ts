@@ -6,6 +6,7 @@ import { opsConfig, opsVariables, type OpsConfig } from './ops.js';
 import { processConfig, processVariables, type ProcessConfig } from './process.js';
 import { missingStripeKeys, stripeConfig, stripeVariables, type StripeConfig, type StripeReady } from './stripe.js';
 import { ConfigError } from './values.js';
+import { tracingConfig, tracingVariables, type TracingConfig } from './tracing.js';
 import { workerConfig, workerVariables, type QueueConfig, type ReconcileConfig, type WorkerConfig } from './worker.js';
 
 /**
@@ -15,8 +16,9 @@ import { workerConfig, workerVariables, type QueueConfig, type ReconcileConfig, 
  */
 export { ConfigError } from './values.js';
 export { parseDuration } from './values.js';
+export type { TracingConfig } from './tracing.js';
 
-const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...afterSaleVariables });
+const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...afterSaleVariables, ...tracingVariables });
 
 export interface Config extends ProcessConfig {
   readonly stripe: StripeConfig;
@@ -28,6 +30,8 @@ export interface Config extends ProcessConfig {
   readonly effects: EffectsConfig;
   readonly reconcile: ReconcileConfig;
   readonly afterSale: AfterSaleConfig;
+  /** OpenTelemetry tracing (the standard OTEL_* variables); undefined: off, no SDK loaded. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 /** Parses the environment; throws one ConfigError naming every bad variable. */
@@ -53,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ops: opsConfig(e),
     effects: effectsConfig(e),
     afterSale: afterSaleConfig(e),
+    tracing: tracingConfig(e),
   });
 }
 

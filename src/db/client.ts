@@ -22,12 +22,19 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, opts: { max?: number } = {}): Database {
+export interface ConnectOptions {
+  readonly max?: number;
+  /** postgres.js's hook for each statement sent (tracing records its text: observability/tracing.ts). */
+  readonly debug?: (connection: number, query: string) => void;
+}
+
+export function connectDatabase(url: string, opts: ConnectOptions = {}): Database {
   const sql = postgres(url, {
     max: opts.max ?? 10,
     // Keep start-up and CI logs clean: NOTICEs (e.g. "relation already exists, skipping") are not errors.
     onnotice: () => {},
     connect_timeout: 5,
+    ...(opts.debug === undefined ? {} : { debug: opts.debug }),
     // A run's transaction leaves in fewer socket writes (coalescing-socket.ts).
     ...(coalescesWrites(url) ? { socket: coalescingSocket } : {}),
   });

@@ -55,6 +55,8 @@ export const checkoutSessions = pgTable(
     afterSaleFacts: jsonb('after_sale_facts').$type<AfterSaleFacts>(),
     /** When the run that wrote `after_sale_facts` began reading Stripe (Postgres' clock): an older read never overwrites a newer one. */
     afterSaleReadAt: timestamp('after_sale_read_at', { withTimezone: true }),
+    /** The OpenTelemetry trace id of the last run that recorded the session (null: tracing was off). */
+    lastTraceId: text('last_trace_id'),
   },
   (t) => [
     check('checkout_sessions_status_check', sql`${t.status} in (${sqlList(SESSION_STATUSES)})`),

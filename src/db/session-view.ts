@@ -42,6 +42,8 @@ export interface SessionView {
   readonly access: OrderAccess | null;
   /** When the refunded amount last changed (the ledger's latest refund line); null without a refund. Not in the status API. */
   readonly refunded_at: string | null;
+  /** The OpenTelemetry trace of the last run that recorded it (null: tracing was off): support's way into the trace. */
+  readonly trace_id: string | null;
   readonly line_items: readonly {
     readonly id: string;
     readonly price: string | null;
@@ -76,6 +78,7 @@ export async function findSessionView(db: Db, sessionId: string): Promise<Sessio
     // A placeholder (a refund recorded before the fulfillment) holds no access yet.
     access: session.status === 'fulfilled' ? session.access : null,
     refunded_at: refundedAt === null ? null : new Date(refundedAt).toISOString(),
+    trace_id: session.lastTraceId,
     line_items: items.map((i) => ({
       id: i.id,
       price: i.priceId,

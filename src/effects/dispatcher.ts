@@ -12,6 +12,7 @@ import type { AnyDeliverer } from './deliverers.js';
 import type { DeliveryResult, EffectRecord } from './effect.js';
 import type { EffectMetrics } from './effect-metrics.js';
 import { logWorkerError } from '../observability/worker-error-log.js';
+import { queueTelemetry, withSpan } from '../observability/tracing.js';
 
 /** Most claims (or finishes) one statement carries. */
 const BATCH_MAX = 100;
@@ -96,7 +97,12 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     }
     const effect = claim.effect;
     const log = deps.log.child({ effectId: effect.id, kind: effect.kind, sessionId: effect.sessionId, attempt: effect.attempts + 1 });
-    const result = await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs);
+    // The attempt's span: a callback's HTTP client span (and its traceparent) or the email's send sits under it.
+    const result = await withSpan(`effect ${effect.kind}`, { attributes: { 'effect.id': effect.id, 'effect.kind': effect.kind, 'effect.attempt': effect.attempts + 1, 'session.id': effect.sessionId } }, async (span) => {
+      const r = await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs);
+      span?.setAttribute('effect.outcome', r.outcome);
+      return r;
+    });
     await settle(effect, result, log);
     return { outcome: result.outcome };
   }
@@ -142,6 +148,8 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     connection: deps.connection,
     prefix: bullPrefix(deps.prefix),
     name: `${hostname()}-${process.pid}-effects`,
+    // The delivery's span joins the trace of the run that committed the effect (its job carries the context).
+    ...queueTelemetry(),
     concurrency: deps.concurrency,
     // Longer than any attempt: a job is only "stalled" when its process is gone.
     lockDuration: leaseMs + 5000,

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullPrefix } from './contract.js';
 import { reportErrorsOnConnection } from './redis.js';
+import { queueTelemetry } from '../observability/tracing.js';
 
 /**
  * The effects queue: each job says "try outbox effect N now" (and, for a session's new effects, "and these
@@ -33,6 +34,7 @@ export function createEffectsQueue(connection: Redis, prefix: string): EffectsQu
   const queue = new Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, {
     connection,
     prefix: bullPrefix(prefix),
+    ...queueTelemetry(),
     defaultJobOptions: {
       // A thrown job (Postgres unreachable) is retried a few times here; after that the sweeper takes over,
       // re-adding the same job id, so a failed job is not kept to block it.

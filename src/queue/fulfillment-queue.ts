@@ -10,6 +10,7 @@ import {
   type FulfillJobResult,
 } from './contract.js';
 import { reportErrorsOnConnection } from './redis.js';
+import { queueTelemetry } from '../observability/tracing.js';
 import { requestClassOf, type RequestClass } from '../stripe/request-class.js';
 
 export type FulfillmentQueue = Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
@@ -25,6 +26,7 @@ export function createFulfillmentQueue(connection: Redis, settings: QueueSetting
     new Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, {
       connection,
       prefix: bullPrefix(settings.prefix),
+      ...queueTelemetry(),
       defaultJobOptions: defaultJobOptions(settings),
     }),
   );

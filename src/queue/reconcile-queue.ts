@@ -1,6 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { reportErrorsOnConnection } from './redis.js';
+import { queueTelemetry } from '../observability/tracing.js';
 import { RECONCILE_JOB, RECONCILE_QUEUE, bullPrefix, type ReconcileJobData, type ReconcileResult } from './contract.js';
 
 export type ReconcileQueue = Queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>;
@@ -10,6 +11,7 @@ export function createReconcileQueue(connection: Redis, prefix: string): Reconci
     new Queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(RECONCILE_QUEUE, {
       connection,
       prefix: bullPrefix(prefix),
+      ...queueTelemetry(),
       defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5000, jitter: 0.5 }, removeOnComplete: 100, removeOnFail: 100 },
     }),
   );

@@ -12,6 +12,7 @@ import { migrateDatabase, pendingMigrations } from '../db/migrate.js';
 import { createLogger, prettyFor } from '../logger.js';
 import { addQueueGauges, addSessionGauges } from '../observability/collectors.js';
 import { createMetrics } from '../observability/metrics.js';
+import { traceLogMixin } from '../observability/tracing.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
 import { createAfterSaleQueue, type AfterSaleQueue } from '../queue/after-sale-queue.js';
@@ -48,7 +49,7 @@ export interface ApiProcess extends RoleProcess {
  * To add a dependency of a route, create it here from `config`, pass it in `deps` and register its closer.
  */
 export async function createApiProcess(config: StripeReadyConfig): Promise<ApiProcess> {
-  const log = createLogger(config.logLevel, 'api', { pii: config.ops.logPii, pretty: prettyFor(config.nodeEnv) });
+  const log = createLogger(config.logLevel, 'api', { pii: config.ops.logPii, pretty: prettyFor(config.nodeEnv), ...traceLogMixin() });
   const closers = new Closers();
   let started = false;
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, requireStripe, type Config, type StripeReadyConfig } from '../config/index.js';
 import { createLogger, prettyFor } from '../logger.js';
+import { startTracing, stopTracing } from '../observability/tracing.js';
 import type { RoleProcess } from './role-process.js';
 import { StartError } from './start-failure.js';
 
@@ -19,6 +20,8 @@ export async function runRole(service: string, build: (config: Config) => RolePr
   const log = createLogger(config.logLevel, service, { pretty: prettyFor(config.nodeEnv) });
   let role: RoleProcess;
   try {
+    // Before the role is built: its queues, loggers and Fastify instance pick tracing up as they are made.
+    await startTracing(config.tracing, service);
     role = await build(config);
   } catch (err) {
     return failStart(log, err);
@@ -28,6 +31,8 @@ export async function runRole(service: string, build: (config: Config) => RolePr
     // A signal during start-up: let the start finish (or fail) first, then stop what did start.
     await starting.catch(() => undefined);
     await role.stop();
+    // Last: the spans of the drain are flushed too.
+    await stopTracing().catch((err: unknown) => log.warn({ err }, 'tracing flush failed'));
   });
   try {
     await starting;

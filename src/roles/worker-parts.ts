@@ -24,6 +24,7 @@ import { afterSaleSettings } from './after-sale-settings.js';
 import type { EnqueueEffects } from '../worker/record-and-hand-off.js';
 import { Closers } from './role-process.js';
 import { logWorkerError } from '../observability/worker-error-log.js';
+import { dbStatementHook } from '../observability/tracing.js';
 
 /** Code registered beside the configuration: more handlers and deliverers (tests use it; src/fulfillment/registry.ts is the merchant's place). */
 export interface WorkerExtensions {
@@ -48,7 +49,7 @@ export interface Base {
 /** Postgres, Redis, the metrics registry and the queues this process adds jobs to. */
 export function connect(config: StripeReadyConfig, log: Logger, started: () => boolean): Base {
   const closers = new Closers();
-  const database = connectDatabase(config.databaseUrl, { max: config.databasePoolMax ?? Math.min(config.worker.concurrency, 20) });
+  const database = connectDatabase(config.databaseUrl, { max: config.databasePoolMax ?? Math.min(config.worker.concurrency, 20), ...dbStatementHook() });
   closers.add('postgres', () => database.close());
   const redis = workerConnection(config.redisUrl);
   redis.on('error', (err) => {

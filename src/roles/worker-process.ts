@@ -9,6 +9,7 @@ import { type EffectDispatcher } from '../effects/dispatcher.js';
 import { fulfillmentHandlers } from '../fulfillment/registry.js';
 import { createLogger, prettyFor } from '../logger.js';
 import { type Metrics } from '../observability/metrics.js';
+import { traceLogMixin } from '../observability/tracing.js';
 import { scheduleReconcile } from '../queue/reconcile-queue.js';
 import { type FulfillmentWorker } from '../worker/create-worker.js';
 import { buildWorkerHttp } from '../worker/http.js';
@@ -41,7 +42,7 @@ export interface WorkerProcess extends RoleProcess {
  * run it in `start`, and register its closer where it belongs (closers run in reverse order of registration).
  */
 export function createWorkerProcess(config: StripeReadyConfig, extensions: WorkerExtensions = {}): WorkerProcess {
-  const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii, pretty: prettyFor(config.nodeEnv) });
+  const log = createLogger(config.logLevel, 'worker', { pii: config.ops.logPii, pretty: prettyFor(config.nodeEnv), ...traceLogMixin() });
   let started = false;
   const base = connect(config, log, () => started);
   const handlers = [...fulfillmentHandlers(config.effects), ...(extensions.handlers ?? [])];

@@ -8,6 +8,7 @@ import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { runHandlers, type NewEffect } from './run-handlers.js';
 import { sent } from '../lib/sent.js';
 import type { Tx } from '../db/client.js';
+import { currentTraceId, withDbTransaction } from '../observability/tracing.js';
 import type { AfterSaleFacts, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
 import { applyAfterSale, type AfterSaleSettings, type AppliedChange } from './apply-after-sale.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
@@ -49,11 +50,12 @@ export async function recordRun(
   // Before the transaction, on every path that records (worker, CLI, reconciliation's list pages):
   // a NUL or a lone surrogate typed by a customer must not fail the order (domain/storable.ts).
   const input: RunInput = { ...raw, ...storableRun(raw.session, raw.lineItems) };
+  // One span for the transaction (tracing on): its statements are the span's events, never their parameters.
   if (input.expectNew === true) {
-    const outcome = await recordNew(sql, input, handlers, options);
+    const outcome = await withDbTransaction('postgresql record run (new session)', () => recordNew(sql, input, handlers, options));
     if (outcome !== undefined) return outcome;
   }
-  return recordAny(sql, input, handlers, options);
+  return withDbTransaction('postgresql record run', () => recordAny(sql, input, handlers, options));
 }
 
 /**
@@ -142,7 +144,7 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
               customer_email = ${c.customerEmail}, customer_name = ${c.customerName}, currency = ${c.currency},
               amount_subtotal = ${c.amountSubtotal}, amount_total = ${c.amountTotal}, updated_at = ${now},
               fulfilled_at = ${status === 'fulfilled' ? now : null}, attempt_count = attempt_count + 1,
-              last_trigger = ${c.lastTrigger}, last_event_id = ${c.lastEventId}, payment_intent = coalesce(${c.paymentIntent}, payment_intent)
+              last_trigger = ${c.lastTrigger}, last_event_id = ${c.lastEventId}, last_trace_id = ${c.lastTraceId}, payment_intent = coalesce(${c.paymentIntent}, payment_intent)
               ${
                 changed && status === 'fulfilled'
                   ? tx`, after_sale_seq = ${seq}, access = ${afterSale?.access ?? 'active'}, amount_refunded = ${afterSale?.state.amountRefunded ?? 0},
@@ -179,10 +181,10 @@ function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, o
     with s as (
       insert into checkout_sessions (id, account, status, payment_status, stripe_status, livemode, customer_email,
         customer_name, currency, amount_subtotal, amount_total, stripe_created_at, first_seen_at, updated_at,
-        fulfilled_at, attempt_count, last_trigger, last_event_id, payment_intent, access, after_sale_seq)
+        fulfilled_at, attempt_count, last_trigger, last_event_id, last_trace_id, payment_intent, access, after_sale_seq)
       values (${c.id}, ${c.account}, ${target}, ${c.paymentStatus}, ${c.stripeStatus}, ${c.livemode}, ${c.customerEmail},
         ${c.customerName}, ${c.currency}, ${c.amountSubtotal}, ${c.amountTotal}, ${c.stripeCreatedAt}, ${now}, ${now},
-        ${fulfilled ? now : null}, 1, ${c.lastTrigger}, ${c.lastEventId}, ${c.paymentIntent}, ${fulfilled ? 'active' : null}, ${fulfilled ? 1 : 0})
+        ${fulfilled ? now : null}, 1, ${c.lastTrigger}, ${c.lastEventId}, ${c.lastTraceId}, ${c.paymentIntent}, ${fulfilled ? 'active' : null}, ${fulfilled ? 1 : 0})
       ${onConflict ? tx`on conflict (id) do nothing` : tx``}
       returning id, status
     )${
@@ -278,6 +280,8 @@ function columns({ session, trigger, eventId, account }: RunInput) {
     stripeCreatedAt: new Date(session.created * 1000).toISOString(),
     lastTrigger: trigger,
     lastEventId: eventId ?? null,
+    /** The run's trace (tracing on), for support: the order page and `cli status` show it. */
+    lastTraceId: currentTraceId(),
     paymentIntent: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
   };
 }

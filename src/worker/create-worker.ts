@@ -12,6 +12,7 @@ import { announceFinished, finishedChannel } from '../queue/finished-signals.js'
 import { reportErrorsOnConnection } from '../queue/redis.js';
 import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
+import { queueTelemetry } from '../observability/tracing.js';
 import { classifyError, isPermanent } from './classify-error.js';
 import { recordAndHandOff, type EnqueueEffects } from './record-and-hand-off.js';
 import { reportFailure } from './report-failure.js';
@@ -85,6 +86,8 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   const worker = new Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
     connection: deps.connection,
     prefix: bullPrefix(deps.prefix),
+    // The job's span, a child of its enqueue's (one trace from the webhook on): bullmq-otel when tracing is on.
+    ...queueTelemetry(),
     // Stored on every job it processes (`processedBy`): which process ran what.
     name: `${hostname()}-${process.pid}`,
     concurrency: deps.concurrency,

@@ -21,6 +21,7 @@ import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-
 import { queuedSessionIds } from '../queue/queued-sessions.js';
 import { withRequestClass } from '../stripe/request-class.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
+import { queueTelemetry } from '../observability/tracing.js';
 
 export interface ReconcileWorkerDeps {
   readonly connection: Redis;
@@ -112,7 +113,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       log.info(counts, 'reconciliation finished');
       return counts;
     },
-    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1, autorun: deps.autorun ?? true, limiter: NEVER_BINDING_LIMITER },
+    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1, autorun: deps.autorun ?? true, limiter: NEVER_BINDING_LIMITER, ...queueTelemetry() },
   );
   worker.on('closed', () => void queue.close());
   worker.on('completed', () => deps.metrics?.reconcileRuns.inc({ result: 'completed' }));

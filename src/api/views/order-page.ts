@@ -69,7 +69,7 @@ ${withheldNote}
 <tfoot><tr><td colspan="3">Total paid</td><td class="num">${formatMoney(total, currency)}</td></tr></tfoot>
 </table>
 </section>
-<p class="muted">Order reference ${identifier(view.session_id)}</p>`,
+<p class="muted">Order reference ${identifier(view.session_id)}${view.trace_id === null ? '' : html` · trace ${identifier(view.trace_id)}`}</p>`,
   );
 }
 

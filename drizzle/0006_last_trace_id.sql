@@ -1,0 +1,1 @@
+ALTER TABLE "checkout_sessions" ADD COLUMN "last_trace_id" text;
