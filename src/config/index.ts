@@ -18,7 +18,7 @@ export { ConfigError } from './values.js';
 export { parseDuration } from './values.js';
 export type { TracingConfig } from './tracing.js';
 
-const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...afterSaleVariables, ...tracingVariables });
+const schema = z.object({ ...processVariables, ...stripeVariables, ...httpVariables, ...workerVariables, ...opsVariables, ...effectsVariables, ...tracingVariables, ...afterSaleVariables });
 
 export interface Config extends ProcessConfig {
   readonly stripe: StripeConfig;
@@ -29,9 +29,9 @@ export interface Config extends ProcessConfig {
   readonly ops: OpsConfig;
   readonly effects: EffectsConfig;
   readonly reconcile: ReconcileConfig;
-  readonly afterSale: AfterSaleConfig;
   /** OpenTelemetry tracing (the standard OTEL_* variables); undefined: off, no SDK loaded. */
   readonly tracing: TracingConfig | undefined;
+  readonly afterSale: AfterSaleConfig;
 }
 
 /** Parses the environment; throws one ConfigError naming every bad variable. */
@@ -56,8 +56,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     landing: landingConfig(e, Math.min(stripe.maxRps, stripe.endpointMaxRps)),
     ops: opsConfig(e),
     effects: effectsConfig(e),
-    afterSale: afterSaleConfig(e),
     tracing: tracingConfig(e),
+    afterSale: afterSaleConfig(e),
   });
 }
 

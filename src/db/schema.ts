@@ -37,6 +37,8 @@ export const checkoutSessions = pgTable(
     attemptCount: integer('attempt_count').notNull().default(0),
     lastTrigger: text('last_trigger'),
     lastEventId: text('last_event_id'),
+    /** The OpenTelemetry trace id of the last run that recorded the session (null: tracing was off). */
+    lastTraceId: text('last_trace_id'),
     /** The session's PaymentIntent, recorded at fulfillment: a refund or dispute finds its order with no Stripe call. */
     paymentIntent: text('payment_intent'),
     /** After the sale (issue 19): refunds `succeeded` or `pending`, in minor units, as last read from Stripe. */
@@ -55,8 +57,6 @@ export const checkoutSessions = pgTable(
     afterSaleFacts: jsonb('after_sale_facts').$type<AfterSaleFacts>(),
     /** When the run that wrote `after_sale_facts` began reading Stripe (Postgres' clock): an older read never overwrites a newer one. */
     afterSaleReadAt: timestamp('after_sale_read_at', { withTimezone: true }),
-    /** The OpenTelemetry trace id of the last run that recorded the session (null: tracing was off). */
-    lastTraceId: text('last_trace_id'),
   },
   (t) => [
     check('checkout_sessions_status_check', sql`${t.status} in (${sqlList(SESSION_STATUSES)})`),

@@ -33,6 +33,8 @@ export interface SessionView {
   readonly customer_email: string | null;
   readonly amount_total: number | null;
   readonly currency: string | null;
+  /** The OpenTelemetry trace of the last run that recorded it (null: tracing was off): support's way into the trace. */
+  readonly trace_id: string | null;
   /** After the sale (issue 19): refunds succeeded or pending, in minor units. */
   readonly amount_refunded: number;
   readonly refund_state: RefundState;
@@ -42,8 +44,6 @@ export interface SessionView {
   readonly access: OrderAccess | null;
   /** When the refunded amount last changed (the ledger's latest refund line); null without a refund. Not in the status API. */
   readonly refunded_at: string | null;
-  /** The OpenTelemetry trace of the last run that recorded it (null: tracing was off): support's way into the trace. */
-  readonly trace_id: string | null;
   readonly line_items: readonly {
     readonly id: string;
     readonly price: string | null;
@@ -72,13 +72,13 @@ export async function findSessionView(db: Db, sessionId: string): Promise<Sessio
     customer_email: session.customerEmail,
     amount_total: session.amountTotal,
     currency: session.currency,
+    trace_id: session.lastTraceId,
     amount_refunded: session.amountRefunded,
     refund_state: session.refundState,
     dispute_status: session.disputeStatus,
     // A placeholder (a refund recorded before the fulfillment) holds no access yet.
     access: session.status === 'fulfilled' ? session.access : null,
     refunded_at: refundedAt === null ? null : new Date(refundedAt).toISOString(),
-    trace_id: session.lastTraceId,
     line_items: items.map((i) => ({
       id: i.id,
       price: i.priceId,

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { AFTER_SALE_JOB, AFTER_SALE_QUEUE, afterSaleJobId, bullPrefix, defaultJobOptions, type AfterSaleJobData, type AfterSaleJobResult } from './contract.js';
 import { reportErrorsOnConnection } from './redis.js';
 import type { QueueSettings } from './fulfillment-queue.js';
+import { queueTelemetry } from '../observability/tracing.js';
 
 export type AfterSaleQueue = Queue<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>;
 
@@ -13,6 +14,7 @@ export function createAfterSaleQueue(connection: Redis, settings: QueueSettings)
       connection,
       prefix: bullPrefix(settings.prefix),
       defaultJobOptions: defaultJobOptions(settings),
+      ...queueTelemetry(),
     }),
   );
 }

@@ -16,6 +16,7 @@ import { classifyError } from './classify-error.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 import type { EnqueueEffects } from './record-and-hand-off.js';
 import type { Metrics } from '../observability/metrics.js';
+import { queueTelemetry } from '../observability/tracing.js';
 
 export interface AfterSaleWorkerDeps {
   readonly connection: Redis;
@@ -89,6 +90,7 @@ export function createAfterSaleWorker(deps: AfterSaleWorkerDeps): AfterSaleWorke
     maxStalledCount: 5,
     autorun: deps.autorun ?? true,
     limiter: NEVER_BINDING_LIMITER,
+    ...queueTelemetry(),
   });
   worker.on('closed', () => void queue.close());
   return worker;
