@@ -3,7 +3,7 @@
  * for the service and for the baseline, in ABBA order (service, baseline, baseline, service).
  */
 
-import { BASELINE, SECRET, SERVICE, cpuSeconds, env, fulfilledCount, median, peakRssMiB, postgresPids, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess, type Row } from './tools.js';
+import { BASELINE, SECRET, SERVICE, SERVICE_PG, cpuSeconds, env, fulfilledCount, median, peakRssMiB, postgresPids, queueJobCount, queueJobCountPg, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess, type Row } from './tools.js';
 
 export const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 5000);
 /**
@@ -36,7 +36,7 @@ export async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string, ex
     'stripe emulator listening',
     process.env.BENCH_EMULATOR_NODE_ARGS?.split(' '),
   );
-  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311', ...(batchedReads === undefined ? {} : { STRIPE_BATCHED_READS: batchedReads }), ...extra });
+  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311', ...(batchedReads === undefined ? {} : { STRIPE_BATCHED_READS: batchedReads }), ...impl.env, ...extra });
   const api = await start(impl.api, { ...base, PORT: '4310' }, impl.apiReady, process.env.BENCH_API_NODE_ARGS?.split(' '));
   const startWorker = () =>
     start(impl.worker, { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, impl.workerReady, process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
@@ -52,7 +52,8 @@ export async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string, ex
   };
   if (mode === 'backlog') {
     await sendAll();
-    while ((await queueJobCount(prefix)) < SESSIONS) await new Promise((r) => setTimeout(r, 100));
+    const queued = () => (impl === SERVICE_PG ? queueJobCountPg(db.url) : queueJobCount(prefix));
+    while ((await queued()) < SESSIONS) await new Promise((r) => setTimeout(r, 100));
     worker = await startWorker();
   }
   const w = worker as RunningProcess;
@@ -135,4 +136,29 @@ export async function endToEndSection(): Promise<void> {
       [...ratios].map(([mode, xs]) => ({ mode, 'each round': xs.map((x) => `${x.toFixed(2)}×`).join(', '), median: `${median(xs).toFixed(2)}×` })),
     );
   }
+}
+
+/**
+ * `npm run bench e2e-postgres`: the service on each queue backend and the baseline, flowing and backlog, in
+ * one run (order: Redis, Postgres, baseline flowing; baseline, Postgres, Redis backlog), as ratios to the
+ * Redis backend and to the baseline. Targets: Postgres >= 0.33x Redis.
+ */
+export async function endToEndBackendsSection(): Promise<void> {
+  const results = [
+    await endToEnd(SERVICE, 'flowing'),
+    await endToEnd(SERVICE_PG, 'flowing'),
+    await endToEnd(BASELINE, 'flowing'),
+    await endToEnd(BASELINE, 'backlog'),
+    await endToEnd(SERVICE_PG, 'backlog'),
+    await endToEnd(SERVICE, 'backlog'),
+  ];
+  const rows = results.map((r) => {
+    const same = (impl: typeof SERVICE) => results.find((x) => x.mode === r.mode && x.impl === impl) as Result;
+    return { ...r.row, 'vs baseline': ratio(r.perSecond, same(BASELINE).perSecond), 'vs Redis backend': r.impl === BASELINE ? '' : ratio(r.perSecond, same(SERVICE).perSecond) };
+  });
+  table(
+    `3b. End to end on each queue backend: ${SESSIONS.toLocaleString('en')} paid sessions × 5 line items, 1 worker process, concurrency 50 (target: Postgres ≥ 0.33× Redis)`,
+    rows,
+    'How: one run each, in the order of the rows; a fresh database, queue and processes for each. The Postgres backend keeps its queues in the same database (schema bullmq), REDIS_URL at a closed port.',
+  );
 }

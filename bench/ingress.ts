@@ -9,7 +9,7 @@ import { EmulatorStore } from '../src/emulator/store.js';
 import { startEmulator } from '../src/emulator/start.js';
 import { signPayload } from '../src/emulator/webhook-sender.js';
 
-import { BASELINE, SECRET, SERVICE, cpuSeconds, env, median, onCleanup, peakRssMiB, queueJobCount, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess } from './tools.js';
+import { BASELINE, SECRET, SERVICE, SERVICE_PG, cpuSeconds, env, median, onCleanup, peakRssMiB, queueJobCount, queueJobCountPg, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess } from './tools.js';
 
 /** Seconds of measured load per implementation, split into RUNS turns (ABBA order). */
 const SECONDS = Number(process.env.BENCH_INGRESS_SECONDS ?? 16);
@@ -94,12 +94,14 @@ export async function ingress(compare: boolean): Promise<void> {
   onCleanup(() => emulator.app.close());
   const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ');
   const sides: Side[] = [];
-  for (const [impl, port] of [[SERVICE, 4301], [BASELINE, 4303]] as const) {
-    const p = `${prefix}-${impl.name}`;
-    const proc = await start(impl.api, env(db, p, { PORT: String(port), STRIPE_API_BASE: emulator.url(), LOG_PII: 'false' }), impl.apiReady, nodeArgs);
+  for (const [impl, port] of [[SERVICE, 4301], [BASELINE, 4303], [SERVICE_PG, 4305]] as const) {
+    const p = `${prefix}-${impl.name.replaceAll(' ', '-')}`;
+    const proc = await start(impl.api, env(db, p, { PORT: String(port), STRIPE_API_BASE: emulator.url(), LOG_PII: 'false', ...impl.env }), impl.apiReady, nodeArgs);
     sides.push({ impl, url: `http://127.0.0.1:${port}/webhook`, proc, prefix: p, cursor: { next: 0 }, requests: 0, seconds: 0, ok: 0, non2xx: 0, errors: 0, max: 0, p50: [], p99: [], cpu: { api: 0, redis: 0, loadgen: 0 } });
   }
-  const [service, baseline] = sides as [Side, Side];
+  const [service, baseline, onPostgres] = sides as [Side, Side, Side];
+  // Jobs in the queue: the Postgres side's are in its database's bullmq schema.
+  const jobCount = (s: Side) => (s === onPostgres ? queueJobCountPg(db.url) : queueJobCount(s.prefix));
 
   process.stdout.write('preparing signed events… ');
   // Enough distinct events for 8,000/s: a redelivered event id would take BullMQ's cheaper duplicate path.
@@ -109,11 +111,11 @@ export async function ingress(compare: boolean): Promise<void> {
 
   for (const s of sides) await load(s.url, events, s.cursor, 2); // warm-up: JIT, connections
   await new Promise((r) => setTimeout(r, 500)); // let the warm-ups' last answers land
-  const warm = await Promise.all(sides.map((s) => queueJobCount(s.prefix)));
+  const warm = await Promise.all(sides.map(jobCount));
   // ABBA: the service, the baseline, the baseline, the service, …: a drift in machine speed within the
   // section costs both the same.
   for (let i = 0; i < RUNS; i++) {
-    const order = i % 2 === 0 ? [service, baseline] : [baseline, service];
+    const order = i % 2 === 0 ? [service, onPostgres, baseline] : [baseline, onPostgres, service];
     for (const side of order) {
       const cpu0 = { api: cpuSeconds(side.proc.child.pid), redis: cpuSeconds(redisPid()), loadgen: cpuSeconds('self') };
       const r = await load(side.url, events, side.cursor, SECONDS / RUNS);
@@ -131,15 +133,16 @@ export async function ingress(compare: boolean): Promise<void> {
     }
   }
   for (const s of sides) if (s.cursor.next > events.length) console.log(`note: ${s.impl.name} went through all ${events.length} events; later ones were redeliveries`);
-  const jobs = await Promise.all(sides.map((s) => queueJobCount(s.prefix)));
+  const jobs = await Promise.all(sides.map(jobCount));
   const rate = (s: Side) => s.requests / s.seconds;
   const perReq = (s: Side, cpu: number) => `${((cpu * 1e6) / Math.max(s.requests, 1)).toFixed(0)} µs`;
   table(
-    '1. Ingress: verify + enqueue, 50 connections, no pipelining (targets: service ≥ 1.00× the baseline\'s webhooks/s, p99 no worse)',
+    '1. Ingress: verify + enqueue, 50 connections, no pipelining (targets: service ≥ 1.00× the baseline\'s webhooks/s, p99 no worse; on Postgres ≥ 0.5× the Redis backend)',
     sides.map((s, i) => ({
       implementation: s.impl.name,
       'webhooks/s': Math.round(rate(s)),
       'vs baseline': ratio(rate(s), rate(baseline)),
+      'vs Redis backend': s === baseline ? '' : ratio(rate(s), rate(service)),
       'p50 ms': median(s.p50),
       'p99 ms': median(s.p99),
       'p99 vs baseline': ratio(median(s.p99), median(baseline.p99)),
@@ -147,16 +150,16 @@ export async function ingress(compare: boolean): Promise<void> {
       '2xx': s.ok,
       'non-2xx': s.non2xx,
       errors: s.errors,
-      'jobs in Redis': (jobs[i] ?? 0) - (warm[i] ?? 0),
+      'jobs queued': (jobs[i] ?? 0) - (warm[i] ?? 0),
       'api peak RSS MiB': peakRssMiB(s.proc.child.pid),
       'CPU per webhook: api / redis / load generator': `${perReq(s, s.cpu.api)} / ${perReq(s, s.cpu.redis)} / ${perReq(s, s.cpu.loadgen)}`,
     })),
-    `How: both apis run side by side; ${RUNS} turns of ${SECONDS / RUNS} s each, alternating which goes first (AB BA …), after a 2 s warm-up each. ` +
+    `How: the three apis (the service on Redis, on Postgres with QUEUE_BACKEND=postgres, and the baseline) run side by side; ${RUNS} turns of ${SECONDS / RUNS} s each, alternating which goes first (AB BA …), after a 2 s warm-up each. ` +
       'webhooks/s = all requests / all seconds of that implementation; p50 and p99 = the median over its turns; ratio = service / baseline.',
   );
 
   if (compare) await fixedRateComparison(emulator.store, service, baseline, db, prefix, emulator.url());
-  await stop(service.proc, baseline.proc);
+  await stop(service.proc, baseline.proc, onPostgres.proc);
 }
 
 /** Section 2: the same fixed rate against the inline handler (Stripe's sample), the service and the baseline. */

@@ -4,6 +4,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import pg from 'pg';
+import { postgresBull } from '../src/queue/bull.js';
 import { FULFILLMENT_QUEUE, bullPrefix } from '../src/queue/contract.js';
 import { freshDatabase, type TestDatabase } from '../test/harness.js';
 
@@ -14,13 +16,17 @@ export const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 /** The service and the ~120-line baseline of the same contract (bench/baseline), started the same way. */
 export interface Impl {
-  readonly name: 'service' | 'baseline';
+  readonly name: 'service' | 'service on Postgres' | 'baseline';
+  /** Variables of its own (the Postgres backend's). */
+  readonly env?: Record<string, string>;
   readonly api: string;
   readonly apiReady: string;
   readonly worker: string;
   readonly workerReady: string;
 }
 export const SERVICE: Impl = { name: 'service', api: 'src/entry/api.ts', apiReady: 'api listening', worker: 'src/entry/worker.ts', workerReady: 'worker started' };
+/** The service with QUEUE_BACKEND=postgres: BullMQ's PostgreSQL backend, REDIS_URL at a closed port (never opened). */
+export const SERVICE_PG: Impl = { ...SERVICE, name: 'service on Postgres', env: { QUEUE_BACKEND: 'postgres', REDIS_URL: 'redis://127.0.0.1:9' } };
 export const BASELINE: Impl = {
   name: 'baseline',
   api: 'bench/baseline/api.ts',
@@ -181,6 +187,18 @@ export const median = (xs: readonly number[]): number => {
 };
 
 /** Jobs waiting to run: the plain wait list (webhook and landing runs) and the prioritized set (reconciliation's runs). */
+/** Jobs waiting in the fulfillment queue of the Postgres backend (BullMQ's API on its schema in `databaseUrl`). */
+export async function queueJobCountPg(databaseUrl: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: '-c search_path=bullmq' });
+  const queue = postgresBull(pool, '').queue(FULFILLMENT_QUEUE);
+  try {
+    return await queue.getJobCountByTypes('wait', 'prioritized');
+  } finally {
+    await queue.close();
+    await pool.end();
+  }
+}
+
 export async function queueJobCount(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL);
   const key = `${bullPrefix(prefix)}:${FULFILLMENT_QUEUE}`;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { startCallbackReceiver, type CallbackReceiver, startFaultPort, type FaultPort, freePort, PrivateRedis, startProcess, waitForOutput, type RunningProcess, SMTP_PASS, SMTP_USER, startSmtpReceiver, type SmtpReceiver, startStack, type Stack } from '../test/harness.js';
+import { startCallbackReceiver, type CallbackReceiver, startFaultPort, type FaultPort, freePort, PrivateRedis, QUEUE_BACKEND, startProcess, waitForOutput, type RunningProcess, SMTP_PASS, SMTP_USER, startSmtpReceiver, type SmtpReceiver, startStack, type Stack } from '../test/harness.js';
 
 export const CALLBACK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -28,6 +28,7 @@ export class Fleet {
   ) {}
 
   static async start(workers: number, extraEnv: Record<string, string> = {}): Promise<Fleet> {
+    // Started on either backend (the Redis scenarios need it); with QUEUE_BACKEND=postgres no process is pointed at it.
     const redis = await PrivateRedis.start({ persistent: true });
     const smtp = await startSmtpReceiver();
     const callbacks = await startCallbackReceiver([CALLBACK_SECRET]);
@@ -36,7 +37,7 @@ export class Fleet {
     callbackUrl.port = String(receiverPorts.callback.port);
     const stack = await startStack({
       workers: 0,
-      redisUrl: redis.url,
+      ...(QUEUE_BACKEND === 'redis' ? { redisUrl: redis.url } : {}),
       attempts: 20,
       backoffMs: 200,
       effects: { smtpUrl: `smtp://${SMTP_USER}:${SMTP_PASS}@127.0.0.1:${receiverPorts.smtp.port}`, callbackUrls: [callbackUrl.href], callbackSecret: CALLBACK_SECRET, backoffMs: 200 },

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../test/harness.js';
+import { QUEUE_BACKEND, sleep } from '../test/harness.js';
 import { audit, type AuditResult } from './audit.js';
 import { Fleet } from './fleet.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -61,7 +61,7 @@ function print(r: ScenarioResult): void {
   for (const p of r.problems) process.stdout.write(`    ${p}\n`);
 }
 
-describe(`proof (${QUICK ? 'quick' : SOAK_MS > 0 ? 'soak' : 'full'})`, () => {
+describe(`proof (${QUICK ? 'quick' : SOAK_MS > 0 ? 'soak' : 'full'}, queues on ${QUEUE_BACKEND})`, () => {
   let fleet: Fleet;
   const results: ScenarioResult[] = [];
   beforeAll(async () => {
@@ -80,7 +80,7 @@ describe(`proof (${QUICK ? 'quick' : SOAK_MS > 0 ? 'soak' : 'full'})`, () => {
     return;
   }
 
-  for (const sc of SCENARIOS) {
+  for (const sc of SCENARIOS.filter((s) => s.backends === undefined || s.backends.includes(QUEUE_BACKEND))) {
     it(sc.name, async () => {
       const r = await run(fleet, sc);
       results.push(r);

@@ -42,8 +42,13 @@ async function main(): Promise<number> {
   execFileSync('pg_createcluster', ['15', cluster, '-p', String(port), '--start-conf', 'manual', '--', '--auth=trust'], { stdio: 'ignore' });
   execFileSync('pg_ctlcluster', ['15', cluster, 'start'], { stdio: 'inherit' });
   const started = Date.now();
+  // `--backend postgres`: every scenario with QUEUE_BACKEND=postgres (the queues in the proof's Postgres, no Redis).
+  const b = process.argv.indexOf('--backend');
+  const backend = b < 0 ? 'redis' : process.argv[b + 1];
+  if (backend !== 'redis' && backend !== 'postgres') throw new Error(`--backend must be redis or postgres, got ${String(backend)}`);
   const env = {
     ...process.env,
+    TEST_QUEUE_BACKEND: backend,
     TEST_DATABASE_ADMIN_URL: `postgres://postgres@127.0.0.1:${port}/postgres`,
     PROOF_PG_CLUSTER: cluster,
     PROOF_MODE: mode,

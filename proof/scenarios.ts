@@ -10,6 +10,8 @@ export interface Scenario {
   readonly injects: string;
   /** Sessions in the full run (the quick run takes a fifth). */
   readonly sessions: number;
+  /** The queue backends it applies to (default both): a Redis fault means nothing when the queue is in Postgres. */
+  readonly backends?: readonly ('redis' | 'postgres')[];
   /** Runs while the batch is delivered; `busy()` is true until every event is acknowledged. Returns a fault count. */
   readonly inject?: (fleet: Fleet, busy: () => boolean, quick: boolean) => Promise<string[]>;
   /** Runs after every event is acknowledged (and before the audit); `expected` is the batch's sessions. */
@@ -58,6 +60,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'redis-restart',
     injects: 'Redis (AOF, appendfsync always) killed and restarted mid-run',
+    backends: ['redis'],
     sessions: 100,
     inject: async (fleet, busy) =>
       repeat(busy, 1500, 1, async () => {
@@ -70,6 +73,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'redis-flushall',
     injects: 'workers stopped, events acknowledged, Redis FLUSHALL, workers back, one reconciliation (CLI)',
+    backends: ['redis'],
     sessions: 40,
     before: async (fleet) => {
       for (const w of [...fleet.workers]) await fleet.stopWorker(w, 'SIGTERM');
@@ -82,6 +86,24 @@ export const SCENARIOS: readonly Scenario[] = [
       const cli = await runCli(['reconcile', '--since', '1h', '--wait', '3m'], fleet.env());
       if (cli.code !== 0) throw new Error(`reconcile failed: ${cli.stderr}${cli.stdout}`);
       return ['FLUSHALL after acknowledgement', 'reconcile'];
+    },
+  },
+  {
+    name: 'queue-data-lost',
+    injects: "workers stopped, events acknowledged, BullMQ's tables emptied (QUEUE_BACKEND=postgres), workers back, one reconciliation (CLI)",
+    sessions: 40,
+    backends: ['postgres'],
+    before: async (fleet) => {
+      for (const w of [...fleet.workers]) await fleet.stopWorker(w, 'SIGTERM');
+    },
+    after: async (fleet) => {
+      const sql = fleet.stack.db.sql;
+      const tables = await sql<{ name: string }[]>`select tablename as name from pg_tables where schemaname = 'bullmq' and tablename not like '%migration%'`;
+      await sql.unsafe(`truncate ${tables.map((t) => `bullmq."${t.name}"`).join(', ')}`);
+      await Promise.all([fleet.startWorker(), fleet.startWorker(), fleet.startWorker()]);
+      const cli = await runCli(['reconcile', '--since', '1h', '--wait', '3m'], fleet.env());
+      if (cli.code !== 0) throw new Error(`reconcile failed: ${cli.stderr}${cli.stdout}`);
+      return ["BullMQ's tables emptied after acknowledgement", 'reconcile'];
     },
   },
   {

@@ -11,5 +11,5 @@ export { PrivateRedis } from './helpers/private-redis.js';
 export { runCli, startProcess, waitForOutput, type RunningProcess } from './helpers/processes.js';
 export { items } from './helpers/sessions.js';
 export { SMTP_PASS, SMTP_USER, startSmtpReceiver, type SmtpReceiver } from './helpers/smtp-receiver.js';
-export { startStack, type Stack } from './helpers/stack.js';
+export { CLOSED_REDIS_URL, QUEUE_BACKEND, startStack, type Stack } from './helpers/stack.js';
 export { sleep } from './helpers/wait.js';

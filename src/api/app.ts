@@ -1,6 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/client.js';
 import rateLimit from '@fastify/rate-limit';
@@ -10,6 +9,7 @@ import type { AfterSaleQueue } from '../queue/after-sale-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadinessDeps } from '../observability/readiness.js';
 import { clientKey } from './client-key.js';
+import type { FleetLimits } from './fleet-limits.js';
 import { LandingGuard } from './landing-guard.js';
 import { DEFAULT_LISTENER_LIMITS, listenerOptions, type ListenerLimits } from '../lib/listener-limits.js';
 import type { TrustProxy } from '../config/trust-proxy.js';
@@ -42,12 +42,12 @@ export interface AppDeps {
     /** Whether the receipt email effect is configured (SMTP_URL): pages promise email only then. */
     readonly emailConfigured: boolean;
   };
-  /** The api's Redis connection (the queue's): fleet-wide landing caps and the operator login lockout. */
-  readonly redis: Redis;
+  /** Fleet-wide landing caps and memories and the operator login lockout, on the queue's backend. */
+  readonly fleetLimits: FleetLimits;
   /** Workers' announcements of finished landing runs; without them a waiting page polls. */
   readonly finished?: FinishedSignals;
   readonly metrics: Metrics;
-  /** Postgres and Redis for `/readyz`. */
+  /** Postgres and the queue's backend for `/readyz`. */
   readonly readiness: ReadinessDeps;
   readonly metricsToken?: string | undefined;
   /** Bull Board at /admin/queues; off (404) when not given. */
@@ -116,7 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
   });
   if (deps.admin !== undefined) {
-    await app.register(bullBoard, { ...deps.admin, redis: deps.redis, keyPrefix: deps.queue.opts.prefix ?? 'bull', https: deps.landing.publicUrl.startsWith('https:') });
+    await app.register(bullBoard, { ...deps.admin, limits: deps.fleetLimits, keyPrefix: deps.queue.opts.prefix ?? 'bull', https: deps.landing.publicUrl.startsWith('https:') });
   }
   await app.register(opsRoutes, { readiness: deps.readiness, registry: deps.metrics.registry, metricsToken: deps.metricsToken });
   await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });
@@ -129,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await pages.register(landingRoutes, {
       db: deps.db,
       queue: deps.queue,
-      guard: new LandingGuard(deps.redis, {
+      guard: new LandingGuard(deps.fleetLimits, {
         prefix: deps.queue.opts.prefix ?? 'bull',
         lookupsPerSecond: deps.landing.lookupsPerSecond,
         lookupsPerClientPerMinute: deps.landing.lookupsPerClientPerMinute,

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { FleetLimits } from './fleet-limits.js';
 
 export interface LandingGuardOptions {
-  /** Key prefix in Redis: the queue's (`{prefix}`), so the keys share its Cluster slot and its tests' isolation. */
+  /** Key prefix: the queue's (`{prefix}`), so on Redis the keys share its Cluster slot and its tests' isolation. */
   readonly prefix: string;
   /** Landing lookups per second, the whole fleet together. */
   readonly lookupsPerSecond: number;
@@ -32,26 +32,24 @@ export type LookupVerdict = 'allowed' | 'client_limited' | 'fleet_limited';
 
 /**
  * What keeps the landing page from spending the Stripe budget that webhook runs need. Every landing
- * lookup becomes a worker's retrieve, so it is counted here, in Redis, for the whole fleet of api
+ * lookup becomes a worker's retrieve, so it is counted here, in Redis or Postgres, for the whole fleet of api
  * processes: per client and in all (rate-limiter-flexible), plus two
  * memories that make repeat visits free: ids Stripe does not know, and sessions checked a moment ago.
  */
 export class LandingGuard {
-  private readonly perClient: RateLimiterRedis;
-  private readonly fleet: RateLimiterRedis;
+  private readonly perClient: RateLimiterAbstract;
+  private readonly fleet: RateLimiterAbstract;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly limits: FleetLimits,
     private readonly opts: LandingGuardOptions,
   ) {
-    this.perClient = new RateLimiterRedis({
-      storeClient: redis,
+    this.perClient = limits.limiter({
       keyPrefix: `${opts.prefix}:landing-lookups-client`,
       points: opts.lookupsPerClientPerMinute,
       duration: 60,
     });
-    this.fleet = new RateLimiterRedis({
-      storeClient: redis,
+    this.fleet = limits.limiter({
       keyPrefix: `${opts.prefix}:landing-lookups`,
       points: opts.lookupsPerSecond,
       duration: 1,
@@ -60,7 +58,7 @@ export class LandingGuard {
 
   /** Whether Stripe recently said it does not know this id. */
   async isKnownMissing(sessionId: string): Promise<boolean> {
-    return (await this.redis.exists(this.key('landing-missing', sessionId))) === 1;
+    return this.limits.flags.any([this.key('landing-missing', sessionId)]);
   }
 
   /**
@@ -68,7 +66,7 @@ export class LandingGuard {
    * exists before its success URL can be visited, so the memory only has to outlast a reload storm.
    */
   async rememberMissing(sessionId: string): Promise<void> {
-    await this.redis.set(this.key('landing-missing', sessionId), '1', 'PX', this.opts.missingTtlMs);
+    await this.limits.flags.set(this.key('landing-missing', sessionId), this.opts.missingTtlMs);
   }
 
   /**
@@ -79,7 +77,7 @@ export class LandingGuard {
    */
   async claimRecheck(sessionId: string, awaitingPayment: boolean): Promise<boolean> {
     const ms = awaitingPayment ? this.opts.recheckMs : Math.min(OPEN_RECHECK_MS, this.opts.recheckMs);
-    return (await this.redis.set(this.key('landing-recheck', sessionId), '1', 'PX', ms, 'NX')) === 'OK';
+    return this.limits.flags.claim(this.key('landing-recheck', sessionId), ms);
   }
 
   /**
@@ -105,7 +103,7 @@ export class LandingGuard {
 }
 
 /** Takes one point: 0, or how long (ms) until the limiter's next window when it had none left. */
-async function refusedFor(limiter: RateLimiterRedis, key: string): Promise<number> {
+async function refusedFor(limiter: RateLimiterAbstract, key: string): Promise<number> {
   try {
     await limiter.consume(key);
     return 0;

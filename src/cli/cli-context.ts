@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { connectDatabase, type Database } from '../db/client.js';
-import { producerConnection, workerConnection } from '../queue/redis.js';
-import { postgresStep, redisStep } from '../roles/start-failure.js';
+import type { Bull } from '../queue/bull.js';
+import { openQueueBackend, type QueueBackend } from '../roles/queue-backend.js';
+import { postgresStep } from '../roles/start-failure.js';
+import { createLogger } from '../logger.js';
 
 /** A command's failure with the CLI's exit code (2 bad arguments, 1 not found or failed). */
 export class Exit extends Error {
@@ -30,21 +31,22 @@ export interface CliContext {
     readonly reason?: string | undefined;
   };
   db(): Promise<Database>;
-  redis(kind: 'producer' | 'blocking'): Promise<Redis>;
+  /** The queues (QUEUE_BACKEND): `producer` fails fast; `blocking` waits (QueueEvents). */
+  queues(kind: 'producer' | 'blocking'): Promise<Bull>;
   /** Runs at the end, last added first. */
   onClose(close: () => Promise<unknown>): void;
 }
 
 export interface OpenContext extends CliContext {
-  /** Some Redis connection is down: a command failing without a code failed because of it. */
-  redisDown(): boolean;
+  /** Some queue connection is down: a command failing without a code failed because of it. */
+  queueDown(): boolean;
   close(): Promise<void>;
 }
 
 export function openContext(fields: Pick<CliContext, 'loaded' | 'config' | 'arg' | 'extra' | 'values'>): OpenContext {
   const { config } = fields;
   const closers: (() => Promise<unknown>)[] = [];
-  const redisConnections: Redis[] = [];
+  const backends: QueueBackend[] = [];
   return {
     ...fields,
     onClose: (close) => closers.push(close),
@@ -54,15 +56,14 @@ export function openContext(fields: Pick<CliContext, 'loaded' | 'config' | 'arg'
       await postgresStep(config.databaseUrl, () => database.sql`select 1`);
       return database;
     },
-    async redis(kind) {
-      const r = kind === 'producer' ? producerConnection(config.redisUrl) : workerConnection(config.redisUrl);
-      r.on('error', () => undefined);
-      redisConnections.push(r);
-      closers.push(async () => r.disconnect());
-      await redisStep(r, config.redisUrl, 3000);
-      return r;
+    async queues(kind) {
+      const backend = openQueueBackend(config, { role: kind === 'producer' ? 'producer' : 'worker', log: createLogger('silent', 'cli'), started: () => false, poolMax: 3 });
+      backends.push(backend);
+      closers.push(() => backend.close());
+      await backend.check();
+      return backend.bull;
     },
-    redisDown: () => redisConnections.some((r) => r.status !== 'ready'),
+    queueDown: () => backends.some((b) => b.link.status !== 'ready'),
     async close() {
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },
@@ -71,5 +72,5 @@ export function openContext(fields: Pick<CliContext, 'loaded' | 'config' | 'arg'
 
 /** No arguments beyond the command's own. */
 export function noExtra(rest: readonly string[], usage: string): void {
-  if (rest.length > 0) throw new Exit(2, `unexpected argument(s): ${rest.join(' ')}\n${usage}`);
+  if (rest.length > 0) throw new Exit(2, `unexpected argument(s): ${rest.map((a) => JSON.stringify(a)).join(' ')}\n${usage}`);
 }

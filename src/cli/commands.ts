@@ -13,6 +13,7 @@ import { createStripeClient } from '../stripe/client.js';
 import { Exit, type CliContext } from './cli-context.js';
 import { stripeFailure } from './stripe-failure.js';
 import { isUnreachable } from './unreachable.js';
+import { printErr, printOut } from './output.js';
 
 /** The longest delay a Node timer honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -34,7 +35,7 @@ export async function fulfill(ctx: CliContext, sessionId: string): Promise<void>
     // Run by hand and through: whatever held the session for an operator is resolved.
     await clearFailures(database.sql, [sessionId]);
     const { customerEmail: _email, newEffects: _effects, ...result } = outcome;
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    printOut(`${JSON.stringify(result)}\n`);
   } catch (err) {
     throw stripeFailure(err, loaded);
   }
@@ -49,7 +50,8 @@ export async function status(ctx: CliContext, sessionId: string): Promise<void> 
   // The order's ledger (issue 19): what changed after the sale, when, and by which Stripe object.
   const ledger = view === undefined ? [] : await orderLedger(sql, sessionId);
   const shown = { ...(view ?? { session_id: sessionId, status: null }), ...(failure === undefined ? {} : { needs_attention: failure }), ...(ledger.length === 0 ? {} : { ledger }) };
-  process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  printOut(`${JSON.stringify(shown, null, 2)}
+`);
 }
 
 /** `reconcile`: one reconciliation, run by a worker, waited for here. */
@@ -62,20 +64,20 @@ export async function reconcileNow(ctx: CliContext): Promise<void> {
   if (wait === undefined || wait > MAX_TIMER_MS) {
     throw new Exit(2, `--wait must be a duration such as 30s or 10m (at most 24d), got ${JSON.stringify(values.wait)}`);
   }
-  const queue = createReconcileQueue(await ctx.redis('producer'), config.queue.prefix);
+  const queue = createReconcileQueue(await ctx.queues('producer'));
   ctx.onClose(() => queue.close());
-  const reconcileEvents = createReconcileEvents(await ctx.redis('blocking'), config.queue.prefix);
+  const reconcileEvents = createReconcileEvents(await ctx.queues('blocking'));
   ctx.onClose(() => reconcileEvents.close());
   await reconcileEvents.waitUntilReady();
   const job = await requestReconcile(queue, since);
-  process.stderr.write(`reconciliation requested (job ${job.id}); waiting for a worker…\n`);
+  printErr(`reconciliation requested (job ${job.id}); waiting for a worker…\n`);
   // Our own timer rather than waitUntilFinished's ttl: its timeout is told apart from a failed run only by its message.
   const timeout = new AbortController();
   const timedOut = sleep(wait, 'timed_out' as const, { signal: timeout.signal }).catch(() => undefined);
   try {
     const counts = await Promise.race([job.waitUntilFinished(reconcileEvents), timedOut]);
     if (counts === 'timed_out') throw new Exit(1, `no worker finished the reconciliation within ${values.wait ?? '10m'}: is a worker running?`);
-    process.stdout.write(`${JSON.stringify(counts)}\n`);
+    printOut(`${JSON.stringify(counts)}\n`);
   } catch (err) {
     if (err instanceof Exit || isUnreachable(err)) throw err;
     throw new Exit(1, `reconciliation failed: ${(err as Error).message}`);
@@ -86,7 +88,7 @@ export async function reconcileNow(ctx: CliContext): Promise<void> {
 
 /** `retry-failed`: every failed fulfillment job back to waiting, held sessions released. */
 export async function retryFailed(ctx: CliContext): Promise<void> {
-  const queue = createFulfillmentQueue(await ctx.redis('producer'), ctx.config.queue);
+  const queue = createFulfillmentQueue(await ctx.queues('producer'), ctx.config.queue);
   ctx.onClose(() => queue.close());
   const database = await ctx.db();
   const failed = await queue.getFailedCount();
@@ -94,5 +96,5 @@ export async function retryFailed(ctx: CliContext): Promise<void> {
   // the landing page or reconciliation); one that fails again is held again.
   const cleared = await clearFailures(database.sql);
   if (failed > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
-  process.stdout.write(`${JSON.stringify({ retried: failed, cleared })}\n`);
+  printOut(`${JSON.stringify({ retried: failed, cleared })}\n`);
 }

@@ -8,6 +8,7 @@ import { fulfill, reconcileNow, retryFailed, status } from './commands.js';
 import { refund } from './refund-command.js';
 import { EFFECTS_USAGE, EffectsCommandError, effectsCommand } from './effects-command.js';
 import { isUnreachable } from './unreachable.js';
+import { printErr, printOut } from './output.js';
 
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
@@ -40,12 +41,12 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
       },
     });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    printErr(`${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
   const { positionals, values } = parsed;
   if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
+    printOut(`${USAGE}\n`);
     return 0;
   }
   const [command, arg, ...extra] = positionals;
@@ -68,7 +69,7 @@ async function run(ctx: OpenContext, command: string | undefined, values: { stat
   const rest = arg === undefined ? [] : [arg, ...extra];
   switch (command) {
     case 'effects':
-      return effectsCommand((await ctx.db()).sql, rest, values, (line) => process.stdout.write(`${line}\n`));
+      return effectsCommand((await ctx.db()).sql, rest, values, (line) => printOut(`${line}\n`));
     case 'fulfill':
       return fulfill(ctx, sessionArg(ctx));
     case 'status':
@@ -82,7 +83,7 @@ async function run(ctx: OpenContext, command: string | undefined, values: { stat
       noExtra(rest, USAGE);
       return retryFailed(ctx);
     default:
-      throw new Exit(2, `${command === undefined ? 'no command given' : `unknown command "${command}"`}\n${USAGE}`);
+      throw new Exit(2, `${command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`}\n${USAGE}`);
   }
 }
 
@@ -95,28 +96,28 @@ function sessionArg({ arg, extra }: OpenContext): string {
 /** Says what went wrong on stderr and answers the exit code. */
 function exitCode(err: unknown, ctx: OpenContext): number {
   if (err instanceof EffectsCommandError) {
-    process.stderr.write(`${err.message}${err.code === 2 ? `\n${USAGE}` : ''}\n`);
+    printErr(`${err.message}${err.code === 2 ? `\n${USAGE}` : ''}\n`);
     return err.code;
   }
   if (err instanceof Exit) {
-    process.stderr.write(`${err.message}\n`);
+    printErr(`${err.message}\n`);
     return err.code;
   }
   if (err instanceof StartError) {
     reportFailure(err.failure);
     return 3;
   }
-  if (isUnreachable(err) || ctx.redisDown()) {
+  if (isUnreachable(err) || ctx.queueDown()) {
     // A Redis command failing while its connection is down: ioredis gives such errors no code.
-    process.stderr.write(`cannot reach a service: ${(err as Error).message}\n`);
+    printErr(`cannot reach a service: ${(err as Error).message}\n`);
     return 3;
   }
-  process.stderr.write(`failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  printErr(`failed: ${err instanceof Error ? err.message : String(err)}\n`);
   return 1;
 }
 
 /** One JSON line on stderr, as the services log a start failure: what, which variable, what to do. */
 function reportFailure(failure: StartFailure): void {
   const { cause, ...fields } = failure;
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'cli', ...fields, msg: `cannot reach a service: ${cause}` })}\n`);
+  printErr(`${JSON.stringify({ level: 'fatal', service: 'cli', ...fields, msg: `cannot reach a service: ${cause}` })}\n`);
 }

@@ -2,6 +2,7 @@ import { refundableOrder } from '../db/order-ledger.js';
 import { planRefund, RefundArgsError } from '../domain/refund-request.js';
 import { createStripeClient } from '../stripe/client.js';
 import { Exit, type CliContext } from './cli-context.js';
+import { printErr, printOut } from './output.js';
 import { stripeFailure } from './stripe-failure.js';
 
 /**
@@ -36,9 +37,9 @@ export async function refund(ctx: CliContext, sessionId: string): Promise<void> 
       { idempotencyKey: plan.idempotencyKey, ...(order.account === null ? {} : { stripeAccount: order.account }) },
     );
     const replayed = created.lastResponse.headers['idempotent-replayed'] === 'true';
-    if (replayed) process.stderr.write(`this request was sent before (idempotency key ${plan.idempotencyKey}): Stripe answered with the refund it made then\n`);
+    if (replayed) printErr(`this request was sent before (idempotency key ${plan.idempotencyKey}): Stripe answered with the refund it made then\n`);
     const { id, amount, status, currency } = created;
-    process.stdout.write(`${JSON.stringify({ refund: id, session_id: sessionId, payment_intent: plan.paymentIntent, amount, currency, status, line_items: plan.lineItems, idempotency_key: plan.idempotencyKey, replayed })}\n`);
+    printOut(`${JSON.stringify({ refund: id, session_id: sessionId, payment_intent: plan.paymentIntent, amount, currency, status, line_items: plan.lineItems, idempotency_key: plan.idempotencyKey, replayed })}\n`);
   } catch (err) {
     throw stripeFailure(err, loaded);
   }

@@ -12,6 +12,8 @@ export const processVariables = {
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
     .optional(),
+  /** Where BullMQ keeps the queues: Redis, or DATABASE_URL's database (BullMQ 6's PostgreSQL backend, schema `bullmq`; no Redis at all). */
+  QUEUE_BACKEND: z.enum(['redis', 'postgres'], { error: 'redis or postgres' }).default('redis'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).optional(),
   /** The older, worker-only name of SHUTDOWN_TIMEOUT_MS; still read when SHUTDOWN_TIMEOUT_MS is unset. */
@@ -37,6 +39,8 @@ export interface ProcessConfig {
   /** Postgres connections per process at most; undefined: each role's default (api 10, worker min(concurrency, 20)). */
   readonly databasePoolMax: number | undefined;
   readonly redisUrl: string;
+  /** `postgres`: every queue and every fleet-wide count lives in Postgres, and REDIS_URL is never opened. */
+  readonly queueBackend: Env['QUEUE_BACKEND'];
   /** How long a graceful stop (SIGTERM) may take before the process exits anyway; every role. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
@@ -51,6 +55,7 @@ export function processConfig(e: Env): ProcessConfig {
     localDataDir: e.LOCAL_DATA_DIR,
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
+    queueBackend: e.QUEUE_BACKEND,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? e.WORKER_SHUTDOWN_TIMEOUT_MS ?? 25_000,
     logLevel: e.LOG_LEVEL,
     emulatorPort: e.EMULATOR_PORT,

@@ -30,3 +30,25 @@ export async function storedAfterSaleFacts(sql: postgres.Sql, paymentIntents: re
   // postgres.js may hand jsonb over as text (the pass-through serializers the drizzle client sets up).
   return new Map(rows.map((r) => [r.paymentIntent, typeof r.facts === 'string' ? (JSON.parse(r.facts) as AfterSaleFacts) : r.facts]));
 }
+
+/** Where reconciliation remembers when its last complete pass over an account's refunds and disputes began (Unix seconds). */
+export interface AfterSaleCursor {
+  lastPass(account: string | null): Promise<number | undefined>;
+  rememberPass(account: string | null, startedAt: number): Promise<void>;
+}
+
+export function afterSaleCursor(sql: postgres.Sql): AfterSaleCursor {
+  const key = (account: string | null) => account ?? 'platform';
+  return {
+    async lastPass(account) {
+      const [row] = await sql<{ at: string }[]>`select after_sale_pass_started_at as at from reconcile_cursors where account = ${key(account)}`;
+      return row === undefined ? undefined : Number(row.at);
+    },
+    async rememberPass(account, startedAt) {
+      // Never backwards: passes run one at a time, but a late one must not undo a newer one's cursor.
+      await sql`
+        insert into reconcile_cursors (account, after_sale_pass_started_at) values (${key(account)}, ${startedAt})
+        on conflict (account) do update set after_sale_pass_started_at = greatest(reconcile_cursors.after_sale_pass_started_at, excluded.after_sale_pass_started_at)`;
+    },
+  };
+}

@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { runMigrations } from 'bullmq';
+import pg from 'pg';
 import postgres from 'postgres';
 import { migrator, postgresJs, postgresJsMigrator } from './drizzle.js';
 
@@ -13,19 +15,34 @@ const MIGRATION_LOCK_KEY = 7_424_242;
 /**
  * Creates the database when it does not exist, then applies drizzle-kit's migrations under a
  * Postgres advisory lock, so that any number of api and worker processes may start at once.
+ * `bullmq` (QUEUE_BACKEND=postgres): BullMQ's own schema too, under the same lock, before any Worker
+ * exists: a Worker built on a database without it spins on errors (~140,000 a second) and never recovers.
  */
-export async function migrateDatabase(databaseUrl: string): Promise<void> {
+export async function migrateDatabase(databaseUrl: string, opts: { bullmq?: boolean } = {}): Promise<void> {
   await ensureDatabase(databaseUrl);
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
       await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+      if (opts.bullmq === true) await migrateBullmq(databaseUrl);
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     }
   } finally {
     await sql.end({ timeout: 5 });
+  }
+}
+
+/** BullMQ's migrations want one session of their own (their transaction and its lock); schema `bullmq`. */
+async function migrateBullmq(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await runMigrations(client);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

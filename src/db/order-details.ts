@@ -2,6 +2,7 @@ import type { Db } from './client.js';
 import { checkoutLineItems, fulfillmentNotes, type NoteDisplayRow } from './schema.js';
 import { orm } from './drizzle.js';
 import { perDb } from './per-db.js';
+import { SHOWN_LINE_ITEMS } from '../domain/line-item-bound.js';
 
 const { and, asc, eq, isNull, or, sql } = orm;
 
@@ -18,19 +19,29 @@ export interface OrderDetails {
   readonly notes: readonly OrderNoteView[];
 }
 
+// Only the notes about the whole order and the line items the page shows (the first SHOWN_LINE_ITEMS,
+// db/session-view.ts), and as many notes at most: a 10,000-item order's page reads what it shows.
 const reads = perDb((db) =>
   db
     .select({ lineItemId: fulfillmentNotes.lineItemId, text: fulfillmentNotes.text, display: fulfillmentNotes.display })
     .from(fulfillmentNotes)
     // A line item taken back (refund, dispute) shows none of its notes: its access code no longer works.
     .leftJoin(checkoutLineItems, and(eq(checkoutLineItems.sessionId, fulfillmentNotes.sessionId), eq(checkoutLineItems.id, fulfillmentNotes.lineItemId)))
-    .where(and(eq(fulfillmentNotes.sessionId, sql.placeholder('id')), or(isNull(fulfillmentNotes.lineItemId), isNull(checkoutLineItems.id), eq(checkoutLineItems.access, 'active'))))
+    .where(
+      and(
+        eq(fulfillmentNotes.sessionId, sql.placeholder('id')),
+        or(isNull(fulfillmentNotes.lineItemId), isNull(checkoutLineItems.id), eq(checkoutLineItems.access, 'active')),
+        sql`(${fulfillmentNotes.lineItemId} is null or ${fulfillmentNotes.lineItemId} = any(${sql.placeholder('items')}::text[]))`,
+      ),
+    )
     .orderBy(asc(fulfillmentNotes.position))
+    .limit(SHOWN_LINE_ITEMS)
     .prepare('order_notes'),
 );
 
-export async function findOrderDetails(db: Db, sessionId: string): Promise<OrderDetails> {
-  const rows = await reads(db).execute({ id: sessionId });
+/** The notes about the order and about `lineItemIds` (the items the page shows). */
+export async function findOrderDetails(db: Db, sessionId: string, lineItemIds: readonly string[]): Promise<OrderDetails> {
+  const rows = await reads(db).execute({ id: sessionId, items: lineItemIds });
   return { notes: rows.map((r) => ({ lineItemId: r.lineItemId, text: r.text, display: parseDisplay(r.display) })) };
 }
 

@@ -6,7 +6,7 @@ export type LedgerKind = (typeof LEDGER_KINDS)[number];
 import { orm, pgCore } from './drizzle.js';
 
 const { sql } = orm;
-const { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } = pgCore;
+const { bigint, boolean, check, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, varchar } = pgCore;
 
 // Defined by the domain; re-exported for the adapters that read rows.
 export { SESSION_STATUSES, type SessionStatus };
@@ -227,6 +227,15 @@ export const effectTargetsDisabled = pgTable(
  * reconciliation read it so that such a session is not run again on every visit; an operator clears it
  * with `retry-failed` once the cause is fixed. No foreign key: the session's row may never have been written.
  */
+/**
+ * Reconciliation's cursor over refunds and disputes (db/after-sale-reconcile.ts): per account (`platform` for the
+ * platform's own), when its last complete pass began, in Unix seconds. In Postgres, so it works on either queue backend.
+ */
+export const reconcileCursors = pgTable('reconcile_cursors', {
+  account: text('account').primaryKey(),
+  afterSalePassStartedAt: bigint('after_sale_pass_started_at', { mode: 'number' }).notNull(),
+});
+
 export const fulfillmentFailures = pgTable('fulfillment_failures', {
   sessionId: text('session_id').primaryKey(),
   /** A FailureCode (queue/job-failure.ts), e.g. `poison_data`. */
@@ -237,6 +246,36 @@ export const fulfillmentFailures = pgTable('fulfillment_failures', {
   failures: integer('failures').notNull().default(1),
   firstFailedAt: timestamp('first_failed_at', { withTimezone: true }).notNull(),
   lastFailedAt: timestamp('last_failed_at', { withTimezone: true }).notNull(),
+});
+
+/**
+ * QUEUE_BACKEND=postgres: what the fleet shares where Redis keys with a TTL served before (the landing
+ * page's memory of unknown ids and recent lookups, the Stripe budget's fleet pause and class
+ * announcements). A row past `expires_at` counts as absent; expired rows are deleted now and then.
+ */
+export const expiringFlags = pgTable(
+  'expiring_flags',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index('expiring_flags_expires_at_idx').on(t.expiresAt)],
+);
+
+/** QUEUE_BACKEND=postgres: the Stripe budget's next free slot per limit (ms since the epoch; stripe/pg-spaced-permits.ts). */
+export const stripeSlots = pgTable('stripe_slots', {
+  key: text('key').primaryKey(),
+  nextFree: doublePrecision('next_free').notNull(),
+});
+
+/**
+ * QUEUE_BACKEND=postgres: rate-limiter-flexible's RateLimiterPostgres table (its own column layout), shared
+ * by every limiter (keys carry the limiter's prefix): the landing lookup caps and the operator login lockout.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: varchar('key', { length: 255 }).primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: bigint('expire', { mode: 'number' }),
 });
 
 export type CheckoutSessionRow = typeof checkoutSessions.$inferSelect;

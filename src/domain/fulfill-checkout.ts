@@ -52,18 +52,34 @@ export async function fulfillCheckout(req: FulfillRequest, deps: FulfillDeps): P
     return { sessionId: req.sessionId, status: stored.row.status, changed: false, lineItemCount: 0, customerEmail: stored.row.customerEmail };
   }
   const expectNew = stored !== undefined && stored.row === undefined;
-  const created = req.created;
+  // A failed delayed debit shows only on the PaymentIntent, which a batched list page does not carry: that
+  // event's run reads the session alone, with it.
+  const created = req.trigger === 'checkout.session.async_payment_failed' ? undefined : req.created;
   const batched = created === undefined ? undefined : await deps.batched?.({ ...req, created });
   // A product the batch could not read: retrieve alone with products expanded, never record items without their kind.
   if (batched?.lineItems !== undefined) {
-    const target = targetStatus(batched.session, req.trigger);
+    const target = targetStatus(batched.session);
     const lineItems = target === 'fulfilled' ? batched.lineItems : [];
     return deps.record({ session: batched.session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account, expectNew });
   }
   const opts = req.account === undefined ? undefined : { stripeAccount: req.account };
-  // The product rides along (its metadata says how to fulfill each item) at no extra request.
-  const session = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items.data.price.product'] }, opts);
-  const target = targetStatus(session, req.trigger);
+  // The product rides along (its metadata says how to fulfill each item) at no extra request, and so does
+  // the PaymentIntent: whether an unpaid session's debit failed is decided from it, not from the event's name.
+  const retrieved = await deps.stripe.checkout.sessions.retrieve(req.sessionId, { expand: ['line_items.data.price.product', 'payment_intent'] }, opts);
+  const target = targetStatus(retrieved);
+  // Recorded as Stripe sends the session without the expansion (the PaymentIntent's id), as the batched path has it.
+  const session = withPaymentIntentId(retrieved);
   const lineItems = target === 'fulfilled' ? await allLineItems(deps.stripe, session, opts) : [];
   return deps.record({ session, lineItems, target, trigger: req.trigger, eventId: req.eventId, account: req.account, expectNew });
+}
+
+/**
+ * The session with its expanded PaymentIntent put back to its id, as every other path (the batched list,
+ * webhooks) gives it to handlers. In place: the id is a string of the same storable answer, so the object
+ * stays vouched storable (storable.ts) and its run skips the walk.
+ */
+function withPaymentIntentId(session: Stripe.Checkout.Session): Stripe.Checkout.Session {
+  const pi = session.payment_intent;
+  if (pi !== null && typeof pi !== 'string') session.payment_intent = pi.id;
+  return session;
 }

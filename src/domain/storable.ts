@@ -28,6 +28,17 @@ export function storableText(value: string, max = MAX_TEXT_LENGTH): string {
 }
 
 /**
+ * Text a handler built (a note: "Ships to <name>, <address>") made to fit a column of `max` characters:
+ * storable, and cut with an ellipsis when longer, never refused. A customer's 2,000-character shipping
+ * address is theirs to type; refusing the note would leave a paid order unfulfilled.
+ */
+export function fitText(value: string, max: number): string {
+  const text = storableText(value, Number.MAX_SAFE_INTEGER);
+  if (text.length <= max) return text;
+  return `${storableText(text, max - 1)}…`;
+}
+
+/**
  * Every string in a JSON-shaped value (keys included) made storable. Returns the same object when
  * nothing needed cleaning, so the common, clean case allocates nothing.
  */

@@ -28,6 +28,9 @@ export function callbackBody(order: OrderSnapshot): string {
         product: item.product,
       })),
       notes: order.notes.map((n) => ({ line_item_id: n.lineItemId, text: n.text })),
+      // The whole order's counts: `line_items` and `notes` hold at most the first ones (effects/bounded-order.ts).
+      line_item_count: order.lineItemCount ?? order.lineItems.length,
+      note_count: order.noteCount ?? order.notes.length,
     },
   });
 }

@@ -1,17 +1,17 @@
 import { hostname } from 'node:os';
-import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { claimEffects, disableTarget, finishEffects, rescheduleEffect, sweepEffects, type Finish } from './effect-store.js';
 import { groupCommit } from '../lib/group-commit.js';
-import { bullPrefix } from '../queue/contract.js';
+import type { Bull, BullWorker } from '../queue/bull.js';
 import { EFFECTS_QUEUE, enqueueEffects, type EffectJobData, type EffectJobResult, type EffectsQueue, type EFFECT_JOB } from '../queue/effects-queue.js';
 import { nextDelayMs, type BackoffPolicy } from './backoff.js';
 import type { AnyDeliverer } from './deliverers.js';
 import type { DeliveryResult, EffectRecord } from './effect.js';
 import type { EffectMetrics } from './effect-metrics.js';
-import { logWorkerError } from '../observability/worker-error-log.js';
+import { storableResult } from './storable-result.js';
+import { logWorkerError, type LinkState } from '../observability/worker-error-log.js';
 import { queueTelemetry, withSpan } from '../observability/tracing.js';
 
 /** Most claims (or finishes) one statement carries. */
@@ -19,10 +19,11 @@ const BATCH_MAX = 100;
 
 export interface DispatcherDeps {
   readonly sql: postgres.Sql;
-  /** A blocking (worker) connection for the BullMQ worker. */
-  readonly connection: Redis;
+  /** Where the queues are (Redis or Postgres). */
+  readonly bull: Bull;
+  /** The queue's connection, for how worker errors are logged. */
+  readonly link: LinkState;
   readonly queue: EffectsQueue;
-  readonly prefix: string;
   readonly deliverers: ReadonlyMap<string, AnyDeliverer>;
   readonly log: Logger;
   readonly metrics?: EffectMetrics;
@@ -38,7 +39,7 @@ export interface DispatcherDeps {
 }
 
 export interface EffectDispatcher {
-  readonly worker: Worker<EffectJobData, EffectJobResult, typeof EFFECT_JOB>;
+  readonly worker: BullWorker<EffectJobData, EffectJobResult, typeof EFFECT_JOB>;
   /** Starts taking jobs and sweeping. */
   start(): void;
   /** One sweep now (tests, and the timer). Returns how many jobs it re-added. */
@@ -99,11 +100,21 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     const log = deps.log.child({ effectId: effect.id, kind: effect.kind, sessionId: effect.sessionId, attempt: effect.attempts + 1 });
     // The attempt's span: a callback's HTTP client span (and its traceparent) or the email's send sits under it.
     const result = await withSpan(`effect ${effect.kind}`, { attributes: { 'effect.id': effect.id, 'effect.kind': effect.kind, 'effect.attempt': effect.attempts + 1, 'session.id': effect.sessionId } }, async (span) => {
-      const r = await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs);
+      const r = storableResult(await attempt(deps.deliverers.get(effect.kind), effect, deps.attemptTimeoutMs));
       span?.setAttribute('effect.outcome', r.outcome);
       return r;
     });
-    await settle(effect, result, log);
+    try {
+      await settle(effect, result, log);
+    } catch (err) {
+      // Not settled: without this the row keeps its lease, comes back when it expires and fails the same way,
+      // every lease, never backed off nor `dead`. A failure recorded as a retry follows backoff and the horizon.
+      log.error({ err, outcome: result.outcome }, 'could not record the attempt; recording it as a failed attempt');
+      if (result.outcome === 'delivered') throw err;
+      const reason = `the attempt's result (${result.outcome} ${result.code}) could not be recorded`;
+      await settle(effect, { outcome: 'retry', code: 'result_unrecorded', reason }, log);
+      return { outcome: 'retry' };
+    }
     return { outcome: result.outcome };
   }
 
@@ -144,9 +155,7 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     }
   }
 
-  const worker = new Worker<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, processJob, {
-    connection: deps.connection,
-    prefix: bullPrefix(deps.prefix),
+  const worker = deps.bull.worker<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, processJob, {
     name: `${hostname()}-${process.pid}-effects`,
     // The delivery's span joins the trace of the run that committed the effect (its job carries the context).
     ...queueTelemetry(),
@@ -155,7 +164,9 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     lockDuration: leaseMs + 5000,
     autorun: false,
   });
-  worker.on('error', logWorkerError(deps.log, 'effects', deps.connection));
+  worker.on('error', logWorkerError(deps.log, 'effects', deps.link));
+  // A job that throws leaves its effects to the lease and the sweep: someone should know why.
+  worker.on('failed', (job, err) => deps.log.error({ err, jobId: job?.id, effectId: job?.data.effectId, kind: job?.data.kind }, 'effect job failed'));
 
   let sweeping: Promise<number> | undefined;
   const sweep = (): Promise<number> => {

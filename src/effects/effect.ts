@@ -39,6 +39,10 @@ export interface OrderSnapshot {
   readonly fulfilledAt: string;
   readonly lineItems: readonly OrderLineItem[];
   readonly notes: readonly OrderNote[];
+  /** How many line items the order has, when `lineItems` holds only the first ones (bounded-order.ts). */
+  readonly lineItemCount?: number;
+  /** How many notes the order has, when `notes` holds only some of them. */
+  readonly noteCount?: number;
 }
 
 /** Payload of the built-in kind `email`: one receipt per fulfilled session, or one notice per failed delayed payment. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import { emailKind, type DeliveryResult, type EffectDeliverer, type EffectRecord, type EmailEffectPayload } from './effect.js';
+import { displayText } from '../domain/display-text.js';
 import { classifySmtpError } from './smtp-errors.js';
 import { renderPaymentFailed } from './payment-failed-email.js';
 import { renderAccessChanged } from './access-changed-email.js';
@@ -59,7 +60,7 @@ export function createEmailDeliverer(opts: EmailDelivererOptions): EffectDeliver
           : template === 'access_changed' && change !== undefined
             ? renderAccessChanged(order, change, links)
             : renderReceipt(order, links);
-      const name = effect.payload.order.customerName?.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
+      const name = effect.payload.order.customerName === null ? undefined : displayText(effect.payload.order.customerName).trim();
       const timeout = AbortSignal.timeout(timeoutMs);
       try {
         const info = await transport.sendMail({

@@ -1,3 +1,4 @@
+import { storableReply } from '../domain/receiver-reply.js';
 import type { DeliveryResult } from './effect.js';
 
 type Failure = Exclude<DeliveryResult, { outcome: 'delivered' }>;
@@ -57,7 +58,7 @@ export function classifyRequestError(err: unknown, ctx: { timedOut: boolean; abo
   const code = codeOf(err) ?? codeOf(cause);
   const inner = codeOf(err) === undefined && cause instanceof Error ? cause : err;
   const message = inner instanceof Error ? inner.message : String(inner);
-  const reason = `${code === undefined ? '' : `${code}: `}${message}`.slice(0, 300);
+  const reason = storableReply(`${code === undefined ? '' : `${code}: `}${message}`, 300);
   // undici's own timers (headersTimeout, bodyTimeout) are set no longer than the attempt: the same limit.
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return { outcome: 'retry', code: 'callback_timeout', reason: `no complete answer in time (${reason})` };

@@ -1,4 +1,5 @@
 import { html } from '../lib/html.js';
+import { displayText } from '../domain/display-text.js';
 import { formatMoney } from '../domain/money.js';
 import type { OrderSnapshot } from './effect.js';
 import { emailIdentifier, type ReceiptOptions, type RenderedReceipt } from './receipt-email.js';
@@ -32,6 +33,7 @@ ${orderUrl === undefined ? '' : html`<p><a href="${orderUrl}" style="color:#533a
   return { subject: `Your payment for order ${order.sessionId} did not go through`, text, html: body.value };
 }
 
+/** One line, without bidi or control characters (domain/display-text.ts), as in the receipt. */
 function oneLine(s: string): string {
-  return s.replace(/[\r\n\t\u2028\u2029]+/g, ' ');
+  return displayText(s);
 }

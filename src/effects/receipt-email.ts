@@ -1,4 +1,6 @@
 import { html, type SafeHtml } from '../lib/html.js';
+import { displayText } from '../domain/display-text.js';
+import { moreItemsText } from '../domain/line-item-bound.js';
 import { formatMoney } from '../domain/money.js';
 import type { OrderLineItem, OrderNote, OrderSnapshot } from './effect.js';
 
@@ -27,6 +29,9 @@ export function renderReceipt(order: OrderSnapshot, opts: ReceiptOptions = {}): 
   const notesFor = (item: OrderLineItem): OrderNote[] => order.notes.filter((n) => n.lineItemId === item.id);
   const orderUrl =
     opts.publicUrl === undefined ? undefined : `${opts.publicUrl}/after-checkout?session_id=${encodeURIComponent(order.sessionId)}`;
+  // A bounded order (effects/bounded-order.ts) lists its first items: say how many more, and where they are.
+  const more = (order.lineItemCount ?? order.lineItems.length) - order.lineItems.length;
+  const moreLine = more <= 0 ? undefined : `${moreItemsText(more)}${orderUrl === undefined ? '' : ' (see your order)'}`;
 
   const text = [
     order.customerName === null ? 'Thank you for your order.' : `Thank you for your order, ${oneLine(order.customerName)}.`,
@@ -35,6 +40,7 @@ export function renderReceipt(order: OrderSnapshot, opts: ReceiptOptions = {}): 
       `${item.quantity ?? 1} × ${oneLine(item.description ?? 'Item')}: ${money(item.amountTotal, item.currency)}`,
       ...notesFor(item).map((n) => `    ${oneLine(n.text)}`),
     ]),
+    ...(moreLine === undefined ? [] : [`… ${moreLine}`]),
     '',
     `Total: ${money(total, currency)}`,
     ...(orderNotes.length === 0 ? [] : ['', ...orderNotes.map((n) => oneLine(n.text))]),
@@ -60,7 +66,7 @@ export function renderReceipt(order: OrderSnapshot, opts: ReceiptOptions = {}): 
 <h1 style="font-size:20px;overflow-wrap:anywhere">${order.customerName === null ? 'Thank you for your order.' : html`Thank you for your order, ${order.customerName}.`}</h1>
 <table style="width:100%;border-collapse:collapse;background:#fff" role="presentation">
 <thead><tr><th style="text-align:left;padding:6px 4px">Item</th><th style="text-align:right;padding:6px 4px">Qty</th><th style="text-align:right;padding:6px 4px">Amount</th></tr></thead>
-<tbody>${rows}</tbody>
+<tbody>${rows}${moreLine === undefined ? '' : html`<tr><td colspan="3" style="padding:6px 4px;color:#5b6472">… ${moreLine}</td></tr>`}</tbody>
 <tfoot><tr><td colspan="2" style="padding:6px 4px;font-weight:600">Total</td><td style="padding:6px 4px;font-weight:600;text-align:right;white-space:nowrap">${money(total, currency)}</td></tr></tfoot>
 </table>
 ${orderNotes.length === 0 ? '' : html`<ul style="padding-left:20px;overflow-wrap:anywhere">${orderNotes.map((n) => html`<li>${n.text}</li>`)}</ul>`}
@@ -82,7 +88,10 @@ export function emailIdentifier(value: string): SafeHtml {
   return html`<code style="font-size:13px">${groups.map((g, i) => (i === 0 ? html`${g}` : html`<wbr>${g}`))}</code>`;
 }
 
-/** Plain text stays plain text: a customer's line breaks cannot fake extra receipt lines. */
+/**
+ * Plain text stays plain text: a customer's line breaks cannot fake extra receipt lines, and no bidi or
+ * control character (ESC, BEL) reaches the reader's terminal or mail client (domain/display-text.ts).
+ */
 function oneLine(s: string): string {
-  return s.replace(/[\r\n\t\u2028\u2029]+/g, ' ');
+  return displayText(s);
 }

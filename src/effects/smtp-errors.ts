@@ -1,3 +1,4 @@
+import { storableReply } from '../domain/receiver-reply.js';
 import type { DeliveryResult } from './effect.js';
 
 type Failure = Exclude<DeliveryResult, { outcome: 'delivered' }>;
@@ -25,7 +26,8 @@ export function classifySmtpError(err: unknown, ctx: { timedOut: boolean; aborte
   const code = typeof e.code === 'string' ? e.code : undefined;
   const command = typeof e.command === 'string' ? e.command : undefined;
   const said = typeof e.response === 'string' ? e.response : typeof e.message === 'string' ? e.message : String(err);
-  const reason = `${command === undefined ? '' : `${command}: `}${said}`.slice(0, 500);
+  // The server wrote the reply: it may hold NUL, control characters or bytes that were not UTF-8.
+  const reason = storableReply(`${command === undefined ? '' : `${command}: `}${said}`, 500);
 
   if (ctx.timedOut) return { outcome: 'retry', code: 'smtp_timeout', reason: 'the SMTP attempt took too long' };
   if (ctx.aborted) return { outcome: 'retry', code: 'smtp_aborted', reason: 'the attempt was cancelled (shutting down)' };

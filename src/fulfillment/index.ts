@@ -8,6 +8,8 @@ export { customerEmail, fulfillmentName, lookupKey, priceId, productId, productN
 export { sessionId } from './tables.js';
 export { callbackKind, defineDeliverer, defineEffectKind, emailKind } from '../effects/effect.js';
 export type { CallbackEffectPayload, DeliveryResult, EffectDeliverer, EffectKind, EffectRecord, EmailEffectPayload, OrderSnapshot } from '../effects/effect.js';
+/** The order bounded for a message (the first line items, the notes about them, the whole order's counts). */
+export { boundedOrder } from '../effects/bounded-order.js';
 /**
  * drizzle-orm's functions (`const { eq, and, sql } = drizzleOrm`), for queries through `db.drizzle`, and
  * its Postgres column builders (`const { pgTable, text } = pgCore`), for a handler's own tables: the copy

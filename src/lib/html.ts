@@ -1,8 +1,12 @@
 import type { FastifyReply } from 'fastify';
+import { displayText } from '../domain/display-text.js';
 
-/** Escapes text for HTML content and attribute values. Every string that came from Stripe goes through it. */
+/**
+ * Escapes text for HTML content and attribute values, without the bidi and control characters that make
+ * text lie about itself (domain/display-text.ts). Every string that came from Stripe goes through it.
+ */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
+  return displayText(String(value ?? ''), { lines: true })
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')

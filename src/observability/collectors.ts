@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { JobType } from 'bullmq';
 import type postgres from 'postgres';
 import type { Registry } from 'prom-client';
 import { addCollectedGauge } from './metrics.js';
@@ -6,8 +6,14 @@ import { addCollectedGauge } from './metrics.js';
 // No 'paused': since BullMQ 6 the jobs of a paused queue stay in 'waiting' (it has no paused list).
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
 
-/** Queue depth by state and the age of the oldest waiting job, read from Redis at scrape time. */
-export function addQueueGauges(registry: Registry, queue: Queue): void {
+/** What the gauges read of the queue (a BullMQ Queue on either backend). */
+export interface CountedQueue {
+  getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
+  getJobs(types: JobType[], start: number, end: number, asc: boolean): Promise<readonly { readonly timestamp: number }[]>;
+}
+
+/** Queue depth by state and the age of the oldest waiting job, read from the queue at scrape time. */
+export function addQueueGauges(registry: Registry, queue: CountedQueue): void {
   addCollectedGauge(registry, 'fulfillment_queue_jobs', 'Jobs in the fulfillment queue by state.', ['state'], async () => {
     const counts = await queue.getJobCounts(...STATES);
     return STATES.map((state) => ({ labels: { state }, value: counts[state] ?? 0 }));

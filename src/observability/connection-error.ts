@@ -15,9 +15,21 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_DESTROYED',
   'CONNECTION_ENDED',
+  // Postgres SQLSTATEs of a server going away or not taking connections yet (a restart): class 08, 57P01-03.
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
 ]);
 
+/** The error's own code, or its cause's (drizzle wraps the driver's error in a DrizzleQueryError). */
 export function isConnectionError(err: unknown): boolean {
-  const code: unknown = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && CONNECTION_CODES.has(code);
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, cause } = err as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return cause !== err && typeof cause === 'object' && cause !== null && isConnectionError(cause);
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isConnectionError } from './connection-error.js';
 
@@ -24,7 +23,16 @@ const OUTAGE_ECHO_MS = 60_000;
  * minute after the connection came back. Anything else a worker emits while Redis is fine is
  * unexpected, and an error.
  */
-export function logWorkerError(log: Logger, worker: string, connection: Redis): (err: Error) => void {
+/**
+ * The queue's connection as this log sees it: an ioredis client as it is, or the Postgres backend's pool
+ * health (queue/pg-link.ts). `status` is 'ready' while it answers.
+ */
+export interface LinkState {
+  readonly status: string;
+  on(event: 'ready' | 'close', listener: () => void): unknown;
+}
+
+export function logWorkerError(log: Logger, worker: string, connection: LinkState): (err: Error) => void {
   // Until the connection has been ready once, the start-up check (roles/start-failure.ts) owns the
   // report: one line naming REDIS_URL, not a warning per worker and reconnect attempt before it.
   let seenReady = connection.status === 'ready';
@@ -38,7 +46,7 @@ export function logWorkerError(log: Logger, worker: string, connection: Redis): 
   connection.on('close', () => (lost = seenReady));
   return (err) => {
     if (!seenReady) return;
-    if (isConnectionError(err) || connection.status !== 'ready') log.warn({ err, worker }, 'worker lost Redis; reconnecting');
+    if (isConnectionError(err) || connection.status !== 'ready') log.warn({ err, worker }, 'worker lost the queue (Redis or Postgres); reconnecting');
     else if (jobMovedOn(err) && Date.now() - backAt < OUTAGE_ECHO_MS)
       log.warn({ err, worker }, 'a job finished or moved on while Redis was away; its outcome is in Postgres');
     else log.error({ err, worker }, 'worker error');

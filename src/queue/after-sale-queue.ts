@@ -1,18 +1,15 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { AFTER_SALE_JOB, AFTER_SALE_QUEUE, afterSaleJobId, bullPrefix, defaultJobOptions, type AfterSaleJobData, type AfterSaleJobResult } from './contract.js';
+import type { Bull, BullQueue } from './bull.js';
+import { AFTER_SALE_JOB, AFTER_SALE_QUEUE, afterSaleJobId, defaultJobOptions, type AfterSaleJobData, type AfterSaleJobResult } from './contract.js';
 import { reportErrorsOnConnection } from './redis.js';
 import type { QueueSettings } from './fulfillment-queue.js';
 import { queueTelemetry } from '../observability/tracing.js';
 
-export type AfterSaleQueue = Queue<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>;
+export type AfterSaleQueue = BullQueue<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>;
 
 /** Same retry and retention rules as fulfillment's: a refund run that fails (Stripe down, a hook throwing) is retried. */
-export function createAfterSaleQueue(connection: Redis, settings: QueueSettings): AfterSaleQueue {
+export function createAfterSaleQueue(bull: Bull, settings: QueueSettings): AfterSaleQueue {
   return reportErrorsOnConnection(
-    new Queue<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>(AFTER_SALE_QUEUE, {
-      connection,
-      prefix: bullPrefix(settings.prefix),
+    bull.queue<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>(AFTER_SALE_QUEUE, {
       defaultJobOptions: defaultJobOptions(settings),
       ...queueTelemetry(),
     }),

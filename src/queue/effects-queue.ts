@@ -1,6 +1,4 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { bullPrefix } from './contract.js';
+import type { Bull, BullQueue } from './bull.js';
 import { reportErrorsOnConnection } from './redis.js';
 import { queueTelemetry } from '../observability/tracing.js';
 
@@ -28,12 +26,10 @@ export interface EffectJobResult {
   readonly outcome: string;
 }
 
-export type EffectsQueue = Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>;
+export type EffectsQueue = BullQueue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>;
 
-export function createEffectsQueue(connection: Redis, prefix: string): EffectsQueue {
-  const queue = new Queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, {
-    connection,
-    prefix: bullPrefix(prefix),
+export function createEffectsQueue(bull: Bull): EffectsQueue {
+  const queue = bull.queue<EffectJobData, EffectJobResult, typeof EFFECT_JOB>(EFFECTS_QUEUE, {
     ...queueTelemetry(),
     defaultJobOptions: {
       // A thrown job (Postgres unreachable) is retried a few times here; after that the sweeper takes over,

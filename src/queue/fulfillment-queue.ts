@@ -1,9 +1,8 @@
-import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { JobsOptions } from 'bullmq';
+import type { Bull, BullQueue } from './bull.js';
 import {
   FULFILLMENT_QUEUE,
   JOB_NAME,
-  bullPrefix,
   defaultJobOptions,
   jobIdFor,
   type FulfillJobData,
@@ -13,23 +12,15 @@ import { reportErrorsOnConnection } from './redis.js';
 import { queueTelemetry } from '../observability/tracing.js';
 import { requestClassOf, type RequestClass } from '../stripe/request-class.js';
 
-export type FulfillmentQueue = Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
+export type FulfillmentQueue = BullQueue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
 
 export interface QueueSettings {
-  readonly prefix: string;
   readonly attempts: number;
   readonly backoffMs: number;
 }
 
-export function createFulfillmentQueue(connection: Redis, settings: QueueSettings): FulfillmentQueue {
-  return reportErrorsOnConnection(
-    new Queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, {
-      connection,
-      prefix: bullPrefix(settings.prefix),
-      ...queueTelemetry(),
-      defaultJobOptions: defaultJobOptions(settings),
-    }),
-  );
+export function createFulfillmentQueue(bull: Bull, settings: QueueSettings): FulfillmentQueue {
+  return reportErrorsOnConnection(bull.queue<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, { ...queueTelemetry(), defaultJobOptions: defaultJobOptions(settings) }));
 }
 
 /**

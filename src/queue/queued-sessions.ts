@@ -3,7 +3,10 @@ import type { FulfillmentQueue } from './fulfillment-queue.js';
 /** A job id made by `jobIdFor` starts with its session id and `_` (session ids have no `_` after the mode). */
 const SESSION_OF_JOB = /^(cs_(?:test|live)_[A-Za-z0-9]+)_/;
 
-/** Jobs that will run, or are running: a session with one needs no other (a paused queue's jobs are 'waiting' since BullMQ 6). */
+/**
+ * Jobs that will run, or are running: a session with one needs no other (a paused queue's jobs are
+ * 'waiting' here on both backends since BullMQ 6; only the PostgreSQL backend's counts call them 'paused').
+ */
 const PENDING = ['waiting', 'prioritized', 'delayed', 'active'] as const;
 
 /**

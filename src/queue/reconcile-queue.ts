@@ -1,16 +1,13 @@
-import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Bull, BullEvents, BullQueue } from './bull.js';
 import { reportErrorsOnConnection } from './redis.js';
 import { queueTelemetry } from '../observability/tracing.js';
-import { RECONCILE_JOB, RECONCILE_QUEUE, bullPrefix, type ReconcileJobData, type ReconcileResult } from './contract.js';
+import { RECONCILE_JOB, RECONCILE_QUEUE, type ReconcileJobData, type ReconcileResult } from './contract.js';
 
-export type ReconcileQueue = Queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>;
+export type ReconcileQueue = BullQueue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>;
 
-export function createReconcileQueue(connection: Redis, prefix: string): ReconcileQueue {
+export function createReconcileQueue(bull: Bull): ReconcileQueue {
   return reportErrorsOnConnection(
-    new Queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(RECONCILE_QUEUE, {
-      connection,
-      prefix: bullPrefix(prefix),
+    bull.queue<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(RECONCILE_QUEUE, {
       ...queueTelemetry(),
       defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5000, jitter: 0.5 }, removeOnComplete: 100, removeOnFail: 100 },
     }),
@@ -34,6 +31,6 @@ export async function requestReconcile(queue: ReconcileQueue, lookbackMs: number
 }
 
 /** Completion events of the reconcile queue (the CLI waits on its run). Needs its own blocking connection. */
-export function createReconcileEvents(connection: Redis, prefix: string): QueueEvents {
-  return new QueueEvents(RECONCILE_QUEUE, { connection, prefix: bullPrefix(prefix) });
+export function createReconcileEvents(bull: Bull): BullEvents {
+  return bull.events(RECONCILE_QUEUE);
 }

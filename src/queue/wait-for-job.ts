@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queue } from 'bullmq';
 import type { FinishedSignals } from './finished-signals.js';
 
 export type JobWait = { readonly state: 'completed' } | { readonly state: 'failed'; readonly reason: string } | { readonly state: 'timeout' };
@@ -21,7 +20,13 @@ export interface WaitOptions {
  * stream, so in the api it would parse an event for every webhook enqueued by every api process; on the
  * ingress benchmark that cost ~40 % more CPU per webhook. Polling and the announcements cost only while someone waits.
  */
-export async function waitForJob(queue: Queue, jobId: string, timeoutMs: number, opts: WaitOptions = {}): Promise<JobWait> {
+/** What a wait reads of the queue (either backend's Queue). */
+export interface JobStates {
+  getJobState(jobId: string): Promise<string>;
+  getJob(jobId: string): Promise<{ readonly failedReason?: string } | undefined>;
+}
+
+export async function waitForJob(queue: JobStates, jobId: string, timeoutMs: number, opts: WaitOptions = {}): Promise<JobWait> {
   const deadline = Date.now() + timeoutMs;
   let delay = 10;
   for (;;) {

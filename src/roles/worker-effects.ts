@@ -7,7 +7,7 @@ import type { Base, WorkerExtensions } from './worker-parts.js';
 
 /** The outbox dispatcher: each effect kind goes to the deliverer configured for it (none: the kind is off). */
 export function effectDelivery(base: Base, extensions: WorkerExtensions) {
-  const { config, log, database, redis, metrics } = base;
+  const { config, log, database, backend, metrics } = base;
   const deliverers = deliverersFromConfig(config.effects, {
     log,
     publicUrl: config.landing.publicUrl,
@@ -22,9 +22,9 @@ export function effectDelivery(base: Base, extensions: WorkerExtensions) {
   const dispatcher = createEffectDispatcher({
     admit: () => admit(),
     sql: database.sql,
-    connection: redis,
+    bull: backend.bull,
+    link: backend.link,
     queue: base.effectsQueue,
-    prefix: config.queue.prefix,
     deliverers,
     log,
     metrics: effectMetrics,

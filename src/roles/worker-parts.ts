@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { StripeReadyConfig } from '../config/index.js';
 import { connectDatabase, type Database } from '../db/client.js';
@@ -7,10 +6,10 @@ import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import { createEffectsQueue, enqueueTogether, type EffectsQueue } from '../queue/effects-queue.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { bullPrefix } from '../queue/contract.js';
+import { openQueueBackend, type QueueBackend } from './queue-backend.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createAfterSaleQueue } from '../queue/after-sale-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
-import { workerConnection } from '../queue/redis.js';
 import { createStripeClient } from '../stripe/client.js';
 import { instrumentStripe } from '../stripe/instrument.js';
 import { pacedHttpClient } from '../stripe/paced-http-client.js';
@@ -38,7 +37,7 @@ export interface Base {
   readonly log: Logger;
   readonly closers: Closers;
   readonly database: Database;
-  readonly redis: Redis;
+  readonly backend: QueueBackend;
   readonly metrics: Metrics;
   readonly effectsQueue: EffectsQueue;
   readonly fulfillmentQueue: FulfillmentQueue;
@@ -46,29 +45,28 @@ export interface Base {
   readonly enqueue: EnqueueEffects;
 }
 
-/** Postgres, Redis, the metrics registry and the queues this process adds jobs to. */
+/** Postgres, the queue's backend (Redis or Postgres), the metrics registry and the queues this process adds jobs to. */
 export function connect(config: StripeReadyConfig, log: Logger, started: () => boolean): Base {
   const closers = new Closers();
   const database = connectDatabase(config.databaseUrl, { max: config.databasePoolMax ?? Math.min(config.worker.concurrency, 20), ...dbStatementHook() });
   closers.add('postgres', () => database.close());
-  const redis = workerConnection(config.redisUrl);
-  redis.on('error', (err) => {
-    if (started()) log.warn({ err: err.message }, 'redis connection error');
-  });
-  closers.add('redis', () => redis.quit().catch(() => redis.disconnect()));
-  const fulfillmentQueue = createFulfillmentQueue(redis, config.queue);
-  const effectsQueue = createEffectsQueue(redis, config.queue.prefix);
+  // On Postgres: BullMQ's queries (short: 10 serve 25 runs), plus one LISTEN connection for each of the three workers.
+  const poolMax = (config.databasePoolMax ?? Math.min(config.worker.concurrency, 10)) + 4;
+  const backend = openQueueBackend(config, { role: 'worker', log, started, poolMax });
+  closers.add('queue backend', () => backend.close());
+  const fulfillmentQueue = createFulfillmentQueue(backend.bull, config.queue);
+  const effectsQueue = createEffectsQueue(backend.bull);
   closers.add('queues', () => Promise.all([fulfillmentQueue.close(), effectsQueue.close()]));
   const enqueue = (effects: readonly { id: string; kind: string }[]) => enqueueTogether(effectsQueue, effects);
-  return { config, log, closers, database, redis, metrics: createMetrics('worker'), effectsQueue, fulfillmentQueue, enqueue };
+  return { config, log, closers, database, backend, metrics: createMetrics('worker'), effectsQueue, fulfillmentQueue, enqueue };
 }
 
 /** The fulfillment worker and reconciliation, and the Stripe client they share (paced by the fleet's budget). */
 export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHandler[]) {
-  const { config, log, closers, database, redis, metrics, enqueue } = base;
+  const { config, log, closers, database, backend, metrics, enqueue } = base;
+  // Every Stripe request of every worker process shares one budget, kept in Redis or Postgres.
+  const budget = new StripeRateBudget(backend.budget, { prefix: bullPrefix(config.queue.prefix), maxRps: config.stripe.maxRps, endpointMaxRps: config.stripe.endpointMaxRps });
   const afterSale = afterSaleSettings(config);
-  // Every Stripe request of every worker process shares one budget, kept in Redis.
-  const budget = new StripeRateBudget(redis, { prefix: bullPrefix(config.queue.prefix), maxRps: config.stripe.maxRps, endpointMaxRps: config.stripe.endpointMaxRps });
   const stripe = createStripeClient({
     secretKey: config.stripe.secretKey,
     apiBase: config.stripe.apiBase,
@@ -76,10 +74,10 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     httpClient: pacedHttpClient(budget),
   });
   instrumentStripe(stripe, metrics);
-  const reconcileQueue = createReconcileQueue(redis, config.queue.prefix);
+  const reconcileQueue = createReconcileQueue(backend.bull);
   closers.add('reconcile queue', () => reconcileQueue.close());
   // Reconciliation hands refunds and disputes whose webhooks were lost to after-sale runs.
-  const afterSaleQueue = createAfterSaleQueue(redis, config.queue);
+  const afterSaleQueue = createAfterSaleQueue(backend.bull, config.queue);
   closers.add('after-sale queue', () => afterSaleQueue.close());
   const batcher =
     config.stripe.batchedReads === 'off'
@@ -89,12 +87,12 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
   closers.add('page records', async () => batcher?.settle());
   const worker = createWorker({
     metrics,
-    connection: redis,
+    bull: backend.bull,
+    announceFinished: backend.announceFinished,
     sql: database.sql,
     stripe,
     handlers,
     log,
-    prefix: config.queue.prefix,
     concurrency: config.worker.concurrency,
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
@@ -102,13 +100,12 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     afterSale,
     ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
   });
-  worker.on('error', logWorkerError(log, 'fulfillment', redis));
+  worker.on('error', logWorkerError(log, 'fulfillment', backend.link));
   // Reconciliation: scheduled every RECONCILE_INTERVAL, one run at a time across all worker processes.
   const reconcileWorker = createReconcileWorker({
     enqueueEffects: enqueue,
     afterSale,
-    connection: redis,
-    prefix: config.queue.prefix,
+    bull: backend.bull,
     stripe,
     sql: database.sql,
     fulfillmentQueue: base.fulfillmentQueue,
@@ -118,10 +115,10 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     metrics,
     autorun: false,
   });
-  reconcileWorker.on('error', logWorkerError(log, 'reconcile', redis));
+  reconcileWorker.on('error', logWorkerError(log, 'reconcile', backend.link));
   // Refunds and disputes (issue 19): the same Stripe client and budget, the same handlers.
   const afterSaleWorker = createAfterSaleWorker({
-    connection: redis,
+    bull: backend.bull,
     sql: database.sql,
     stripe,
     handlers,
@@ -129,13 +126,12 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     metrics,
     fulfillmentQueue: base.fulfillmentQueue,
     log,
-    prefix: config.queue.prefix,
     concurrency: Math.max(1, Math.ceil(config.worker.concurrency / 5)),
     lockDurationMs: config.worker.lockDurationMs,
     autorun: false,
     enqueueEffects: enqueue,
   });
-  afterSaleWorker.on('error', logWorkerError(log, 'after-sale', redis));
+  afterSaleWorker.on('error', logWorkerError(log, 'after-sale', backend.link));
   return { worker, reconcileWorker, reconcileQueue, afterSaleWorker };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { QueueBackend } from './queue-backend.js';
 import type { Logger } from 'pino';
 import type { StripeReadyConfig } from '../config/index.js';
 import { type Database } from '../db/client.js';
@@ -14,7 +14,7 @@ import { scheduleReconcile } from '../queue/reconcile-queue.js';
 import { type FulfillmentWorker } from '../worker/create-worker.js';
 import { buildWorkerHttp } from '../worker/http.js';
 import { type RoleProcess } from './role-process.js';
-import { listenStep, postgresStep, redisStep } from './start-failure.js';
+import { listenStep, postgresStep } from './start-failure.js';
 
 import { connect, fulfillmentWorkers, type WorkerExtensions } from './worker-parts.js';
 
@@ -24,7 +24,8 @@ export interface WorkerProcess extends RoleProcess {
   readonly log: Logger;
   /** Takes fulfillment jobs once started. */
   readonly worker: FulfillmentWorker;
-  readonly redis: Redis;
+  /** Where its queues are (QUEUE_BACKEND). */
+  readonly backend: QueueBackend;
   readonly database: Database;
   readonly metrics: Metrics;
   /** Delivers committed outbox effects (receipt emails, callbacks, ...). */
@@ -55,24 +56,25 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
     return Promise.all([runs.worker.close(), runs.reconcileWorker.close(), runs.afterSaleWorker.close(), effects.dispatcher.close()]);
   });
 
-  const { database, redis, metrics, closers } = base;
+  const { database, backend, metrics, closers } = base;
   let http: FastifyInstance | undefined;
   const run = (w: { run(): Promise<unknown> }, name: string) => void w.run().catch((err: unknown) => log.error({ err, worker: name }, 'worker stopped running'));
   return {
     log,
     worker: runs.worker,
-    redis,
+    backend,
     database,
     metrics,
     dispatcher: effects.dispatcher,
     http: () => http,
     async start() {
-      await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
-      await redisStep(redis, config.redisUrl);
+      // BullMQ's schema with ours when the queues are in Postgres: before any worker runs.
+      await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl, { bullmq: backend.migratesBullmq }));
+      await backend.check();
       if (config.reconcile.intervalMs > 0) await scheduleReconcile(runs.reconcileQueue, config.reconcile.intervalMs, config.reconcile.lookbackMs);
       const httpPort = config.ops.workerHttpPort;
       if (httpPort !== undefined) {
-        const server = await buildWorkerHttp({ readiness: { sql: database.sql, redis, log, pendingMigrations }, registry: metrics.registry, metricsToken: config.ops.metricsToken, limits: config.http.limits });
+        const server = await buildWorkerHttp({ readiness: { sql: database.sql, queue: backend.readiness, log, pendingMigrations }, registry: metrics.registry, metricsToken: config.ops.metricsToken, limits: config.http.limits });
         closers.add('http', () => server.close());
         http = server;
         await listenStep('WORKER_HTTP_PORT', config.http.host, httpPort, () => server.listen({ host: config.http.host, port: httpPort }));
@@ -86,7 +88,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
       // Said before "worker started", which is what operators and tests wait for.
       for (const [kind, why] of Object.entries(offKinds(config.effects, effects.deliverers))) log.warn({ kind }, `effect kind off: ${why}`);
       log.info({ kinds: [...effects.deliverers.keys()] }, 'effect kinds on');
-      log.info({ concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid, httpPort }, 'worker started');
+      log.info({ queueBackend: backend.kind, concurrency: config.worker.concurrency, prefix: config.queue.prefix, pid: process.pid, httpPort }, 'worker started');
     },
     async stop() {
       await closers.closeAll((name, err) => log.warn({ err, resource: name }, 'close failed'));

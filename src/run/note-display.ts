@@ -1,6 +1,10 @@
 import type { NoteDisplay } from '../fulfillment/handler.js';
 
-/** A handler asked for something that cannot be stored; the run fails (and retries) with this code. */
+/**
+ * A handler asked for something that cannot be stored (an empty note, an effect kind that is not a name):
+ * the handler's own fault, so the same session fails the same way on every run. The worker fails it at
+ * once as `poison_data` and holds it for an operator (worker/classify-error.ts), never retrying its reads.
+ */
 export class HandlerInputError extends Error {
   override readonly name = 'HandlerInputError';
   constructor(

@@ -144,7 +144,7 @@ export async function recordAfterSale(sql: postgres.Sql, input: AfterSaleRunInpu
  */
 function insertPlaceholder(tx: postgres.ReservedSql, raw: Stripe.Checkout.Session, account: string | undefined) {
   const { session } = storableRun(raw, []);
-  const target = targetStatus(session, 'reconcile');
+  const target = targetStatus(session);
   const status: SessionStatus = target === 'fulfilled' ? 'pending' : target;
   const now = new Date().toISOString();
   const pi = typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null);

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { EFFECT_KIND_NAME, type EffectKind, type OrderNote } from '../effects/effect.js';
 import { matchingItems, type EffectOptions, type FulfillmentHandler, type HandlerContext, type NoteDisplay } from '../fulfillment/handler.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
+import { fitText } from '../domain/storable.js';
 import type { Tx } from '../db/client.js';
 import { JOB_GRACE_MS } from '../effects/effect-store.js';
 import { createHandlerDb } from './handler-db.js';
@@ -53,10 +54,11 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
   // Sent at once, first, as every insert of the run: a fulfilled order's line items (line-items.ts).
   if (input.outcome !== 'payment_failed') await recordLineItems(db, session, lineItems, fulfilledAt);
   const note = (handler: string) => (text: string, lineItemId?: string, display?: NoteDisplay) => {
-    if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_NOTE) {
-      throw new HandlerInputError('invalid_note', `handler ${handler}: a note is 1 to ${MAX_NOTE} characters`);
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new HandlerInputError('invalid_note', `handler ${handler}: a note is a non-empty string`);
     }
-    const kept = { lineItemId: lineItemId ?? null, text };
+    // Notes quote Stripe data (a shipping address): a long one is shortened, never refused.
+    const kept = { lineItemId: lineItemId ?? null, text: fitText(text, MAX_NOTE) };
     notes.push(kept);
     noteHandlers.push(handler);
     noteDisplays.push(displayJson(handler, display));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ExpiringFlags } from '../lib/expiring-flags.js';
 import { REQUEST_CLASSES } from './request-class.js';
 
 /** How long one announcement says "a request of this class waits here"; waiting takes renew it. */
@@ -23,7 +23,7 @@ export class ClassPriority {
   private readonly checked = new Map<string, { at: number; waiting: Promise<boolean> }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly flags: ExpiringFlags,
     private readonly prefix: string,
   ) {}
 
@@ -43,8 +43,8 @@ export class ClassPriority {
     const until = this.announcedUntil.get(k);
     if (until !== undefined && until >= now + ttl - ANNOUNCE_EVERY_MS) return;
     this.announcedUntil.set(k, now + ttl);
-    // Lengthen only (PEXPIRE … GT, Redis 7): another process's longer wait stays announced.
-    await this.redis.multi().set(k, '1', 'PX', ttl, 'NX').pexpire(k, ttl, 'GT').exec();
+    // Lengthen only: another process's longer wait stays announced.
+    await this.flags.extend(k, ttl);
   }
 
   /** Whether a more urgent class waits for `endpoint` anywhere in the fleet (this process's own takes included). */
@@ -56,7 +56,7 @@ export class ClassPriority {
     // The read in flight counts as fresh: concurrent takes share one EXISTS instead of each sending their own.
     if (cached !== undefined && now - cached.at < CHECK_EVERY_MS) return cached.waiting;
     const keys = Array.from({ length: rank }, (_, r) => this.key(endpoint, r));
-    const entry = { at: now, waiting: this.redis.exists(...keys).then((n) => n > 0) };
+    const entry = { at: now, waiting: this.flags.any(keys) };
     this.checked.set(ck, entry);
     entry.waiting.catch(() => {
       if (this.checked.get(ck) === entry) this.checked.delete(ck);

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { ExpiringFlags } from '../lib/expiring-flags.js';
 import { ClassPriority } from './class-priority.js';
-import { SpacedPermits, type SpacedLimit } from './spaced-permits.js';
+import type { PermitStore, SpacedLimit } from './spaced-permits.js';
 import { currentRequestClass, rankOf, type RequestClass } from './request-class.js';
 
 export interface RateBudgetOptions {
-  /** Key prefix in Redis (the queue prefix's hash tag keeps it on the queue's Cluster slot). */
+  /** Key prefix (on Redis the queue prefix's hash tag keeps the keys on the queue's Cluster slot). */
   readonly prefix: string;
   readonly maxRps: number;
   readonly endpointMaxRps: number;
@@ -23,6 +23,13 @@ const BOOK_AHEAD_MS = 200;
 /** A refused take's retry is spread over at most this much (see spread()). */
 const MAX_SPREAD_MS = 2000;
 
+/** Where the fleet's budget is kept: Redis, or Postgres with QUEUE_BACKEND=postgres (chosen by the role). */
+export interface BudgetStore {
+  readonly permits: PermitStore;
+  /** The fleet pause after a 429, and the classes' announcements. */
+  readonly flags: ExpiringFlags;
+}
+
 /** Permits this process holds for one endpoint, and how fast it has been using them. */
 interface Held {
   left: number;
@@ -35,7 +42,7 @@ interface Held {
 }
 
 /**
- * One budget of Stripe requests for the whole fleet, kept in Redis: a global limit and one per endpoint,
+ * One budget of Stripe requests for the whole fleet, kept in Redis (or Postgres, see BudgetStore): a global limit and one per endpoint,
  * each as permits spaced evenly in time (spaced-permits.ts), so that no second of Stripe's, wherever its
  * edges fall, holds more than the limit (+1). A 429 seen by any worker pauses every worker for a moment.
  *
@@ -47,7 +54,8 @@ interface Held {
  * books n consecutive slots, and its permits may be used up to 50 ms after the first of them.
  */
 export class StripeRateBudget {
-  private readonly permits: SpacedPermits;
+  private readonly permits: PermitStore;
+  private readonly flags: ExpiringFlags;
   private readonly limits: (endpoint: string) => SpacedLimit[];
   private readonly pauseKey: string;
   private readonly maxBatch: number;
@@ -64,18 +72,16 @@ export class StripeRateBudget {
   /** Requests per second one endpoint gets at most, fleet-wide: the smaller of the two limits. */
   readonly endpointLimit: number;
 
-  constructor(
-    private readonly redis: Redis,
-    opts: RateBudgetOptions,
-  ) {
-    this.permits = new SpacedPermits(redis);
+  constructor(store: BudgetStore, opts: RateBudgetOptions) {
+    this.permits = store.permits;
+    this.flags = store.flags;
     this.limits = (endpoint) => [
       { key: `${opts.prefix}:stripe-slot:${endpoint}`, perSecond: opts.endpointMaxRps },
       { key: `${opts.prefix}:stripe-slot`, perSecond: opts.maxRps },
     ];
     this.pauseKey = `${opts.prefix}:stripe-pause`;
     this.maxBatch = Math.max(1, Math.floor(Math.min(opts.maxRps, opts.endpointMaxRps) * MAX_BATCH_SHARE));
-    this.priority = new ClassPriority(redis, opts.prefix);
+    this.priority = new ClassPriority(store.flags, opts.prefix);
     this.endpointLimit = Math.min(opts.maxRps, opts.endpointMaxRps);
   }
 
@@ -189,7 +195,7 @@ export class StripeRateBudget {
     const now = Date.now();
     if (now - this.pauseCheckedAt >= 50) {
       this.pauseCheckedAt = now;
-      const ttl = await this.redis.pttl(this.pauseKey);
+      const ttl = await this.flags.remainingMs(this.pauseKey);
       this.pausedUntil = ttl > 0 ? now + ttl : 0;
     }
     return Math.max(0, this.pausedUntil - now);
@@ -198,8 +204,8 @@ export class StripeRateBudget {
   /** Every worker waits `ms` before its next Stripe request (after a 429). */
   async pauseFleet(ms: number): Promise<void> {
     // Only lengthen a pause, never shorten one that another worker set.
-    const current = await this.redis.pttl(this.pauseKey);
-    if (current < ms) await this.redis.set(this.pauseKey, '1', 'PX', ms);
+    const current = await this.flags.remainingMs(this.pauseKey);
+    if (current < ms) await this.flags.set(this.pauseKey, ms);
     this.pauseCheckedAt = 0;
     // Permits held from before the 429 are not used after it.
     for (const h of this.held.values()) h.left = 0;

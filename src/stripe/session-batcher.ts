@@ -51,7 +51,7 @@ const MAX_PAGES = 20;
 /** Other sessions of one page recorded at once (each is its own short transaction). */
 const PARALLEL = 8;
 
-const isPaid = (s: Stripe.Checkout.Session) => targetStatus(s, 'reconcile') === 'fulfilled';
+const isPaid = (s: Stripe.Checkout.Session) => targetStatus(s) === 'fulfilled';
 
 /**
  * Coalesces the session reads of concurrent runs into list requests: `GET /v1/checkout/sessions` over

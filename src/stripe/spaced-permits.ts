@@ -43,10 +43,19 @@ export interface SpacedLimit {
   readonly perSecond: number;
 }
 
+/** Books slots on several limits at once, both or neither: Redis (below) or Postgres (pg-spaced-permits.ts). */
+export interface PermitStore {
+  /**
+   * Books `n` consecutive slots on every limit, starting at the first moment all of them are free, if that
+   * is at most `aheadMs` from now. The caller sends its first request at the slot (`inMs`), not before.
+   */
+  take(limits: readonly SpacedLimit[], n: number, aheadMs: number): Promise<SlotAnswer>;
+}
+
 /** The script as a command of the connection (ioredis sends EVALSHA and loads the script when Redis lacks it). */
 type WithTake = Redis & { stripeSpacedTake(numKeys: number, ...keysAndArgs: string[]): Promise<[number, string]> };
 
-export class SpacedPermits {
+export class SpacedPermits implements PermitStore {
   private readonly redis: WithTake;
 
   constructor(redis: Redis) {
@@ -54,10 +63,6 @@ export class SpacedPermits {
     this.redis = redis as WithTake;
   }
 
-  /**
-   * Books `n` consecutive slots on every limit, starting at the first moment all of them are free, if that
-   * is at most `aheadMs` from now. The caller sends its first request at the slot (`inMs`), not before.
-   */
   async take(limits: readonly SpacedLimit[], n: number, aheadMs: number): Promise<SlotAnswer> {
     const args = [String(n), String(aheadMs), ...limits.map((l) => String(1000 / l.perSecond))];
     const [granted, ms] = await this.redis.stripeSpacedTake(limits.length, ...limits.map((l) => l.key), ...args);

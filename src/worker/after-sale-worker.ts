@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
+import type { Bull, BullWorker } from '../queue/bull.js';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import { afterSaleRun } from '../domain/after-sale-run.js';
 import type { AfterSaleSettings } from '../run/apply-after-sale.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
-import { AFTER_SALE_QUEUE, bullPrefix, type AFTER_SALE_JOB, type AfterSaleJobData, type AfterSaleJobResult } from '../queue/contract.js';
+import { AFTER_SALE_QUEUE, type AFTER_SALE_JOB, type AfterSaleJobData, type AfterSaleJobResult } from '../queue/contract.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
 import { recordAfterSale } from '../run/record-after-sale.js';
@@ -19,7 +19,8 @@ import type { Metrics } from '../observability/metrics.js';
 import { queueTelemetry } from '../observability/tracing.js';
 
 export interface AfterSaleWorkerDeps {
-  readonly connection: Redis;
+  /** Where the queues are (QUEUE_BACKEND: Redis or Postgres). */
+  readonly bull: Bull;
   readonly sql: postgres.Sql;
   /** The worker role's Stripe client: its requests share the fleet's budget (stripe/rate-budget.ts). */
   readonly stripe: Stripe;
@@ -29,7 +30,6 @@ export interface AfterSaleWorkerDeps {
   /** Where a paid session found unfulfilled is sent (its fulfillment takes the refund into account). */
   readonly fulfillmentQueue: FulfillmentQueue;
   readonly log: Logger;
-  readonly prefix: string;
   readonly concurrency: number;
   readonly lockDurationMs: number;
   readonly autorun?: boolean;
@@ -37,11 +37,11 @@ export interface AfterSaleWorkerDeps {
   readonly metrics?: Metrics;
 }
 
-export type AfterSaleWorker = Worker<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>;
+export type AfterSaleWorker = BullWorker<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>;
 
 /** Takes after-sale jobs (refund and dispute events): a thin adapter around domain/after-sale-run.ts. */
 export function createAfterSaleWorker(deps: AfterSaleWorkerDeps): AfterSaleWorker {
-  const queue = reportErrorsOnConnection(new Queue(AFTER_SALE_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) }));
+  const queue = reportErrorsOnConnection(deps.bull.queue(AFTER_SALE_QUEUE));
   const process = async (job: Job<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>): Promise<AfterSaleJobResult> => {
     const { paymentIntent, trigger, eventId, objectId, account } = job.data;
     const log = deps.log.child({ jobId: job.id, paymentIntent, eventId });
@@ -80,9 +80,7 @@ export function createAfterSaleWorker(deps: AfterSaleWorkerDeps): AfterSaleWorke
       throw classified;
     }
   };
-  const worker = new Worker<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>(AFTER_SALE_QUEUE, process, {
-    connection: deps.connection,
-    prefix: bullPrefix(deps.prefix),
+  const worker = deps.bull.worker<AfterSaleJobData, AfterSaleJobResult, typeof AFTER_SALE_JOB>(AFTER_SALE_QUEUE, process, {
     name: `${hostname()}-${globalThis.process.pid}`,
     concurrency: deps.concurrency,
     lockDuration: deps.lockDurationMs,

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import postgres from 'postgres';
+import { HandlerInputError } from '../run/run-handlers.js';
 import { storableText } from '../domain/storable.js';
 import { isPermanentStripeError, stripeErrorSummary } from '../stripe/errors.js';
 import { failureReason, type FailureCode } from '../queue/job-failure.js';
@@ -30,7 +31,7 @@ function isDeterministicDataError(err: unknown): err is postgres.PostgresError {
 
 /**
  * Turns a failure into what BullMQ should do with it: permanent ones (the session does not exist,
- * the key is wrong, Postgres refuses the session's data) fail the job at once as `PermanentFailure`;
+ * the key is wrong, Postgres refuses the session's data, a handler asks for what cannot be stored) fail the job at once as `PermanentFailure`;
  * everything else (network, Stripe 429/5xx, Postgres unavailable) is thrown as is and retried with
  * exponential backoff and jitter.
  */
@@ -38,6 +39,10 @@ export function classifyError(err: unknown): Error {
   if (isPermanentStripeError(err)) {
     const code = err.code === 'resource_missing' ? 'session_not_found' : 'stripe_refused';
     return new PermanentFailure(code, stripeErrorSummary(err));
+  }
+  if (err instanceof HandlerInputError) {
+    // A handler's own mistake fails every run of this session the same way: held, not retried.
+    return new PermanentFailure('poison_data', storableText(`${err.code}: ${err.message}`, 500));
   }
   if (isDeterministicDataError(err)) {
     // Postgres may quote the offending value: keep the detail short and itself storable.

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type postgres from 'postgres';
@@ -8,9 +7,10 @@ import { storedSessionReader } from '../db/final-sessions.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import type { AfterSaleSettings } from '../run/apply-after-sale.js';
-import { announceFinished, finishedChannel } from '../queue/finished-signals.js';
+import type { AnnounceFinished } from '../queue/finished-signals.js';
+import type { Bull, BullWorker } from '../queue/bull.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
-import { FULFILLMENT_QUEUE, bullPrefix, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
+import { FULFILLMENT_QUEUE, type FulfillJobData, type FulfillJobResult, type JOB_NAME } from '../queue/contract.js';
 import type { Metrics } from '../observability/metrics.js';
 import { queueTelemetry } from '../observability/tracing.js';
 import { classifyError, isPermanent } from './classify-error.js';
@@ -21,13 +21,15 @@ import { requestClassOf, withRequestClass } from '../stripe/request-class.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
 export interface WorkerDeps {
-  readonly connection: Redis;
+  /** Where the queues are (Redis or Postgres). */
+  readonly bull: Bull;
+  /** Tells the apis that a landing run finished (queue/finished-signals.ts); without it their pages poll. */
+  readonly announceFinished?: AnnounceFinished;
   readonly sql: postgres.Sql;
   readonly stripe: Stripe;
   /** The fulfillment handlers (src/fulfillment/registry.ts), run in each paid session's transaction. */
   readonly handlers: readonly FulfillmentHandler[];
   readonly log: Logger;
-  readonly prefix: string;
   readonly concurrency: number;
   /** How long a job's lock lives without renewal; a worker that dies loses its jobs after this. */
   readonly lockDurationMs: number;
@@ -42,12 +44,12 @@ export interface WorkerDeps {
   readonly afterSale?: AfterSaleSettings;
 }
 
-export type FulfillmentWorker = Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
+export type FulfillmentWorker = BullWorker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
 
 /** Builds the worker; it starts taking jobs at once. `main.ts` owns signals and process exit. */
 export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   // Its own handle on the queue, for `rateLimit` (Worker#rateLimit is deprecated in BullMQ 5).
-  const queue = reportErrorsOnConnection(new Queue(FULFILLMENT_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) }));
+  const queue = reportErrorsOnConnection(deps.bull.queue(FULFILLMENT_QUEUE));
   // Concurrent runs' pre-reads share statements (db/final-sessions.ts).
   const stored = storedSessionReader(deps.sql);
   const processJob = async (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME>): Promise<FulfillJobResult> => {
@@ -83,9 +85,7 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
       throw classified;
     }
   };
-  const worker = new Worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
-    connection: deps.connection,
-    prefix: bullPrefix(deps.prefix),
+  const worker = deps.bull.worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
     // The job's span, a child of its enqueue's (one trace from the webhook on): bullmq-otel when tracing is on.
     ...queueTelemetry(),
     // Stored on every job it processes (`processedBy`): which process ran what.
@@ -99,9 +99,8 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   });
   worker.on('closed', () => void queue.close());
   // A landing page may be waiting on this run: tell the apis at once (queue/finished-signals.ts).
-  const channel = finishedChannel(bullPrefix(deps.prefix), FULFILLMENT_QUEUE);
   const announce = (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME> | undefined) => {
-    if (job?.data.trigger === 'landing' && job.id !== undefined) announceFinished(deps.connection, channel, job.id);
+    if (job?.data.trigger === 'landing' && job.id !== undefined) deps.announceFinished?.(job.id);
   };
   worker.on('completed', announce);
   worker.on('failed', announce);

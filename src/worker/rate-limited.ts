@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import Stripe from 'stripe';
 
 /** How long no worker of the fleet takes a job after a 429: Stripe sends no Retry-After to go by. */
@@ -20,7 +20,7 @@ export function isStripeRateLimit(err: unknown): boolean {
  * the queue is rate-limited for everyone (https://docs.bullmq.io/guide/rate-limiting#manual-rate-limit)
  * and the job goes back to wait as it was. The caller throws what this returns.
  */
-export async function putBackRateLimited(queue: Queue, pauseMs = RATE_LIMIT_PAUSE_MS): Promise<Error> {
+export async function putBackRateLimited(queue: { rateLimit(ms: number): Promise<void> }, pauseMs = RATE_LIMIT_PAUSE_MS): Promise<Error> {
   await queue.rateLimit(pauseMs);
   return Worker.RateLimitError();
 }

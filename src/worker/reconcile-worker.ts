@@ -1,20 +1,18 @@
-import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Bull, BullWorker } from '../queue/bull.js';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import type Stripe from 'stripe';
 import { staleAwaitingSessions } from '../db/awaiting-sessions.js';
 import { finalSessionIds } from '../db/final-sessions.js';
 import { failedSessionIds } from '../db/fulfillment-failures.js';
-import { seenAccounts, storedAfterSaleFacts } from '../db/after-sale-reconcile.js';
+import { afterSaleCursor, seenAccounts, storedAfterSaleFacts } from '../db/after-sale-reconcile.js';
 import { reconcile } from '../domain/reconcile.js';
 import { reconcileAfterSale } from '../domain/reconcile-after-sale.js';
-import { afterSaleCursor } from '../queue/after-sale-cursor.js';
 import { enqueueAfterSale, type AfterSaleQueue } from '../queue/after-sale-queue.js';
 import { recordAndHandOff, type EnqueueEffects } from './record-and-hand-off.js';
 import type { Metrics } from '../observability/metrics.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
-import { RECONCILE_QUEUE, bullPrefix, type RECONCILE_JOB, type ReconcileJobData, type ReconcileResult } from '../queue/contract.js';
+import { RECONCILE_QUEUE, type RECONCILE_JOB, type ReconcileJobData, type ReconcileResult } from '../queue/contract.js';
 import type { FulfillmentHandler } from '../fulfillment/handler.js';
 import type { AfterSaleSettings } from '../run/apply-after-sale.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
@@ -24,8 +22,7 @@ import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './
 import { queueTelemetry } from '../observability/tracing.js';
 
 export interface ReconcileWorkerDeps {
-  readonly connection: Redis;
-  readonly prefix: string;
+  readonly bull: Bull;
   readonly stripe: Stripe;
   readonly sql: postgres.Sql;
   readonly fulfillmentQueue: FulfillmentQueue;
@@ -55,10 +52,10 @@ const AWAITING_PER_RUN = 100;
  * Takes reconcile jobs (one at a time across the fleet) and runs `reconcile` for each: sessions are
  * recorded from the list pages; only those a page cannot serve are handed to a fulfillment run.
  */
-export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB> {
+export function createReconcileWorker(deps: ReconcileWorkerDeps): BullWorker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB> {
   // For `rateLimit`: a 429 puts the run back without using one of its attempts, as for fulfillment runs.
-  const queue = reportErrorsOnConnection(new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix: bullPrefix(deps.prefix) }));
-  const worker = new Worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(
+  const queue = reportErrorsOnConnection(deps.bull.queue(RECONCILE_QUEUE));
+  const worker = deps.bull.worker<ReconcileJobData, ReconcileResult, typeof RECONCILE_JOB>(
     RECONCILE_QUEUE,
     async (job) => {
       const log = deps.log.child({ reconcileJobId: job.id });
@@ -81,7 +78,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
           void job.updateProgress(p);
         },
       }).then(async (sessions) => {
-        const cursor = afterSaleCursor(deps.connection, deps.prefix);
+        const cursor = afterSaleCursor(deps.sql);
         // Then the refunds and disputes created since the last pass, per account: the same class, the same budget.
         const afterSale = await reconcileAfterSale(job.data.lookbackMs, {
           stripe: deps.stripe,
@@ -113,7 +110,7 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): Worker<Reconci
       log.info(counts, 'reconciliation finished');
       return counts;
     },
-    { connection: deps.connection, prefix: bullPrefix(deps.prefix), concurrency: 1, autorun: deps.autorun ?? true, limiter: NEVER_BINDING_LIMITER, ...queueTelemetry() },
+    { concurrency: 1, autorun: deps.autorun ?? true, limiter: NEVER_BINDING_LIMITER, ...queueTelemetry() },
   );
   worker.on('closed', () => void queue.close());
   worker.on('completed', () => deps.metrics?.reconcileRuns.inc({ result: 'completed' }));

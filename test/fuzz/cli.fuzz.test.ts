@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { hasUnsafeDisplayCharacter } from '../../src/domain/display-text.js';
 import { compiled } from '../helpers/processes.js';
 import { spawnTracked } from '../helpers/spawned.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -14,6 +15,8 @@ const token = fc.oneof(
   { weight: 2, arbitrary: fc.oneof(fc.stringMatching(/^\d{1,7}[smhd]$/), fc.constantFrom('0s', '1e3s', '-5m', '10M', '24 h', '999999d', 'yesterday')) },
   // Any text but NUL, which no operating system can pass in an argument.
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => !s.includes('\u0000')) },
+  // Trojan Source: an argument pasted with bidi or terminal controls (echoed back in the error).
+  { weight: 1, arbitrary: fc.constantFrom('refund\u202Etxt.exe', '\u001b[2J\u0007', 'cs_test_\u2066x\u2069', '--since=\u009b1m') },
 );
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -69,6 +72,8 @@ describe('fuzz: CLI arguments', () => {
           expect(run.stderr, where).not.toMatch(STACK_TRACE);
           if (run.code !== 0) expect(run.stderr.trim().length, where).toBeGreaterThan(0);
           if (run.code === 2) expect(run.stderr, where).toMatch(/usage:|must be|expected|unknown|unexpected|Unknown option|argument/i);
+          // Arguments are echoed back without the bidi and control characters they may carry (display-text.ts).
+          expect(hasUnsafeDisplayCharacter(run.stdout + run.stderr, { lines: true }), where).toBe(false);
         });
       }),
       params(runs(75, 1)),

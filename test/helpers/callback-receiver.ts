@@ -12,9 +12,12 @@ export interface ReceivedCallback {
 /**
  * How the receiver answers: `ok` 204; `fail` 500; `gone` 410; `busy` 503 with Retry-After: 7; `redirect`
  * 307 to itself; `slow` headers never sent; `huge` a 200 MB 500 response; `trickle` 200 status, then a body
- * dribbling forever.
+ * dribbling forever; `unstorable` 500 with a body of bytes Postgres cannot store (NUL, invalid UTF-8, ESC).
  */
-export type ReceiverMode = 'ok' | 'fail' | 'gone' | 'busy' | 'redirect' | 'slow' | 'huge' | 'trickle';
+export type ReceiverMode = 'ok' | 'fail' | 'gone' | 'busy' | 'redirect' | 'slow' | 'huge' | 'trickle' | 'unstorable';
+
+/** What the `unstorable` mode answers: NUL, bytes that are not UTF-8, a terminal escape, a bidi override. */
+export const UNSTORABLE_BODY = Buffer.concat([Buffer.from('down\u0000 '), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(' \u001b[2J \u202egnp.exe')]);
 
 export interface CallbackReceiver {
   readonly url: string;
@@ -69,6 +72,8 @@ export async function startCallbackReceiver(secrets: readonly string[]): Promise
         return;
       case 'huge':
         return flood(res);
+      case 'unstorable':
+        return void res.writeHead(500, { 'content-type': 'text/plain' }).end(UNSTORABLE_BODY);
       case 'trickle':
         open.add(res);
         res.writeHead(200, { 'content-type': 'text/plain' });

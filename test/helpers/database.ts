@@ -13,9 +13,9 @@ export interface TestDatabase extends Database {
 }
 
 /** A new, migrated database of its own for one test file: runs never see each other's rows. */
-export async function freshDatabase(): Promise<TestDatabase> {
+export async function freshDatabase(adminUrl = ADMIN_URL): Promise<TestDatabase> {
   const name = `fulfillment_test_${randomBytes(6).toString('hex')}`;
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   await migrateDatabase(url.toString());
   const database = connectDatabase(url.toString(), { max: 10 });
@@ -25,7 +25,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
     name,
     async drop() {
       await database.close();
-      const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
       await admin.unsafe(`drop database if exists "${name}" with (force)`);
       await admin.end();
     },

@@ -9,8 +9,13 @@ export interface ReceivedMail {
   readonly user: string | undefined;
 }
 
-/** How the receiver answers the next RCPT TO: take the mail, defer it (451) or refuse it (550). */
-export type SmtpMode = 'accept' | 'defer' | 'reject';
+/**
+ * How the receiver answers the next RCPT TO: take the mail, defer it (451) or refuse it (550); `defer-unstorable`
+ * defers it with a reply that holds a NUL, a terminal escape and a bidi override (UNSTORABLE_REPLY).
+ */
+export type SmtpMode = 'accept' | 'defer' | 'reject' | 'defer-unstorable';
+
+export const UNSTORABLE_REPLY = 'Mailbox busy\u0000 \u001b[2J\u0007 \u202etry later';
 
 export interface SmtpReceiver {
   readonly port: number;
@@ -62,6 +67,7 @@ export async function startSmtpReceiver(port = 0): Promise<SmtpReceiver> {
     },
     onRcptTo(address, _session, callback) {
       attempts.push(address.address);
+      if (receiver.mode === 'defer-unstorable') return callback(Object.assign(new Error(UNSTORABLE_REPLY), { responseCode: 451 }));
       if (receiver.mode === 'defer') return callback(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 451 }));
       if (receiver.mode === 'reject') return callback(Object.assign(new Error('No such user here'), { responseCode: 550 }));
       return callback();

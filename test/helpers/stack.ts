@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Bull } from '../../src/queue/bull.js';
 import { pino } from 'pino';
 import type Stripe from 'stripe';
 import { loadConfig, requireStripe } from '../../src/config/index.js';
@@ -19,6 +19,13 @@ import { freshDatabase, type TestDatabase } from './database.js';
 import { freePort } from './ports.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * The queue backend the stacks run on: TEST_QUEUE_BACKEND=postgres runs the end-to-end suites on BullMQ's
+ * PostgreSQL backend, with REDIS_URL at a port where nothing listens (a Redis connection would fail them).
+ */
+export const QUEUE_BACKEND: 'redis' | 'postgres' = process.env.TEST_QUEUE_BACKEND === 'postgres' ? 'postgres' : 'redis';
+/** Port 9 (discard) on loopback: nothing listens there on this machine, so any Redis command fails at once. */
+export const CLOSED_REDIS_URL = 'redis://127.0.0.1:9';
 export const SECRET_KEY = 'sk_test_emulator';
 export const WEBHOOK_SECRET = 'whsec_test_primary_0123456789abcdef';
 export const OLD_WEBHOOK_SECRET = 'whsec_test_previous_0123456789abcdef';
@@ -30,8 +37,9 @@ export interface Stack {
   /** A Stripe client of the test's own (the "Dashboard"), pointed at the emulator. */
   readonly stripe: Stripe;
   readonly prefix: string;
-  /** The api role's Redis connection. */
-  readonly producer: Redis;
+  /** The api role's queues (Redis or Postgres, as QUEUE_BACKEND says). */
+  readonly producer: Bull;
+  readonly queueBackend: 'redis' | 'postgres';
   /** The api role's fulfillment queue. */
   readonly queue: FulfillmentQueue;
   /** The api role's after-sale queue (refund and dispute events). */
@@ -42,6 +50,8 @@ export interface Stack {
   readonly workers: FulfillmentWorker[];
   /** Starts a worker role in this process on this stack's queue (it takes jobs once its start-up checks pass). */
   startWorker(opts?: { concurrency?: number; lockDurationMs?: number }): FulfillmentWorker;
+  /** Resolves once every worker role started so far has started (its migrations and checks done); rejects with a failed start. */
+  workersReady(): Promise<void>;
   /** The outbox dispatcher of each worker role started in this process. */
   readonly dispatchers: EffectDispatcher[];
   /** Environment for a worker or api *process* on this stack. */
@@ -76,6 +86,10 @@ export interface StackOptions {
   };
   /** A Redis of the test's own (the outage test stops it); defaults to the machine's. */
   readonly redisUrl?: string;
+  /** A Postgres server of the test's own (its outage test stops it); defaults to the machine's. */
+  readonly databaseAdminUrl?: string;
+  /** Defaults to QUEUE_BACKEND (TEST_QUEUE_BACKEND). */
+  readonly queueBackend?: 'redis' | 'postgres';
   /** The outbox, as its variables (for worker roles and processes alike), plus code registered beside them. */
   readonly effects?: {
     readonly smtpUrl?: string;
@@ -83,6 +97,8 @@ export interface StackOptions {
     readonly callbackSecret?: string;
     readonly backoffMs?: number;
     readonly timeoutMs?: number;
+    /** EFFECT_RETRY_HORIZON, as the variable takes it ("5s"); default the config's. */
+    readonly retryHorizon?: string;
     /** Registered through the worker role's extensions (in-process workers only). */
     readonly extensions?: WorkerExtensions;
   };
@@ -112,6 +128,7 @@ function effectsEnv(fx: StackOptions['effects']): Record<string, string> {
     ...(fx.callbackSecret === undefined ? {} : { CALLBACK_SECRET: fx.callbackSecret }),
     EFFECT_BACKOFF_MS: String(fx.backoffMs ?? 100),
     ...(fx.timeoutMs === undefined ? {} : { EFFECT_TIMEOUT_MS: String(fx.timeoutMs) }),
+    ...(fx.retryHorizon === undefined ? {} : { EFFECT_RETRY_HORIZON: fx.retryHorizon }),
   };
 }
 
@@ -122,7 +139,7 @@ function effectsEnv(fx: StackOptions['effects']): Record<string, string> {
  * not reach the code is as absent in the tests as in production.
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const db = await freshDatabase();
+  const db = await freshDatabase(opts.databaseAdminUrl);
   const prefix = `test-${randomBytes(6).toString('hex')}`;
   const emulator = await startEmulator({
     webhookSecrets: opts.webhookSecrets ?? [WEBHOOK_SECRET],
@@ -130,7 +147,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhookRetryBaseMs: 100,
   });
   const stripe = createStripeClient({ secretKey: SECRET_KEY, apiBase: new URL(emulator.url()), maxNetworkRetries: 2 });
-  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const queueBackend = opts.queueBackend ?? QUEUE_BACKEND;
+  const redisUrl = opts.redisUrl ?? (queueBackend === 'postgres' ? CLOSED_REDIS_URL : REDIS_URL);
   const apiPort = await freePort();
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
@@ -138,6 +156,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
     REDIS_URL: redisUrl,
+    QUEUE_BACKEND: queueBackend,
     STRIPE_SECRET_KEY: SECRET_KEY,
     STRIPE_WEBHOOK_SECRET: (opts.acceptedSecrets ?? [WEBHOOK_SECRET]).join(','),
     STRIPE_API_BASE: emulator.url(),
@@ -180,7 +199,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     emulator,
     stripe,
     prefix,
-    producer: apiProcess.redis,
+    producer: apiProcess.backend.bull,
+    queueBackend,
     queue: apiProcess.queue,
     afterSaleQueue: apiProcess.afterSaleQueue,
     api: apiProcess.app,
@@ -205,11 +225,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return role.worker;
     },
     env,
+    async workersReady() {
+      await Promise.all(workerProcesses.map((w) => w.started));
+    },
     async close() {
       for (const { started } of workerProcesses) await started.catch(() => undefined);
       await Promise.all(workerProcesses.map(({ role }) => role.stop()));
-      const reconcileQueue = createReconcileQueue(apiProcess.redis, prefix);
-      const effectsQueue = createEffectsQueue(apiProcess.redis, prefix);
+      const reconcileQueue = createReconcileQueue(apiProcess.backend.bull);
+      const effectsQueue = createEffectsQueue(apiProcess.backend.bull);
       await Promise.all([apiProcess.queue, apiProcess.afterSaleQueue, reconcileQueue, effectsQueue].map((q) => q.obliterate({ force: true }).catch(() => undefined)));
       await Promise.all([reconcileQueue.close(), effectsQueue.close()]);
       await apiProcess.stop();

@@ -4,8 +4,12 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
+import type { AfterSaleQueue } from '../../queue/after-sale-queue.js';
+import type { EffectsQueue } from '../../queue/effects-queue.js';
+import type { FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import type { ReconcileQueue } from '../../queue/reconcile-queue.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { FleetLimits } from '../fleet-limits.js';
 import { clientKey } from '../client-key.js';
 import { constantTimeEqual } from '../../lib/constant-time-equal.js';
 import { LoginLockout } from './login-lockout.js';
@@ -13,7 +17,7 @@ import { LoginLockout } from './login-lockout.js';
 const BULL_BOARD_PATH = '/admin/queues';
 
 export interface BullBoardOptions {
-  readonly queues: readonly Queue[];
+  readonly queues: readonly (FulfillmentQueue | AfterSaleQueue | ReconcileQueue | EffectsQueue)[];
   readonly username: string;
   readonly password: string;
   /** Hide retry, clean, promote and other actions. */
@@ -22,8 +26,8 @@ export interface BullBoardOptions {
 
 /** What the api adds to the operator's settings: where failed logins are counted, and the scheme. */
 export interface BullBoardWiring extends BullBoardOptions {
-  readonly redis: Redis;
-  /** Redis key prefix (the queue's). Not `prefix`: Fastify reads that register option as a route prefix. */
+  readonly limits: FleetLimits;
+  /** Key prefix of the lockout's counts (the queue's). Not `prefix`: Fastify reads that register option as a route prefix. */
   readonly keyPrefix: string;
   /** Whether operators reach the api over https (then browsers are told to upgrade any http request). */
   readonly https: boolean;
@@ -37,7 +41,7 @@ const LOCKOUT = { maxFailures: 10, windowSeconds: 15 * 60, lockSeconds: 15 * 60 
  * per-client lockout after repeated failures, security headers, and nothing cached.
  */
 export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Promise<void> {
-  const lockout = new LoginLockout(opts.redis, { prefix: opts.keyPrefix, ...LOCKOUT });
+  const lockout = new LoginLockout(opts.limits, { prefix: opts.keyPrefix, ...LOCKOUT });
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -63,7 +67,7 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Pr
     return payload;
   });
 
-  // Clients with failures on record, so that only their good login costs a Redis write (the board polls).
+  // Clients with failures on record, so that only their good login costs a write (the board polls).
   const hadFailures = new WeakSet<FastifyRequest>();
   // Before the credentials are looked at: a locked-out client learns nothing from its guesses.
   app.addHook('onRequest', async (request, reply) => {
@@ -95,7 +99,9 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Pr
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
-    queues: opts.queues.map((q) => new BullMQAdapter(q, { readOnlyMode: opts.readOnly, allowRetries: !opts.readOnly })),
+    // The adapter's parameter is typed with BullMQ's Redis default; since 9.10 it serves a Queue on either
+    // backend (it asks the queue, never Redis, except for the Redis panel it leaves empty on Postgres).
+    queues: opts.queues.map((q) => new BullMQAdapter(q as unknown as Queue, { readOnlyMode: opts.readOnly, allowRetries: !opts.readOnly })),
     serverAdapter,
   });
   await app.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH });

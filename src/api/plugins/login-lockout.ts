@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { FleetLimits } from '../fleet-limits.js';
 
 export interface LoginLockoutOptions {
-  /** Key prefix in Redis (the queue's), so every api process sees the same count. */
+  /** Key prefix (the queue's), so every api process sees the same count. */
   readonly prefix: string;
   /** Failed logins a client may make within `windowSeconds`; the next failed one locks it out. */
   readonly maxFailures: number;
@@ -12,19 +12,18 @@ export interface LoginLockoutOptions {
 }
 
 /**
- * Failed operator logins per client, fleet-wide in Redis (rate-limiter-flexible, as the landing page's lookup caps).
+ * Failed operator logins per client, fleet-wide in Redis or Postgres (rate-limiter-flexible, as the landing page's lookup caps).
  * Past `maxFailures` the client is refused without its credentials being looked at, so guessing
  * costs the attacker `lockSeconds` per `maxFailures` guesses; other clients log in as usual.
  */
 export class LoginLockout {
-  private readonly failures: RateLimiterRedis;
+  private readonly failures: RateLimiterAbstract;
 
   constructor(
-    redis: Redis,
+    limits: FleetLimits,
     private readonly opts: LoginLockoutOptions,
   ) {
-    this.failures = new RateLimiterRedis({
-      storeClient: redis,
+    this.failures = limits.limiter({
       keyPrefix: `${opts.prefix}:admin-login-failures`,
       points: opts.maxFailures,
       duration: opts.windowSeconds,

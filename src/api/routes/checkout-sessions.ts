@@ -38,7 +38,7 @@ export async function checkoutSessionRoutes(app: FastifyInstance, opts: Checkout
   );
 }
 
-/** What the status API shows: state, line items and totals; an allow-list, so new columns stay private. */
+/** What the status API shows: state, the first line items, their count and totals; an allow-list, so new columns stay private. */
 function publicView(view: SessionView) {
   return {
     session_id: view.session_id,
@@ -51,6 +51,8 @@ function publicView(view: SessionView) {
     refund_state: view.refund_state,
     dispute_status: view.dispute_status,
     access: view.access,
+    // The first 100 line items (db/session-view.ts) and how many there are in all.
+    line_item_count: view.line_item_count,
     line_items: view.line_items.map((i) => ({
       id: i.id,
       price: i.price,

@@ -5,6 +5,7 @@ import { findOrderDetails } from '../../db/order-details.js';
 import { findSessionView, type SessionView } from '../../db/session-view.js';
 import { isSessionId } from '../../domain/session-id.js';
 import { isFinal } from '../../domain/session-status.js';
+import { isConnectionError } from '../../observability/connection-error.js';
 import { enqueueLanding, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { failureCodeOf } from '../../queue/job-failure.js';
 import type { FinishedSignals } from '../../queue/finished-signals.js';
@@ -64,10 +65,21 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
       if (sessionId.startsWith('cs_live_') !== opts.livemode) return sendHtml(reply, 404, notFoundPage(reply.cspNonce));
 
       // Postgres first: a session already in a final state renders with no queue round trip.
-      const stored = await findSessionView(opts.db, sessionId);
+      let stored: SessionView | undefined;
+      let failed: boolean;
+      try {
+        stored = await findSessionView(opts.db, sessionId);
+        failed = stored !== undefined && isFinal(stored.status) ? false : (await findFailure(opts.db, sessionId)) !== undefined;
+      } catch (err) {
+        // Postgres away (with QUEUE_BACKEND=postgres the queue too): no run could be recorded anyway, and the
+        // customer's payment is safe with Stripe. The page says "still working" and refreshes, as for Redis.
+        if (!isConnectionError(err)) throw err;
+        request.log.warn({ err, sessionId }, 'landing page: Postgres unavailable');
+        return sendHtml(reply, 200, await page(undefined, false));
+      }
       if (stored !== undefined && isFinal(stored.status)) return sendHtml(reply, 200, await page(stored, true));
       // A session whose run failed for good waits for an operator: another run would only fail again.
-      if ((await findFailure(opts.db, sessionId)) !== undefined) return sendHtml(reply, 200, needsAttentionPage(sessionId, reply.cspNonce));
+      if (failed) return sendHtml(reply, 200, needsAttentionPage(sessionId, reply.cspNonce));
       let verdict: 'missing' | 'recently_checked' | LookupVerdict;
       try {
         verdict = await guardVerdict(opts.guard, sessionId, stored, clientKey(request.ip));
@@ -100,7 +112,7 @@ export async function landingRoutes(app: FastifyInstance, opts: LandingRouteOpti
     const waiting = { nonce, refreshStep, emailConfigured: opts.emailConfigured };
     switch (view?.status) {
       case 'fulfilled': {
-        const details = await findOrderDetails(opts.db, view.session_id);
+        const details = await findOrderDetails(opts.db, view.session_id, view.line_items.map((i) => i.id));
         return fulfilledPage(view, details, {
           nonce,
           emailConfigured: opts.emailConfigured,

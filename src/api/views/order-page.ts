@@ -2,6 +2,7 @@ import type { OrderDetails } from '../../db/order-details.js';
 import type { SessionView } from '../../db/session-view.js';
 import { html, identifier, layout, type LayoutOptions, type SafeHtml } from '../../lib/html.js';
 import { noteSections } from './order-notes.js';
+import { firstShown, moreItemsText } from '../../domain/line-item-bound.js';
 import { formatMoney } from '../../domain/money.js';
 import { afterSaleWords } from '../../domain/after-sale-words.js';
 
@@ -36,9 +37,14 @@ export function fulfilledPage(view: SessionView, details: OrderDetails, ctx: Ord
 </tr>`,
   );
   const total = view.amount_total ?? view.line_items.reduce((sum, i) => sum + i.amount_total, 0);
+  // The view holds the first SHOWN_LINE_ITEMS (db/session-view.ts): say how many more, rather than render 10,000 rows.
+  const more = view.line_item_count - view.line_items.length;
+  const moreRow = more <= 0 ? '' : html`<tr><td colspan="4" class="muted">… ${moreItemsText(more)}</td></tr>`;
 
   const described = new Map(view.line_items.map((item) => [item.id, item.description ?? 'Item']));
-  const { sections, withheld } = noteSections(details.notes, (id) => described.get(id), open);
+  // Notes about the items shown and the whole order, bounded as the items are.
+  const shownNotes = firstShown(details.notes.filter((n) => n.lineItemId === null || described.has(n.lineItemId))).shown;
+  const { sections, withheld } = noteSections(shownNotes, (id) => described.get(id), open);
   const withheldNote = withheld
     ? html`<p class="muted">Some details are shown on this page only in the first ${formatWindow(ctx.secretWindowMs)} after purchase.
 ${ctx.emailConfigured && email !== null ? html`They were emailed to ${maskEmail(email)}.` : 'Contact the shop with your order reference to have them sent again.'}</p>`
@@ -65,7 +71,7 @@ ${withheldNote}
 <table>
 <caption>Order summary</caption>
 <thead><tr><th scope="col">Item</th><th scope="col" class="num">Qty</th><th scope="col" class="num">Unit</th><th scope="col" class="num">Total</th></tr></thead>
-<tbody>${rows}</tbody>
+<tbody>${rows}${moreRow}</tbody>
 <tfoot><tr><td colspan="3">Total paid</td><td class="num">${formatMoney(total, currency)}</td></tr></tfoot>
 </table>
 </section>

@@ -1,4 +1,4 @@
-import { callbackKind, defineHandler, type FulfillmentHandler } from '../index.js';
+import { boundedOrder, callbackKind, defineHandler, type FulfillmentHandler } from '../index.js';
 
 /** One signed callback per fulfilled session and URL of `CALLBACK_URLS` (an announcement: it sees every note). */
 export function notifyCallbacks(urls: readonly string[]): FulfillmentHandler {
@@ -8,7 +8,8 @@ export function notifyCallbacks(urls: readonly string[]): FulfillmentHandler {
     stage: 'announce',
     async fulfill({ effect, order }) {
       if (urls.length === 0) return;
-      const snapshot = order();
+      // Bounded, with the whole order's counts: the receiver lists the rest from Stripe if it needs them.
+      const snapshot = boundedOrder(order());
       for (const url of urls) effect(callbackKind, { url, order: snapshot }, { target: url });
     },
   });

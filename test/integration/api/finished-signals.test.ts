@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, FULFILLMENT_QUEUE } from '../../../src/queue/contract.js';
-import { announceFinished, finishedChannel, FinishedSignals } from '../../../src/queue/finished-signals.js';
+import { finishedChannel, FinishedSignals, redisAnnouncer, redisSignalSource } from '../../../src/queue/finished-signals.js';
 import { producerConnection } from '../../../src/queue/redis.js';
 import { waitForJob } from '../../../src/queue/wait-for-job.js';
 import { items, waitForQueueDrained } from '../../helpers/sessions.js';
@@ -60,7 +60,7 @@ describe('finished landing runs, announced', () => {
     beforeAll(async () => {
       connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
       queue = new Queue('q', { connection, prefix });
-      signals = new FinishedSignals(new Redis(REDIS_URL, { lazyConnect: true }), channel);
+      signals = new FinishedSignals(redisSignalSource(new Redis(REDIS_URL, { lazyConnect: true }), channel));
       await signals.subscribe();
     });
     afterAll(async () => {
@@ -73,7 +73,7 @@ describe('finished landing runs, announced', () => {
     /** Processes one job with a real BullMQ worker; `announce` says whether it then publishes, as the service's worker does. */
     async function finishOne(announce: boolean): Promise<void> {
       const worker = new Worker('q', async () => 'ok', { connection: connection.duplicate(), prefix });
-      if (announce) worker.on('completed', (job) => announceFinished(connection, channel, job.id as string));
+      if (announce) worker.on('completed', (job) => redisAnnouncer(connection, channel)(job.id as string));
       await new Promise<void>((resolve) => worker.once('completed', () => resolve()));
       await worker.close();
     }
@@ -96,7 +96,7 @@ describe('finished landing runs, announced', () => {
     });
 
     it('polls as before when the announcements are not subscribed', async () => {
-      const unsubscribed = new FinishedSignals(new Redis(REDIS_URL, { lazyConnect: true }), channel);
+      const unsubscribed = new FinishedSignals(redisSignalSource(new Redis(REDIS_URL, { lazyConnect: true }), channel));
       expect(unsubscribed.arm('any')).toBeUndefined();
       const job = await queue.add('j', {});
       const waiting = waitForJob(queue, job.id as string, 120_000, { signals: unsubscribed, fallbackPollMs: 60_000 });
@@ -119,7 +119,7 @@ describe('finished landing runs, announced', () => {
     // The connection the api role subscribes on (roles/api-process.ts): its producer connection's duplicate.
     const producer = producerConnection(redis.url);
     producer.on('error', () => undefined);
-    const signals = new FinishedSignals(producer.duplicate({ lazyConnect: true }), channel);
+    const signals = new FinishedSignals(redisSignalSource(producer.duplicate({ lazyConnect: true }), channel));
     const publisher = new Redis(redis.url, { retryStrategy: () => 50 });
     publisher.on('error', () => undefined);
     try {

@@ -36,7 +36,7 @@ describe('order data privacy', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = (await res.json()) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['access', 'amount_refunded', 'amount_total', 'currency', 'dispute_status', 'fulfilled_at', 'line_items', 'payment_status', 'refund_state', 'session_id', 'status']);
+    expect(Object.keys(body).sort()).toEqual(['access', 'amount_refunded', 'amount_total', 'currency', 'dispute_status', 'fulfilled_at', 'line_item_count', 'line_items', 'payment_status', 'refund_state', 'session_id', 'status']);
     const raw = JSON.stringify(body);
     for (const secret of ['ada@example.com', 'Ada Lovelace', 'Rivoli', accessCode]) expect(raw).not.toContain(secret);
     expect(body).toMatchObject({ status: 'fulfilled', payment_status: 'paid', amount_total: 4800, currency: 'usd' });

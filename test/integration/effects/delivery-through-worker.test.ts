@@ -78,7 +78,7 @@ describe('a paid session through a worker process: one receipt email, one signed
     expect(body.data.line_items).toHaveLength(2);
 
     // The run's two effects travelled in one job, which tried both.
-    const queue = createEffectsQueue(stack.producer, stack.prefix);
+    const queue = createEffectsQueue(stack.producer);
     try {
       const ids = (await stack.db.sql<{ id: string }[]>`select id::text from fulfillment_effects where session_id = ${session.id} order by id`).map((r) => r.id);
       const jobs = (await queue.getJobs(['completed'])).filter((j) => ids.includes(j.data.effectId) || (j.data.also ?? []).some((e) => ids.includes(e.id)));
@@ -103,7 +103,7 @@ describe('a paid session through a worker process: one receipt email, one signed
     const effects = () =>
       stack.db.sql<{ kind: string; status: string; attempts: number }[]>`
         select kind, status, attempts from fulfillment_effects where session_id = ${sessionId} order by kind`;
-    const queue = createEffectsQueue(stack.producer, stack.prefix);
+    const queue = createEffectsQueue(stack.producer);
     try {
       await enqueueTogether(queue, rows);
       const jobId = `${rows[0]?.id}.0`;

@@ -8,6 +8,7 @@ import { EFFECTS_QUEUE } from '../../../src/queue/effects-queue.js';
 import { bullPrefix } from '../../../src/queue/contract.js';
 import { createFulfillmentQueue, enqueueFulfillment, type FulfillmentQueue } from '../../../src/queue/fulfillment-queue.js';
 import { producerConnection, workerConnection } from '../../../src/queue/redis.js';
+import { redisBull } from '../../../src/queue/bull.js';
 import { PrivateRedis } from '../../helpers/private-redis.js';
 
 import { REDIS_URL } from '../../helpers/stack.js';
@@ -39,7 +40,7 @@ describe('orders first in a worker process', () => {
   let gate: OrdersFirstGate;
   const heldBack: boolean[] = [];
   beforeAll(async () => {
-    queue = createFulfillmentQueue(producer, { prefix, attempts: 1, backoffMs: 1000 });
+    queue = createFulfillmentQueue(redisBull(producer, bullPrefix(prefix)), { attempts: 1, backoffMs: 1000 });
     effects = new Worker(EFFECTS_QUEUE, async () => undefined, { connection, prefix: bullPrefix(prefix), concurrency: 50, autorun: false });
     gate = ordersFirstGate({
       worker: effects,
@@ -98,7 +99,7 @@ describe('orders first in a worker process', () => {
   it('lets go when the fulfillment queue cannot be read (its Redis down), so no effect waits on it', async () => {
     const redis = await PrivateRedis.start();
     const own = producerConnection(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
-    const ownQueue = createFulfillmentQueue(own, { prefix, attempts: 1, backoffMs: 1000 });
+    const ownQueue = createFulfillmentQueue(redisBull(own, bullPrefix(prefix)), { attempts: 1, backoffMs: 1000 });
     const worker = { concurrency: 50 };
     const blind = ordersFirstGate({
       worker,

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LineItemSpec } from '../../../src/emulator/objects.js';
 import { fulfillmentHandlers } from '../../../src/fulfillment/registry.js';
@@ -8,7 +7,7 @@ import { waitForJob } from '../../../src/queue/wait-for-job.js';
 import type { ReconcileResult } from '../../../src/queue/contract.js';
 import { createReconcileWorker } from '../../../src/worker/reconcile-worker.js';
 import { items, storedLineItemCount, waitForQueueDrained } from '../../helpers/sessions.js';
-import { REDIS_URL, silent, startStack, type Stack } from '../../helpers/stack.js';
+import { silent, startStack, type Stack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /** Line items whose products are shared across sessions, as in a sale; the first is digital (`access`). */
@@ -48,7 +47,7 @@ async function count(stack: Stack, query: 'fulfilled' | 'access' | 'reruns'): Pr
 describe('reconciliation without extra load', () => {
   it('250 sessions whose webhooks never came: 3 list requests (+1 for expired sessions, +2 for refunds and disputes), 2 line item walks, products once, zero retrieves', { timeout: 90_000 }, async () => {
     const stack = await startStack({ workers: 1 });
-    const queue = createReconcileQueue(stack.producer, stack.prefix);
+    const queue = createReconcileQueue(stack.producer);
     try {
       const ids = Array.from({ length: 248 }, () => paidWithoutWebhook(stack, saleItems(3, 'sale')));
       // Two big orders: more line items than the list's expanded first page (10) carries.
@@ -88,16 +87,13 @@ describe('reconciliation without extra load', () => {
 
   describe('sessions its pages cannot serve (a product that cannot be read)', () => {
     let stack: Stack;
-    let connection: Redis;
     let queue: ReconcileQueue;
     beforeAll(async () => {
       // No fulfillment worker: queued runs stay queued. A reconcile worker of its own, wired as in production.
       stack = await startStack({ workers: 0 });
-      connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-      queue = createReconcileQueue(stack.producer, stack.prefix);
+      queue = createReconcileQueue(stack.producer);
       const worker = createReconcileWorker({
-        connection,
-        prefix: stack.prefix,
+        bull: stack.producer,
         stripe: stack.stripe,
         sql: stack.db.sql,
         fulfillmentQueue: stack.queue,
@@ -113,7 +109,6 @@ describe('reconciliation without extra load', () => {
       for (const close of afterAllClose) await close();
       await queue.close();
       await stack.close();
-      connection.disconnect();
     });
 
     it('hands them to a run, except those with a webhook or landing run already waiting; never records them without the product', async () => {
@@ -147,7 +142,7 @@ describe('reconciliation without extra load', () => {
 
   it('exactly once when reconciliation races webhook runs and the landing page', { timeout: 90_000 }, async () => {
     const stack = await startStack({ workers: 2 });
-    const queue = createReconcileQueue(stack.producer, stack.prefix);
+    const queue = createReconcileQueue(stack.producer);
     try {
       const { store, webhooks } = stack.emulator;
       const events = Array.from({ length: 60 }, () => store.complete(store.createSession({ lineItems: saleItems(12, 'race') }).id, { paymentStatus: 'paid' }));

@@ -6,7 +6,7 @@ import { PrivateRedis } from '../../helpers/private-redis.js';
 import { sample } from '../../helpers/prometheus.js';
 import { runCli, startProcess, waitForOutput, type RunningProcess } from '../../helpers/processes.js';
 import { items } from '../../helpers/sessions.js';
-import { startStack, type Stack } from '../../helpers/stack.js';
+import { CLOSED_REDIS_URL, QUEUE_BACKEND, startStack, type Stack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
 async function fulfilledCount(stack: Stack, ids: readonly string[]): Promise<number> {
@@ -39,7 +39,7 @@ describe('reconciliation', () => {
       expect(stack.emulator.webhooks.deliveries).toHaveLength(0);
       // The run records the sessions itself: the last one is stored a moment before the run completes.
       await waitForOutput(worker, 'reconciliation finished');
-      const reconcileQueue = createReconcileQueue(stack.producer, stack.prefix);
+      const reconcileQueue = createReconcileQueue(stack.producer);
       const runs = await waitFor(async () => {
         const completed = await reconcileQueue.getJobs(['completed']);
         return completed.length > 0 ? completed : undefined;
@@ -60,9 +60,24 @@ describe('reconciliation', () => {
     }
   });
 
-  it('200 webhooks acknowledged, then Redis FLUSHALL before any worker ran: the next run fulfills all 200, none twice', { timeout: 180_000 }, async () => {
+  /**
+   * The queue's data lost: on Redis a FLUSHALL (a private Redis); on Postgres (TEST_QUEUE_BACKEND=postgres)
+   * every table of BullMQ's schema emptied but its migration ledger, as a restore from an older backup of it would.
+   */
+  async function loseQueueData(stack: Stack, redisUrl: string): Promise<void> {
+    if (stack.queueBackend === 'redis') {
+      const admin = new Redis(redisUrl);
+      await admin.flushall();
+      admin.disconnect();
+      return;
+    }
+    const tables = await stack.db.sql<{ name: string }[]>`select tablename as name from pg_tables where schemaname = 'bullmq' and tablename not like '%migration%'`;
+    await stack.db.sql.unsafe(`truncate ${tables.map((t) => `bullmq."${t.name}"`).join(', ')}`);
+  }
+
+  it(`200 webhooks acknowledged, then the queue's data lost (${QUEUE_BACKEND}) before any worker ran: the next run fulfills all 200, none twice`, { timeout: 180_000 }, async () => {
     const redis = await PrivateRedis.start();
-    const stack = await startStack({ workers: 0, redisUrl: redis.url });
+    const stack = await startStack({ workers: 0, redisUrl: QUEUE_BACKEND === 'redis' ? redis.url : CLOSED_REDIS_URL });
     try {
       const events = Array.from({ length: 200 }, () => {
         const s = stack.emulator.store.createSession({ lineItems: items(3) });
@@ -73,9 +88,7 @@ describe('reconciliation', () => {
       expect(stack.emulator.webhooks.deliveries.filter((d) => d.status === 200)).toHaveLength(200);
       expect(await stack.queue.count()).toBe(200);
 
-      const admin = new Redis(redis.url);
-      await admin.flushall();
-      admin.disconnect();
+      await loseQueueData(stack, redis.url);
       expect(await stack.queue.count()).toBe(0);
 
       const worker = startProcess('src/entry/worker.ts', stack.env({ LOG_LEVEL: 'info' }));

@@ -89,7 +89,7 @@ describe('spend nothing twice', () => {
 
   it('a reconciliation run meeting more 429s than its 3 attempts ends completed, the attempts unused', { timeout: 60_000 }, async () => {
     const stack = await startStack({ workers: 1 });
-    const queue = createReconcileQueue(stack.producer, stack.prefix);
+    const queue = createReconcileQueue(stack.producer);
     try {
       const ids = Array.from({ length: 20 }, () => {
         const s = stack.emulator.store.createSession({ lineItems: items(2) });

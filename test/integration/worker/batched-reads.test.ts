@@ -30,7 +30,7 @@ describe('batched session reads (STRIPE_BATCHED_READS=on: every eligible run wai
     const ids = Array.from({ length: 30 }, () => store.createSession({ lineItems: items(5) }).id);
     const events = ids.map((id) => store.complete(id, { paymentStatus: 'paid' }));
     const before = { retrieve: count(RETRIEVE), list: count(LIST) };
-    const reconcileQueue = createReconcileQueue(stack.producer, stack.prefix);
+    const reconcileQueue = createReconcileQueue(stack.producer);
     // The webhooks' runs all waiting before the worker may take one, so that they meet in batch windows however
     // slow the machine is (sent while it ran, at load ~10 they spread over windows and more ran alone); the
     // landing page and reconciliation then race them.

@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix } from '../../../src/queue/contract.js';
 import { StripeRateBudget } from '../../../src/stripe/rate-budget.js';
 import { startProcess, waitForOutput, type RunningProcess } from '../../helpers/processes.js';
 import { items, waitForQueueDrained, waitForStatus } from '../../helpers/sessions.js';
-import { REDIS_URL, startStack, type Stack } from '../../helpers/stack.js';
+import { startStack, type Stack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const RETRIEVE = 'GET /v1/checkout/sessions/:id';
@@ -23,12 +22,11 @@ describe('priority classes under a saturated budget', () => {
   });
 
   it('the budget: a landing take waiting behind 30 webhook takes gets the next permits, reconciliation the last', async () => {
-    const redis = new Redis(REDIS_URL);
-    try {
+    {
       // 5 permits a second for this endpoint: 30 webhook takes are 6 s of backlog.
       const opts = { prefix: bullPrefix(`${stack.prefix}-classes`), maxRps: 100, endpointMaxRps: 5 };
-      const a = new StripeRateBudget(redis, opts);
-      const b = new StripeRateBudget(redis, opts);
+      const a = new StripeRateBudget(stack.apiProcess.backend.budget, opts);
+      const b = new StripeRateBudget(stack.apiProcess.backend.budget, opts);
       const order: string[] = [];
       const takes = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).take(RETRIEVE, 'webhook').then(() => order.push('webhook')));
       const reconcile = a.take(RETRIEVE, 'reconcile').then(() => order.push('reconcile'));
@@ -38,8 +36,6 @@ describe('priority classes under a saturated budget', () => {
       // Ordering, not speed: the landing take went within a few permits of arriving, reconciliation after the whole backlog.
       expect(order.indexOf('landing')).toBeLessThan(10);
       expect(order.at(-1)).toBe('reconcile');
-    } finally {
-      redis.disconnect();
     }
   });
 

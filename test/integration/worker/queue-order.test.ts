@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, FULFILLMENT_QUEUE, type FulfillJobData } from '../../../src/queue/contract.js';
 import { createFulfillmentQueue, enqueueFulfillment, enqueueLanding, type FulfillmentQueue } from '../../../src/queue/fulfillment-queue.js';
 import { producerConnection } from '../../../src/queue/redis.js';
+import { redisBull } from '../../../src/queue/bull.js';
 import { REDIS_URL } from '../../helpers/stack.js';
 
 const session = (n: number) => `cs_test_order${String(n).padStart(4, '0')}`;
@@ -21,7 +22,7 @@ describe('queue order of the run classes', () => {
   let queue: FulfillmentQueue;
   beforeAll(() => {
     producer = producerConnection(REDIS_URL);
-    queue = createFulfillmentQueue(producer, { prefix, attempts: 1, backoffMs: 1000 });
+    queue = createFulfillmentQueue(redisBull(producer, bullPrefix(prefix)), { attempts: 1, backoffMs: 1000 });
   });
   afterAll(async () => {
     await queue.obliterate({ force: true });

@@ -2,13 +2,15 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix } from '../../../src/queue/contract.js';
 import { StripeRateBudget } from '../../../src/stripe/rate-budget.js';
+import { SpacedPermits } from '../../../src/stripe/spaced-permits.js';
+import { redisFlags } from '../../../src/queue/redis-flags.js';
 import { PrivateRedis } from '../../helpers/private-redis.js';
 import { startProcess, waitForOutput, type RunningProcess } from '../../helpers/processes.js';
 import { items, waitForQueueDrained, waitForStatus } from '../../helpers/sessions.js';
-import { REDIS_URL, startStack, type Stack } from '../../helpers/stack.js';
+import { startStack, type Stack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
-/** All worker processes share one Stripe budget, kept in Redis. */
+/** All worker processes share one Stripe budget, kept in the queue's backend (Redis, or Postgres with TEST_QUEUE_BACKEND=postgres). */
 describe('fleet-wide Stripe rate budget', () => {
   let stack: Stack;
   const procs: RunningProcess[] = [];
@@ -45,11 +47,10 @@ describe('fleet-wide Stripe rate budget', () => {
   });
 
   it('permits taken in batches (high limits) still keep two processes within the limit over any second', async () => {
-    const redis = new Redis(REDIS_URL);
-    try {
+    {
       // 100/s: batches of up to 5 permits once a process has seen its own demand for a second.
       const opts = { prefix: bullPrefix(`${stack.prefix}-batch`), maxRps: 100, endpointMaxRps: 100 };
-      const budgets = [new StripeRateBudget(redis, opts), new StripeRateBudget(redis, opts)];
+      const budgets = [new StripeRateBudget(stack.apiProcess.backend.budget, opts), new StripeRateBudget(stack.apiProcess.backend.budget, opts)];
       const done: number[] = [];
       await Promise.all(
         Array.from({ length: 300 }, (_, i) => (budgets[i % 2] as StripeRateBudget).take('GET /v1/checkout/sessions/:id').then(() => done.push(Date.now()))),
@@ -63,17 +64,14 @@ describe('fleet-wide Stripe rate budget', () => {
       }
       expect(done).toHaveLength(300);
       expect(most).toBeLessThanOrEqual(105 + 2 * 5);
-    } finally {
-      redis.disconnect();
     }
   });
 
   it('low limits (one permit per take): a burst late in one second and the next stays within the limit over any second', async () => {
-    const redis = new Redis(REDIS_URL);
-    try {
+    {
       // 20/s per endpoint (Stripe's live 25/s less a margin): every take books a slot of its own, 50 ms apart.
       const opts = { prefix: bullPrefix(`${stack.prefix}-spaced`), maxRps: 100, endpointMaxRps: 20 };
-      const budgets = [new StripeRateBudget(redis, opts), new StripeRateBudget(redis, opts)];
+      const budgets = [new StripeRateBudget(stack.apiProcess.backend.budget, opts), new StripeRateBudget(stack.apiProcess.backend.budget, opts)];
       const endpoint = 'GET /v1/checkout/sessions/:id';
       const done: number[] = [];
       const take = (i: number) => (budgets[i % 2] as StripeRateBudget).take(endpoint).then(() => done.push(Date.now()));
@@ -93,8 +91,6 @@ describe('fleet-wide Stripe rate budget', () => {
       // Counting, not speed: the limit, +1 for a second that starts on a slot, and a few for timers that fired
       // late and bunched on a loaded machine (23 seen with five test files at once); fixed windows: 39.
       expect(most).toBeLessThanOrEqual(25);
-    } finally {
-      redis.disconnect();
     }
   });
 
@@ -104,7 +100,9 @@ describe('fleet-wide Stripe rate budget', () => {
     const redis = new Redis(own.url);
     try {
       const opts = { prefix: bullPrefix('backlog'), maxRps: 90, endpointMaxRps: 24 };
-      const budgets = [new StripeRateBudget(redis, opts), new StripeRateBudget(redis, opts)];
+      // Redis's own command counts: this one is about the Redis store whatever the stack runs on.
+      const store = { permits: new SpacedPermits(redis), flags: redisFlags(redis) };
+      const budgets = [new StripeRateBudget(store, opts), new StripeRateBudget(store, opts)];
       let granted = 0;
       const takes = Array.from({ length: 150 }, (_, i) => (budgets[i % 2] as StripeRateBudget).take('GET /v1/checkout/sessions/:id', 'webhook').then(() => granted++));
       await waitFor(async () => (granted >= 48 ? true : undefined), 'two seconds of permits', 60_000);
@@ -119,19 +117,16 @@ describe('fleet-wide Stripe rate budget', () => {
   }, 60_000);
 
   it('a 429 pauses every worker: take() waits for the pause another process set', async () => {
-    const redis = new Redis(REDIS_URL);
-    try {
+    {
       const opts = { prefix: bullPrefix(`${stack.prefix}-pause`), maxRps: 1000, endpointMaxRps: 1000 };
-      const a = new StripeRateBudget(redis, opts);
-      const b = new StripeRateBudget(redis, opts);
+      const a = new StripeRateBudget(stack.apiProcess.backend.budget, opts);
+      const b = new StripeRateBudget(stack.apiProcess.backend.budget, opts);
       await a.pauseFleet(700);
       const started = Date.now();
       await b.take('GET /v1/checkout/sessions/:id');
       // Ordering, not speed: b could not go before the pause a set had run out.
       expect(Date.now() - started).toBeGreaterThanOrEqual(600);
-      expect(await redis.pttl(`${opts.prefix}:stripe-pause`)).toBeLessThanOrEqual(0);
-    } finally {
-      redis.disconnect();
+      expect(await stack.apiProcess.backend.budget.flags.remainingMs(`${opts.prefix}:stripe-pause`)).toBe(0);
     }
   });
 });

@@ -13,6 +13,8 @@ describe('loadConfig', () => {
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 4242, trustProxy: false });
     expect(c.worker.concurrency).toBe(25);
     expect(c.queue.prefix).toBe('fulfillment');
+    expect(c.queueBackend).toBe('redis');
+    expect(loadConfig({ QUEUE_BACKEND: 'postgres' }).queueBackend).toBe('postgres');
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.stripe)).toBe(true);
   });
@@ -48,6 +50,7 @@ describe('loadConfig', () => {
     ['STRIPE_API_BASE', { STRIPE_API_BASE: 'ftp://x' }],
     ['QUEUE_PREFIX', { QUEUE_PREFIX: 'a:b' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['QUEUE_BACKEND', { QUEUE_BACKEND: 'kafka' }],
   ])('names %s when it is malformed', (name, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`${name}:`));

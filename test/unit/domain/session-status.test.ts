@@ -2,17 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { FINAL_STATUSES, SESSION_STATUSES, nextStatus, targetStatus } from '../../../src/domain/session-status.js';
 
 describe('targetStatus', () => {
+  const pi = (status: string) => ({ id: 'pi_1', status });
   it.each([
-    ['complete', 'paid', 'checkout.session.completed', 'fulfilled'],
-    ['complete', 'no_payment_required', 'checkout.session.completed', 'fulfilled'],
-    ['complete', 'unpaid', 'checkout.session.completed', 'awaiting_payment'],
-    ['complete', 'paid', 'checkout.session.async_payment_failed', 'fulfilled'],
-    ['complete', 'unpaid', 'checkout.session.async_payment_failed', 'payment_failed'],
-    ['expired', 'unpaid', 'checkout.session.expired', 'expired'],
-    ['open', 'unpaid', 'landing', 'pending'],
-    ['complete', 'some_future_value', 'checkout.session.completed', 'awaiting_payment'],
-  ] as const)('%s/%s on %s → %s', (status, payment_status, trigger, expected) => {
-    expect(targetStatus({ status, payment_status }, trigger)).toBe(expected);
+    ['complete', 'paid', undefined, 'fulfilled'],
+    ['complete', 'no_payment_required', null, 'fulfilled'],
+    ['complete', 'unpaid', undefined, 'awaiting_payment'],
+    ['complete', 'unpaid', 'pi_1', 'awaiting_payment'],
+    ['complete', 'unpaid', pi('processing'), 'awaiting_payment'],
+    ['complete', 'unpaid', pi('requires_payment_method'), 'payment_failed'],
+    ['complete', 'unpaid', pi('canceled'), 'payment_failed'],
+    ['complete', 'unpaid', pi('succeeded'), 'awaiting_payment'],
+    ['complete', 'paid', pi('requires_payment_method'), 'fulfilled'],
+    ['expired', 'unpaid', null, 'expired'],
+    ['open', 'unpaid', pi('requires_payment_method'), 'pending'],
+    ['complete', 'some_future_value', pi('requires_payment_method'), 'awaiting_payment'],
+  ] as const)('%s/%s with PaymentIntent %j → %s', (status, payment_status, payment_intent, expected) => {
+    expect(targetStatus({ status, payment_status, ...(payment_intent === undefined ? {} : { payment_intent }) })).toBe(expected);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH, isVouchedStorable, storable, storableJson, storableRun, storableText, vouchStorable } from '../../../src/domain/storable.js';
+import { MAX_TEXT_LENGTH, fitText, isVouchedStorable, storable, storableJson, storableRun, storableText, vouchStorable } from '../../../src/domain/storable.js';
 
 describe('storableText', () => {
   it.each([
@@ -102,5 +102,16 @@ describe('storableJson and vouchStorable (the Stripe client checks its answers a
     vouchStorable(dirtyText, dirty);
     expect(isVouchedStorable(dirty)).toBe(false);
     expect(storable(dirty).name).toBe('a');
+  });
+});
+
+describe('fitText', () => {
+  it('keeps what fits, shortens the rest with an ellipsis to exactly the bound, never splits a pair, drops NUL', () => {
+    expect(fitText('Ships to Ada.', 20)).toBe('Ships to Ada.');
+    expect(fitText('x'.repeat(21), 20)).toBe(`${'x'.repeat(19)}…`);
+    expect(fitText('x'.repeat(21), 20)).toHaveLength(20);
+    // A surrogate pair across the cut is dropped whole.
+    expect(fitText(`${'x'.repeat(18)}😀yy`, 20)).toBe(`${'x'.repeat(18)}…`);
+    expect(fitText('a\u0000b', 20)).toBe('ab');
   });
 });

@@ -1,18 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../../src/emulator/webhook-sender.js';
+import { PrivatePostgres } from '../../helpers/private-postgres.js';
 import { PrivateRedis } from '../../helpers/private-redis.js';
 import { items, waitForStatus } from '../../helpers/sessions.js';
-import { WEBHOOK_SECRET, startStack, type Stack } from '../../helpers/stack.js';
+import { QUEUE_BACKEND, WEBHOOK_SECRET, startStack, type Stack } from '../../helpers/stack.js';
 import { sleep } from '../../helpers/wait.js';
 
-/** Never a 2xx without the job in Redis: an outage turns into 503s that Stripe retries. */
-describe('Redis outage', () => {
-  let redis: PrivateRedis;
+/**
+ * Never a 2xx without the job in the queue: an outage of the queue's store turns into 503s that Stripe
+ * retries. The store is a private Redis, or with TEST_QUEUE_BACKEND=postgres a private Postgres (then the
+ * queue and the records go down together).
+ */
+describe(`queue store outage (${QUEUE_BACKEND})`, () => {
+  let redis: PrivateRedis | PrivatePostgres;
   let stack: Stack;
 
   beforeAll(async () => {
-    redis = await PrivateRedis.start();
-    stack = await startStack({ redisUrl: redis.url });
+    if (QUEUE_BACKEND === 'postgres') {
+      const pg = await PrivatePostgres.start();
+      redis = pg;
+      stack = await startStack({ databaseAdminUrl: pg.adminUrl });
+    } else {
+      const r = await PrivateRedis.start();
+      redis = r;
+      stack = await startStack({ redisUrl: r.url });
+    }
+    // The outages below come after the worker's start-up checks: a store that is down then fails the start instead.
+    await stack.workersReady();
   });
   afterAll(async () => {
     await redis.up().catch(() => undefined);
@@ -20,7 +34,7 @@ describe('Redis outage', () => {
     await redis.down();
   });
 
-  it('the landing page says "still working" while Redis is down: no 500, no lookup', async () => {
+  it('the landing page says "still working" while the queue store is down: no 500, no lookup', async () => {
     const session = stack.emulator.store.createSession({ lineItems: items(1) });
     stack.emulator.store.complete(session.id, { paymentStatus: 'paid' });
     const retrieves = () => stack.emulator.gate.stats.byEndpoint['GET /v1/checkout/sessions/:id'] ?? 0;
@@ -36,7 +50,7 @@ describe('Redis outage', () => {
     }
   });
 
-  it('answers 503 while Redis is down; once it is back, the retried delivery is accepted and fulfilled', async () => {
+  it('answers 503 while the queue store is down; once it is back, the retried delivery is accepted and fulfilled', async () => {
     const session = stack.emulator.store.createSession({ lineItems: items(2) });
     const event = stack.emulator.store.complete(session.id, { paymentStatus: 'paid' });
     await redis.down();
@@ -52,7 +66,7 @@ describe('Redis outage', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: 'queue_unavailable' });
 
-    // Stripe keeps retrying; bring Redis back while it does.
+    // Stripe keeps retrying; bring the store back while it does.
     const delivered = stack.emulator.webhooks.send(event);
     await sleep(300);
     expect(stack.emulator.webhooks.deliveries.some((d) => d.eventId === event.id && d.status === 503)).toBe(true);

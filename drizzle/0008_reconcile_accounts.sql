@@ -1,1 +1,0 @@
-CREATE INDEX "checkout_sessions_account_idx" ON "checkout_sessions" USING btree ("account") WHERE "checkout_sessions"."account" is not null;
