@@ -6,6 +6,9 @@
 import { BASELINE, SECRET, SERVICE, SERVICE_PG, cpuSeconds, env, fulfilledCount, median, peakRssMiB, postgresPids, queueJobCount, queueJobCountPg, ratio, redisPid, scratch, start, stop, table, type Impl, type RunningProcess, type Row } from './tools.js';
 
 export const SESSIONS = Number(process.env.BENCH_E2E_SESSIONS ?? 5000);
+/** The api's port, and the emulator's (the next one): another engineer's bench on the same machine may hold 4310. */
+const API_PORT = Number(process.env.BENCH_E2E_PORT ?? 4310);
+const EMULATOR_PORT = API_PORT + 1;
 /**
  * Rounds of the whole ABBA sequence (default 3); with more than one, a last table gives each round's ratio
  * and their median. Why: on this machine two adjacent runs of the same code gave 0.73× and 1.11× (backlog, 10,000
@@ -32,18 +35,18 @@ export async function endToEnd(impl: Impl, mode: Mode, batchedReads?: string, ex
   const { db, prefix } = await scratch();
   const emulator = await start(
     'src/entry/emulator.ts',
-    { PATH: process.env.PATH ?? '', EMULATOR_PORT: '4311', EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:4310/webhook', STRIPE_WEBHOOK_SECRET: SECRET },
+    { PATH: process.env.PATH ?? '', EMULATOR_PORT: String(EMULATOR_PORT), EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${API_PORT}/webhook`, STRIPE_WEBHOOK_SECRET: SECRET },
     'stripe emulator listening',
     process.env.BENCH_EMULATOR_NODE_ARGS?.split(' '),
   );
-  const base = env(db, prefix, { STRIPE_API_BASE: 'http://127.0.0.1:4311', ...(batchedReads === undefined ? {} : { STRIPE_BATCHED_READS: batchedReads }), ...impl.env, ...extra });
-  const api = await start(impl.api, { ...base, PORT: '4310' }, impl.apiReady, process.env.BENCH_API_NODE_ARGS?.split(' '));
+  const base = env(db, prefix, { STRIPE_API_BASE: `http://127.0.0.1:${EMULATOR_PORT}`, ...(batchedReads === undefined ? {} : { STRIPE_BATCHED_READS: batchedReads }), ...impl.env, ...extra });
+  const api = await start(impl.api, { ...base, PORT: String(API_PORT) }, impl.apiReady, process.env.BENCH_API_NODE_ARGS?.split(' '));
   const startWorker = () =>
     start(impl.worker, { ...base, WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '50' }, impl.workerReady, process.env.BENCH_WORKER_NODE_ARGS?.split(' '));
   let worker = mode === 'flowing' ? await startWorker() : undefined;
 
   const sendAll = async () => {
-    const res = await fetch('http://127.0.0.1:4311/_emulator/sessions/batch', {
+    const res = await fetch(`http://127.0.0.1:${EMULATOR_PORT}/_emulator/sessions/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ count: SESSIONS, spec: { lineItems: Array.from({ length: 5 }, (_, k) => ({ name: `Item ${k}`, unitAmount: 500 + k, quantity: 1 + k })) } }),

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type Stripe from 'stripe';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/client.js';
+import type postgres from 'postgres';
 import rateLimit from '@fastify/rate-limit';
 import type { FinishedSignals } from '../queue/finished-signals.js';
 import type { FulfillmentQueue } from '../queue/fulfillment-queue.js';
@@ -19,6 +20,7 @@ import { requestId } from './request-id.js';
 import { opsRoutes } from '../observability/ops-routes.js';
 import { checkoutSessionRoutes } from './routes/checkout-sessions.js';
 import { landingRoutes } from './routes/landing.js';
+import { orderDesk } from './routes/order-desk.js';
 import { shopRoutes } from './routes/shop.js';
 import { webhookRoutes } from './routes/webhook.js';
 
@@ -28,6 +30,8 @@ export interface AppDeps {
   /** Refund and dispute events go here (issue 19). */
   readonly afterSaleQueue: AfterSaleQueue;
   readonly db: Db;
+  /** The same database for the order desk's reads and actions (postgres.js, as the run's statements). */
+  readonly sql: postgres.Sql;
   /** Only the webhook verifier is used: the api never calls the Stripe API. */
   readonly webhooks: Stripe['webhooks'];
   readonly webhookSecrets: readonly string[];
@@ -50,7 +54,7 @@ export interface AppDeps {
   /** Postgres and the queue's backend for `/readyz`. */
   readonly readiness: ReadinessDeps;
   readonly metricsToken?: string | undefined;
-  /** Bull Board at /admin/queues; off (404) when not given. */
+  /** Bull Board at /admin/queues and the order desk at /admin/orders; both off (404) when not given. */
   readonly admin?: BullBoardOptions;
   /** The demo shop; only given outside production. */
   readonly shop?: { readonly stripe: Stripe; readonly publicUrl: string; readonly checkoutOrigin: string };
@@ -116,7 +120,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
   });
   if (deps.admin !== undefined) {
-    await app.register(bullBoard, { ...deps.admin, limits: deps.fleetLimits, keyPrefix: deps.queue.opts.prefix ?? 'bull', https: deps.landing.publicUrl.startsWith('https:') });
+    const operatorSite = { limits: deps.fleetLimits, keyPrefix: deps.queue.opts.prefix ?? 'bull', https: deps.landing.publicUrl.startsWith('https:') };
+    await app.register(bullBoard, { ...deps.admin, ...operatorSite });
+    const { username, password, readOnly } = deps.admin;
+    await app.register(orderDesk, { ...operatorSite, sql: deps.sql, queue: deps.queue, username, password, readOnly, livemode: deps.livemode });
   }
   await app.register(opsRoutes, { readiness: deps.readiness, registry: deps.metrics.registry, metricsToken: deps.metricsToken });
   await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });

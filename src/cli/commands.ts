@@ -14,6 +14,8 @@ import { Exit, type CliContext } from './cli-context.js';
 import { stripeFailure } from './stripe-failure.js';
 import { isUnreachable } from './unreachable.js';
 import { printErr, printOut } from './output.js';
+import { insertHistory } from '../db/order-history.js';
+import { cliActor } from './order-commands.js';
 
 /** The longest delay a Node timer honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -27,11 +29,20 @@ export async function fulfill(ctx: CliContext, sessionId: string): Promise<void>
   if (secretKey === undefined) throw new Exit(2, 'STRIPE_SECRET_KEY is needed to retrieve the session');
   const database = await ctx.db();
   const stripe = createStripeClient({ secretKey, apiBase, maxNetworkRetries });
+  // The run's Stripe requests, for the order's story (this process runs nothing else).
+  let requests = 0;
+  stripe.on('request', () => void requests++);
+  const startedAt = Date.now();
   try {
     const outcome = await fulfillCheckout(
       { sessionId, trigger: 'manual', account },
       { stripe, record: (input) => recordRun(database.sql, input, fulfillmentHandlers(config.effects), { afterSale: afterSaleSettings(config) }) },
     );
+    const actor = cliActor();
+    await insertHistory(database.sql, [
+      { sessionId, actor: actor.name, detail: { kind: 'action', action: 'rerun', result: outcome.changed ? 'changed' : 'no_change', via: 'cli' } },
+      { sessionId, detail: { kind: 'run', trigger: 'cli', attempt: 1, outcome: outcome.status, changed: outcome.changed, durationMs: Date.now() - startedAt, stripeRequests: requests } },
+    ]);
     // Run by hand and through: whatever held the session for an operator is resolved.
     await clearFailures(database.sql, [sessionId]);
     const { customerEmail: _email, newEffects: _effects, ...result } = outcome;

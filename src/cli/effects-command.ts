@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
-import { listEffects, retryEffect, skipEffect, type AdminResult } from '../effects/effect-admin.js';
+import { listEffects, type AdminResult } from '../effects/effect-admin.js';
+import { actAndRecord, retryEffectIn, skipEffectIn, type Actor } from '../db/order-actions.js';
 import { EFFECT_STATUSES, type EffectStatus } from '../db/schema.js';
 
 export const EFFECTS_USAGE = `  effects list [--status pending|dead|delivered|skipped] [--limit 50]   outbox effects, newest first (JSON lines)
@@ -22,6 +23,7 @@ export async function effectsCommand(
   args: readonly string[],
   options: { status?: string | undefined; limit?: string | undefined },
   out: (line: string) => void,
+  actor: Actor = { name: 'unknown', via: 'cli' },
 ): Promise<void> {
   const [sub, id, ...rest] = args;
   if (rest.length > 0) throw new EffectsCommandError(2, `unexpected argument(s): ${rest.join(' ')}`);
@@ -40,8 +42,14 @@ export async function effectsCommand(
     case 'retry':
     case 'skip': {
       if (id === undefined || !/^\d{1,18}$/.test(id)) throw new EffectsCommandError(2, `expected an effect id (a number, see "effects list"), got ${id === undefined ? 'nothing' : JSON.stringify(id)}`);
-      const result = sub === 'retry' ? await retryEffect(sql, id) : await skipEffect(sql, id);
-      explain(result, id, sub);
+      // Done in the order's story too, with who did it (db/order-actions.ts).
+      const [owner] = await sql<{ session_id: string }[]>`select session_id from fulfillment_effects where id = ${id}`;
+      if (owner === undefined) throw new EffectsCommandError(1, `no effect ${id}`);
+      const done = await actAndRecord(sql, owner.session_id, sub === 'retry' ? 'retry_effect' : 'skip_effect', actor, async (tx) => ({
+        result: sub === 'retry' ? await retryEffectIn(tx, id) : await skipEffectIn(tx, id),
+        effectId: id,
+      }));
+      explain(done.result as AdminResult, id, sub);
       out(JSON.stringify({ id, [sub === 'retry' ? 'retried' : 'skipped']: true }));
       return;
     }

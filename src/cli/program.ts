@@ -6,6 +6,7 @@ import { StartError, type StartFailure } from '../roles/start-failure.js';
 import { Exit, noExtra, openContext, type OpenContext } from './cli-context.js';
 import { fulfill, reconcileNow, retryFailed, status } from './commands.js';
 import { refund } from './refund-command.js';
+import { cliActor, resendReceipt, showOrder } from './order-commands.js';
 import { EFFECTS_USAGE, EffectsCommandError, effectsCommand } from './effects-command.js';
 import { isUnreachable } from './unreachable.js';
 import { printErr, printOut } from './output.js';
@@ -13,6 +14,8 @@ import { printErr, printOut } from './output.js';
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
   status <session_id>                       print what Postgres holds for the session, its ledger (and why it needs attention)
+  order <session_id>                        print the order and its story (the order desk's JSON)
+  resend-receipt <session_id>               send the receipt again (a new email with its own Message-ID)
   refund <session_id> [--amount N] [--items li_…,li_…] [--reason duplicate|fraudulent|requested_by_customer]
                                             refund in Stripe (all that is left, or the items' total, or N minor units); the
                                             named items are revoked; the same command run again refunds once
@@ -69,13 +72,17 @@ async function run(ctx: OpenContext, command: string | undefined, values: { stat
   const rest = arg === undefined ? [] : [arg, ...extra];
   switch (command) {
     case 'effects':
-      return effectsCommand((await ctx.db()).sql, rest, values, (line) => printOut(`${line}\n`));
+      return effectsCommand((await ctx.db()).sql, rest, values, (line) => printOut(`${line}\n`), cliActor());
     case 'fulfill':
       return fulfill(ctx, sessionArg(ctx));
     case 'status':
       return status(ctx, sessionArg(ctx));
     case 'refund':
       return refund(ctx, sessionArg(ctx));
+    case 'order':
+      return showOrder(ctx, sessionArg(ctx));
+    case 'resend-receipt':
+      return resendReceipt(ctx, sessionArg(ctx));
     case 'reconcile':
       noExtra(rest, USAGE);
       return reconcileNow(ctx);

@@ -9,6 +9,8 @@ export const opsVariables = {
   ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   ADMIN_READONLY: z.enum(['true', 'false']).default('false'),
   LOG_PII: z.enum(['true', 'false']).default('false'),
+  /** How long an order's story (order_history) is kept; a daily job prunes older entries. */
+  ORDER_HISTORY_DAYS: int(1, 3650).default(90),
 };
 
 export interface OpsConfig {
@@ -18,6 +20,8 @@ export interface OpsConfig {
   /** Bull Board credentials; undefined: the dashboard is off. */
   readonly admin: { readonly username: string; readonly password: string; readonly readonly: boolean } | undefined;
   readonly logPii: boolean;
+  /** Days an order's story is kept (ORDER_HISTORY_DAYS). */
+  readonly historyDays: number;
 }
 
 export function opsConfig(e: z.infer<z.ZodObject<typeof opsVariables>>): OpsConfig {
@@ -29,5 +33,6 @@ export function opsConfig(e: z.infer<z.ZodObject<typeof opsVariables>>): OpsConf
         ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD, readonly: e.ADMIN_READONLY === 'true' }
         : undefined,
     logPii: e.LOG_PII === 'true',
+    historyDays: e.ORDER_HISTORY_DAYS,
   };
 }

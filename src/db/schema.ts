@@ -61,10 +61,12 @@ export const checkoutSessions = pgTable(
   (t) => [
     check('checkout_sessions_status_check', sql`${t.status} in (${sqlList(SESSION_STATUSES)})`),
     index('checkout_sessions_status_idx').on(t.status),
+    // The order desk's searches: a PaymentIntent, and an email typed in any case.
     index('checkout_sessions_payment_intent_idx').on(t.paymentIntent),
     // Reconciliation lists refunds and disputes per connected account it has seen (db/after-sale-reconcile.ts):
     // partial, so a platform-only merchant's inserts never touch it.
     index('checkout_sessions_account_idx').on(t.account).where(sql`${t.account} is not null`),
+    index('checkout_sessions_email_idx').on(sql`lower(${t.customerEmail})`),
   ],
 );
 
@@ -277,6 +279,33 @@ export const rateLimits = pgTable('rate_limits', {
   points: integer('points').notNull().default(0),
   expire: bigint('expire', { mode: 'number' }),
 });
+
+/**
+ * An order's story for the order desk (issue 22): one row per thing that happened to a session, written where
+ * it happened (in the run's transaction for its commit, in an action's transaction for an operator's act;
+ * batched for runs, webhook events and effect attempts: history-writer.ts says why). No foreign key: events
+ * and failed runs come before (or without) the session's row. Pruned after ORDER_HISTORY_DAYS.
+ */
+export const orderHistory = pgTable(
+  'order_history',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sessionId: text('session_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** A HistoryKind (domain/order-history.ts): webhook, run, commit, effect, action. */
+    kind: text('kind').notNull(),
+    /** Who did it: the operator (Basic auth user, `cli:<os user>`); null for the service itself. */
+    actor: text('actor'),
+    /** The Stripe event id, for webhook entries (the desk searches by it). */
+    eventId: text('event_id'),
+    detail: jsonb('detail').notNull(),
+  },
+  (t) => [
+    index('order_history_session_idx').on(t.sessionId, t.id),
+    index('order_history_event_idx').on(t.eventId).where(sql`${t.eventId} is not null`),
+    index('order_history_at_idx').on(t.at),
+  ],
+);
 
 export type CheckoutSessionRow = typeof checkoutSessions.$inferSelect;
 export type CheckoutLineItemRow = typeof checkoutLineItems.$inferSelect;

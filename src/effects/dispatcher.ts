@@ -13,6 +13,7 @@ import type { EffectMetrics } from './effect-metrics.js';
 import { storableResult } from './storable-result.js';
 import { logWorkerError, type LinkState } from '../observability/worker-error-log.js';
 import { queueTelemetry, withSpan } from '../observability/tracing.js';
+import type { HistoryWriter } from '../db/order-history.js';
 
 /** Most claims (or finishes) one statement carries. */
 const BATCH_MAX = 100;
@@ -36,6 +37,8 @@ export interface DispatcherDeps {
   readonly sweepIntervalMs?: number;
   /** Resolves when a job may start its attempts (orders first: orders-first-gate.ts); default at once. */
   readonly admit?: () => Promise<void>;
+  /** Writes each attempt into the order's story; without it nothing is told. */
+  readonly history?: HistoryWriter;
 }
 
 export interface EffectDispatcher {
@@ -105,7 +108,8 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
       return r;
     });
     try {
-      await settle(effect, result, log);
+      const next = await settle(effect, result, log);
+      await tell(effect, result, next, log);
     } catch (err) {
       // Not settled: without this the row keeps its lease, comes back when it expires and fails the same way,
       // every lease, never backed off nor `dead`. A failure recorded as a retry follows backoff and the horizon.
@@ -118,39 +122,67 @@ export function createEffectDispatcher(deps: DispatcherDeps): EffectDispatcher {
     return { outcome: result.outcome };
   }
 
-  async function settle(effect: EffectRecord, result: DeliveryResult, log: Logger): Promise<void> {
+  /**
+   * The attempt in the order's story, batched with concurrent ones (db/order-history.ts): after it settled,
+   * so the entry says what comes next. A failed write is logged: the story loses an entry, the effect nothing.
+   */
+  async function tell(effect: EffectRecord, result: DeliveryResult, next: { dead: boolean; delayMs?: number }, log: Logger): Promise<void> {
+    if (deps.history === undefined) return;
+    const outcome = result.outcome === 'retry' && next.dead ? 'dead' : result.outcome === 'permanent' ? 'dead' : result.outcome;
+    await deps
+      .history([
+        {
+          sessionId: effect.sessionId,
+          detail: {
+            kind: 'effect',
+            effectId: effect.id,
+            effectKind: effect.kind,
+            target: effect.target,
+            attempt: effect.attempts + 1,
+            result: outcome,
+            ...(result.outcome === 'delivered' ? {} : { code: result.code, reason: result.reason.slice(0, 300) }),
+            ...(next.delayMs === undefined ? {} : { nextAttemptAt: new Date(Date.now() + next.delayMs).toISOString() }),
+          },
+        },
+      ])
+      .catch((err: unknown) => log.warn({ err }, 'order history not written'));
+  }
+
+  /** Settles one attempt; says whether the effect is dead now, or when its next attempt is. */
+  async function settle(effect: EffectRecord, result: DeliveryResult, log: Logger): Promise<{ dead: boolean; delayMs?: number }> {
     const count = (r: string) => deps.metrics?.effects.inc({ kind: effect.kind, result: r });
     switch (result.outcome) {
       case 'delivered':
         await finishEffect(effect.id, 'delivered', undefined);
         count('delivered');
         log.info({ detail: result.detail }, 'effect delivered');
-        return;
+        return { dead: false };
       case 'permanent':
         await finishEffect(effect.id, 'dead', { code: result.code, reason: result.reason });
         count('dead');
         // An error: a customer will not get this receipt or callback unless someone acts.
         log.error({ code: result.code, reason: result.reason }, 'effect refused for good: dead');
-        return;
+        return { dead: true };
       case 'disabled':
         await disableTarget(deps.sql, effect.kind, effect.target, result.reason);
         await finishEffect(effect.id, 'dead', { code: result.code, reason: result.reason });
         count('disabled');
         deps.metrics?.targetsDisabled.inc({ kind: effect.kind });
         log.warn({ code: result.code, target: effect.target }, 'receiver asked not to be called again: target disabled');
-        return;
+        return { dead: true };
       case 'retry': {
         const delay = nextDelayMs(deps.backoff, effect.attempts + 1, effect.createdAt, new Date(), result.retryAfterMs);
         if (delay === undefined) {
           await finishEffect(effect.id, 'dead', { code: result.code, reason: `retry horizon reached: ${result.reason}` });
           count('dead');
           log.error({ code: result.code, reason: result.reason }, 'effect failed until its retry horizon: dead');
-          return;
+          return { dead: true };
         }
         await rescheduleEffect(deps.sql, effect.id, delay, { code: result.code, reason: result.reason });
         await enqueueEffects(deps.queue, [{ id: effect.id, kind: effect.kind, attempts: effect.attempts + 1, delayMs: delay }]);
         count('retry');
         log.info({ code: result.code, reason: result.reason, delayMs: delay }, 'effect attempt failed: retrying');
+        return { dead: false, delayMs: delay };
       }
     }
   }

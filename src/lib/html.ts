@@ -52,6 +52,8 @@ export interface LayoutOptions {
    * after `giveUpAfterMs`, then reveals the page's `#help` element.
    */
   readonly watch?: { statusUrl: string; whileStatus: readonly string[]; giveUpAfterMs: number };
+  /** More CSS for this page (a constant of the page's module, never input), after the shared style. */
+  readonly style?: string;
 }
 
 const STYLE = `
@@ -90,7 +92,7 @@ export function layout(opts: LayoutOptions, body: SafeHtml): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title}</title>
 ${refresh}
-<style nonce="${opts.nonce.style}">${new SafeHtml(STYLE)}</style>
+<style nonce="${opts.nonce.style}">${new SafeHtml(STYLE + (opts.style ?? ''))}</style>
 </head>
 <body>
 <main>

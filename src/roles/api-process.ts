@@ -16,6 +16,7 @@ import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillm
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
 import { createAfterSaleQueue, type AfterSaleQueue } from '../queue/after-sale-queue.js';
 import { createEffectsQueue } from '../queue/effects-queue.js';
+import { createHistoryQueue } from '../queue/history-queue.js';
 import { FinishedSignals } from '../queue/finished-signals.js';
 import { createStripeClient } from '../stripe/client.js';
 import { Closers, type RoleProcess } from './role-process.js';
@@ -67,7 +68,8 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
   const reconcileQueue = createReconcileQueue(backend.bull);
   const effectsQueue = createEffectsQueue(backend.bull);
   const afterSaleQueue = createAfterSaleQueue(backend.bull, config.queue);
-  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close(), afterSaleQueue.close()]));
+  const historyQueue = createHistoryQueue(backend.bull);
+  closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close(), afterSaleQueue.close(), historyQueue.close()]));
 
   // Verifies webhooks, and serves the demo shop outside production; never called on the webhook path.
   const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: config.stripe.maxNetworkRetries });
@@ -85,12 +87,13 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     queue,
     afterSaleQueue,
     db: database.db,
+    sql: database.sql,
     webhooks: stripe.webhooks,
     webhookSecrets: config.stripe.webhookSecrets,
     livemode: config.stripe.livemode,
     trustProxy: config.http.trustProxy,
     limits: config.http.limits,
-    ...(admin === undefined ? {} : { admin: { queues: [queue, afterSaleQueue, reconcileQueue, effectsQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
+    ...(admin === undefined ? {} : { admin: { queues: [queue, afterSaleQueue, reconcileQueue, effectsQueue, historyQueue], username: admin.username, password: admin.password, readOnly: admin.readonly } }),
     metrics,
     readiness: { sql: database.sql, queue: backend.readiness, log, pendingMigrations },
     metricsToken: config.ops.metricsToken,
@@ -141,7 +144,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
       started = true;
       log.info({ queueBackend: backend.kind, livemode: config.stripe.livemode, secrets: config.stripe.webhookSecrets.length, shop: shop !== undefined, pid: process.pid, port }, 'api listening');
       if (admin === undefined) log.info('Bull Board is off: set ADMIN_USERNAME and ADMIN_PASSWORD to serve it at /admin/queues');
-      else log.info({ readOnly: admin.readonly }, 'Bull Board at /admin/queues');
+      else log.info({ readOnly: admin.readonly }, 'Bull Board at /admin/queues, the order desk at /admin/orders');
     },
     async stop() {
       // Fastify's close stops accepting and lets in-flight requests finish. A kept-alive connection

@@ -31,6 +31,7 @@ export function effectDelivery(base: Base, extensions: WorkerExtensions) {
     backoff: { baseMs: config.effects.backoffMs, horizonMs: config.effects.retryHorizonMs },
     attemptTimeoutMs: config.effects.attemptTimeoutMs,
     concurrency: config.effects.concurrency,
+    history: base.history,
   });
   // Orders first: while runs wait and this process has no CPU to spare, its effects trail (orders-first-gate.ts).
   const ordersFirst = ordersFirstGate({

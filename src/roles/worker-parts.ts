@@ -24,6 +24,9 @@ import type { EnqueueEffects } from '../worker/record-and-hand-off.js';
 import { Closers } from './role-process.js';
 import { logWorkerError } from '../observability/worker-error-log.js';
 import { dbStatementHook } from '../observability/tracing.js';
+import { historyWriter, type HistoryWriter } from '../db/order-history.js';
+import { createHistoryQueue } from '../queue/history-queue.js';
+import { createHistoryPruneWorker } from '../worker/history-prune-worker.js';
 
 /** Code registered beside the configuration: more handlers and deliverers (tests use it; src/fulfillment/registry.ts is the merchant's place). */
 export interface WorkerExtensions {
@@ -43,6 +46,8 @@ export interface Base {
   readonly fulfillmentQueue: FulfillmentQueue;
   /** A run's committed effects travel in one job (one BullMQ job per session, not per effect). */
   readonly enqueue: EnqueueEffects;
+  /** The order's story: runs, webhook events and effect attempts, batched (db/order-history.ts). */
+  readonly history: HistoryWriter;
 }
 
 /** Postgres, the queue's backend (Redis or Postgres), the metrics registry and the queues this process adds jobs to. */
@@ -58,7 +63,8 @@ export function connect(config: StripeReadyConfig, log: Logger, started: () => b
   const effectsQueue = createEffectsQueue(backend.bull);
   closers.add('queues', () => Promise.all([fulfillmentQueue.close(), effectsQueue.close()]));
   const enqueue = (effects: readonly { id: string; kind: string }[]) => enqueueTogether(effectsQueue, effects);
-  return { config, log, closers, database, backend, metrics: createMetrics('worker'), effectsQueue, fulfillmentQueue, enqueue };
+  const history = historyWriter(database.sql);
+  return { config, log, closers, database, backend, metrics: createMetrics('worker'), effectsQueue, fulfillmentQueue, enqueue, history };
 }
 
 /** The fulfillment worker and reconciliation, and the Stripe client they share (paced by the fleet's budget). */
@@ -98,6 +104,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     autorun: false,
     enqueueEffects: enqueue,
     afterSale,
+    history: base.history,
     ...(batcher === undefined ? {} : { sessionBatcher: batcher }),
   });
   worker.on('error', logWorkerError(log, 'fulfillment', backend.link));
@@ -132,6 +139,11 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     enqueueEffects: enqueue,
   });
   afterSaleWorker.on('error', logWorkerError(log, 'after-sale', backend.link));
-  return { worker, reconcileWorker, reconcileQueue, afterSaleWorker };
+  // The order history's upkeep: pruned by a scheduled job (ORDER_HISTORY_DAYS).
+  const historyQueue = createHistoryQueue(backend.bull);
+  closers.add('history queue', () => historyQueue.close());
+  const pruneWorker = createHistoryPruneWorker({ bull: backend.bull, sql: database.sql, log, autorun: false });
+  pruneWorker.on('error', logWorkerError(log, 'order-history', backend.link));
+  return { worker, reconcileWorker, reconcileQueue, afterSaleWorker, historyQueue, pruneWorker };
 }
 

@@ -11,6 +11,7 @@ import { createLogger, prettyFor } from '../logger.js';
 import { type Metrics } from '../observability/metrics.js';
 import { traceLogMixin } from '../observability/tracing.js';
 import { scheduleReconcile } from '../queue/reconcile-queue.js';
+import { schedulePrune } from '../queue/history-queue.js';
 import { type FulfillmentWorker } from '../worker/create-worker.js';
 import { buildWorkerHttp } from '../worker/http.js';
 import { type RoleProcess } from './role-process.js';
@@ -53,7 +54,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
   base.closers.add('workers', () => {
     // Let go first: a job waiting at the gate must be able to finish while the worker closes.
     effects.ordersFirst.stop();
-    return Promise.all([runs.worker.close(), runs.reconcileWorker.close(), runs.afterSaleWorker.close(), effects.dispatcher.close()]);
+    return Promise.all([runs.worker.close(), runs.reconcileWorker.close(), runs.afterSaleWorker.close(), runs.pruneWorker.close(), effects.dispatcher.close()]);
   });
 
   const { database, backend, metrics, closers } = base;
@@ -72,6 +73,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
       await postgresStep(config.databaseUrl, () => migrateDatabase(config.databaseUrl, { bullmq: backend.migratesBullmq }));
       await backend.check();
       if (config.reconcile.intervalMs > 0) await scheduleReconcile(runs.reconcileQueue, config.reconcile.intervalMs, config.reconcile.lookbackMs);
+      await schedulePrune(runs.historyQueue, config.ops.historyDays);
       const httpPort = config.ops.workerHttpPort;
       if (httpPort !== undefined) {
         const server = await buildWorkerHttp({ readiness: { sql: database.sql, queue: backend.readiness, log, pendingMigrations }, registry: metrics.registry, metricsToken: config.ops.metricsToken, limits: config.http.limits });
@@ -82,6 +84,7 @@ export function createWorkerProcess(config: StripeReadyConfig, extensions: Worke
       run(runs.worker, 'fulfillment');
       run(runs.reconcileWorker, 'reconcile');
       run(runs.afterSaleWorker, 'after-sale');
+      run(runs.pruneWorker, 'order-history');
       effects.dispatcher.start();
       effects.ordersFirst.start();
       started = true;

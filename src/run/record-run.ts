@@ -12,6 +12,7 @@ import { currentTraceId, withDbTransaction } from '../observability/tracing.js';
 import type { AfterSaleFacts, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
 import { applyAfterSale, type AfterSaleSettings, type AppliedChange } from './apply-after-sale.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
+import type { CommitEntry } from '../domain/order-history.js';
 
 export interface RunInput {
   readonly session: Stripe.Checkout.Session;
@@ -77,7 +78,7 @@ async function recordNew(sql: postgres.Sql, input: RunInput, handlers: readonly 
   try {
     const nowDate = new Date();
     const begun = sent(tx`begin`);
-    inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false));
+    inserted = sent(insertSession(tx, c, input.target, nowDate.toISOString(), false, input));
     const writes = writesFor(input.target) ? await runHandlers(tx, sql, handlers, handlersInput(input, input.target, nowDate, options)) : undefined;
     ended = true;
     const committed = sent(tx`commit`);
@@ -111,7 +112,7 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
     const begun = sent(tx`begin`);
     // A new session: insert it with its status straight away (the common case: one statement). A
     // concurrent run inserting the same id waits here for this transaction, then finds the row.
-    const insert = sent(insertSession(tx, c, input.target, now, true));
+    const insert = sent(insertSession(tx, c, input.target, now, true, input));
     await begun;
     const inserted = await insert;
     let status: SessionStatus = input.target;
@@ -137,10 +138,12 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
     // Fulfilled after its refund or dispute was recorded (a placeholder row holds Stripe's facts): taken back at once.
     const afterSale = locked !== undefined && changed && status === 'fulfilled' ? await fulfilledAfterSale(tx, sql, handlers, input, locked, nowDate, options) : undefined;
     const seq = (locked?.after_sale_seq ?? 0) + 1;
+    // The order's story gets its commit in the update itself (a data-modifying CTE: no statement of its own,
+    // each costs the worker ~100 us), there exactly when the new status is.
     const updated =
       inserted.length === 0
         ? sent(tx`
-            update checkout_sessions set status = ${status}, payment_status = ${c.paymentStatus}, stripe_status = ${c.stripeStatus},
+            with updated as (update checkout_sessions set status = ${status}, payment_status = ${c.paymentStatus}, stripe_status = ${c.stripeStatus},
               customer_email = ${c.customerEmail}, customer_name = ${c.customerName}, currency = ${c.currency},
               amount_subtotal = ${c.amountSubtotal}, amount_total = ${c.amountTotal}, updated_at = ${now},
               fulfilled_at = ${status === 'fulfilled' ? now : null}, attempt_count = attempt_count + 1,
@@ -151,7 +154,8 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
                       refund_state = ${afterSale?.state.refundState ?? 'none'}, dispute_status = ${afterSale?.state.disputeStatus ?? null}`
                   : tx``
               }
-            where id = ${c.id}`)
+            where id = ${c.id} returning id)
+            insert into order_history (session_id, kind, detail) select id, 'commit', ${commitEntry(c, status, input)}::jsonb from updated where ${changed}`)
         : undefined;
     // The ledger's first line for an order fulfilled over an existing row (a new row writes it with its insert).
     const ledgered = inserted.length === 0 && changed && status === 'fulfilled' ? sent(insertFulfilledLedger(tx, c, seq, afterSale?.access ?? 'active', now)) : undefined;
@@ -173,8 +177,12 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
   }
 }
 
-/** The session's row as this run sees it; `onConflict`: nothing when it exists (recordAny), else the primary key's error. */
-function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, onConflict: boolean) {
+/**
+ * The session's row as this run sees it; `onConflict`: nothing when it exists (recordAny), else the primary key's
+ * error. Its commit in the order's story rides in the same statement (a data-modifying CTE), written only when
+ * the row is: no statement of its own.
+ */
+function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, onConflict: boolean, input: RunInput) {
   const fulfilled = target === 'fulfilled';
   // A fulfilled order's first ledger line (seq 1) rides in the same statement: no statement more on the hot path.
   return tx<{ status: SessionStatus }[]>`
@@ -194,7 +202,7 @@ function insertSession(tx: Tx, c: Columns, target: SessionStatus, now: string, o
             select id, 1, 'fulfilled', 'active', id, ${c.lastEventId}, ${c.lastTrigger}, ${now} from s
           )`
         : tx``
-    }
+    }, noted as (insert into order_history (session_id, kind, detail) select id, 'commit', ${commitEntry(c, target, input)}::jsonb from s)
     select status from s`;
 }
 
@@ -241,6 +249,12 @@ async function fulfilledAfterSale(tx: Tx, sql: postgres.Sql, handlers: readonly 
   });
   if (applied === 'needs_order') throw new Error('unreachable: the fulfillment run has the order');
   return applied;
+}
+
+/** The commit's entry (domain/order-history.ts), as JSON text. */
+function commitEntry(c: Columns, status: SessionStatus, input: RunInput): string {
+  const entry: CommitEntry = { kind: 'commit', status, trigger: input.trigger, lineItems: status === 'fulfilled' ? input.lineItems.length : 0 };
+  return JSON.stringify(entry);
 }
 
 function handlersInput(input: RunInput, outcome: 'fulfilled' | 'payment_failed', fulfilledAt: Date, options: RecordOptions) {

@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import { stripeEndpointLabel } from '../observability/metrics.js';
 import { timedWait } from '../observability/tracing.js';
 import type { StripeRateBudget } from './rate-budget.js';
+import { noteStripeRequest } from './request-count.js';
 
 /** How long the fleet pauses after a 429 when Stripe does not say (it usually does not). */
 const PAUSE_AFTER_429_MS = 1000;
@@ -18,6 +19,7 @@ export function pacedHttpClient(budget: StripeRateBudget): Stripe.HttpClient {
     const endpoint = `${method} ${stripeEndpointLabel(path)}`;
     // The fleet's budget may hold the request back: a wait of 1 ms or more is a span of its own, under the request's.
     await timedWait('stripe budget wait', { 'stripe.endpoint': endpoint }, () => budget.take(endpoint));
+    noteStripeRequest();
     const res = await inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout);
     if (res.getStatusCode() === 429) {
       const retryAfter = Number(res.getHeaders()['retry-after']);

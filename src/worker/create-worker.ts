@@ -18,6 +18,10 @@ import { recordAndHandOff, type EnqueueEffects } from './record-and-hand-off.js'
 import { reportFailure } from './report-failure.js';
 import type { SessionBatcher } from '../stripe/session-batcher.js';
 import { requestClassOf, withRequestClass } from '../stripe/request-class.js';
+import { countingStripeRequests } from '../stripe/request-count.js';
+import type { HistoryWriter } from '../db/order-history.js';
+import { tellRun } from './run-story.js';
+import { PermanentFailure } from './classify-error.js';
 import { NEVER_BINDING_LIMITER, isStripeRateLimit, putBackRateLimited } from './rate-limited.js';
 
 export interface WorkerDeps {
@@ -42,6 +46,8 @@ export interface WorkerDeps {
   readonly enqueueEffects?: EnqueueEffects;
   /** `DISPUTE_POLICY` and the announcements' receivers (config), for a session fulfilled after its refund or dispute was recorded. */
   readonly afterSale?: AfterSaleSettings;
+  /** Writes the order's story (runs, webhook events); without it nothing is told. */
+  readonly history?: HistoryWriter;
 }
 
 export type FulfillmentWorker = BullWorker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>;
@@ -55,9 +61,10 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
   const processJob = async (job: Job<FulfillJobData, FulfillJobResult, typeof JOB_NAME>): Promise<FulfillJobResult> => {
     const log = deps.log.child({ jobId: job.id, sessionId: job.data.sessionId, eventId: job.data.eventId });
     const stopTimer = deps.metrics?.runSeconds.startTimer();
-    try {
-      // Its Stripe requests take permits as its class: a landing run's go before a webhook backlog's.
-      const outcome = await withRequestClass(requestClassOf(job.data.trigger), () =>
+    const startedAt = Date.now();
+    // Its Stripe requests take permits as its class: a landing run's go before a webhook backlog's.
+    const counted = await countingStripeRequests(() =>
+      withRequestClass(requestClassOf(job.data.trigger), () =>
         fulfillCheckout(job.data, {
           stripe: deps.stripe,
           stored,
@@ -67,23 +74,35 @@ export function createWorker(deps: WorkerDeps): FulfillmentWorker {
             : { batched: (req) => (deps.sessionBatcher as SessionBatcher).load(req.sessionId, req.created, req.account) }),
           record: (input) => recordAndHandOff(deps, input, log),
         }),
-      );
+      ),
+    );
+    const tell = (end: Parameters<typeof tellRun>[2]) => tellRun(deps.history, job, end, Date.now() - startedAt, counted.requests, log);
+    if ('result' in counted) {
+      const outcome = counted.result;
       stopTimer?.({ status: outcome.status });
       log.info(
         { status: outcome.status, changed: outcome.changed, lineItems: outcome.lineItemCount, attempt: job.attemptsMade + 1, customerEmail: outcome.customerEmail },
         'fulfillment run',
       );
+      await tell({ outcome: outcome.status, changed: outcome.changed });
       return { sessionId: outcome.sessionId, status: outcome.status, changed: outcome.changed };
-    } catch (err) {
-      stopTimer?.({ status: 'error' });
-      if (isStripeRateLimit(err)) {
-        log.warn({ attempt: job.attemptsMade + 1 }, 'stripe rate limited: job back to wait, attempt not used');
-        throw await putBackRateLimited(queue);
-      }
-      const classified = classifyError(err);
-      await reportFailure(deps, job, classified, log);
-      throw classified;
     }
+    const err = counted.error;
+    stopTimer?.({ status: 'error' });
+    if (isStripeRateLimit(err)) {
+      log.warn({ attempt: job.attemptsMade + 1 }, 'stripe rate limited: job back to wait, attempt not used');
+      await tell({ outcome: 'failed', errorCode: 'rate_limited', error: 'Stripe answered 429: back to the queue, attempt not used', finalFailure: false });
+      throw await putBackRateLimited(queue);
+    }
+    const classified = classifyError(err);
+    await reportFailure(deps, job, classified, log);
+    await tell({
+      outcome: 'failed',
+      errorCode: classified instanceof PermanentFailure ? classified.code : 'retryable',
+      error: classified.message.slice(0, 500),
+      finalFailure: isPermanent(classified) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    });
+    throw classified;
   };
   const worker = deps.bull.worker<FulfillJobData, FulfillJobResult, typeof JOB_NAME>(FULFILLMENT_QUEUE, processJob, {
     // The job's span, a child of its enqueue's (one trace from the webhook on): bullmq-otel when tracing is on.

@@ -35,6 +35,7 @@ const VARIABLES: Record<string, readonly string[]> = {
   RECONCILE_INTERVAL: ['10m', 'off'],
   RECONCILE_LOOKBACK: ['72h'],
   LOG_PII: ['false'],
+  ORDER_HISTORY_DAYS: ['90', '1', '3650'],
   STRIPE_MAX_RPS: ['90'],
   STRIPE_ENDPOINT_MAX_RPS: ['24'],
   SMTP_URL: ['smtp://user:pass@mail.example.com:587'],

@@ -1,23 +1,21 @@
-import basicAuth from '@fastify/basic-auth';
 import helmet from '@fastify/helmet';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
 import type { AfterSaleQueue } from '../../queue/after-sale-queue.js';
 import type { EffectsQueue } from '../../queue/effects-queue.js';
 import type { FulfillmentQueue } from '../../queue/fulfillment-queue.js';
+import type { HistoryQueue } from '../../queue/history-queue.js';
 import type { ReconcileQueue } from '../../queue/reconcile-queue.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FleetLimits } from '../fleet-limits.js';
-import { clientKey } from '../client-key.js';
-import { constantTimeEqual } from '../../lib/constant-time-equal.js';
-import { LoginLockout } from './login-lockout.js';
+import { operatorAuth } from './operator-auth.js';
 
 const BULL_BOARD_PATH = '/admin/queues';
 
 export interface BullBoardOptions {
-  readonly queues: readonly (FulfillmentQueue | AfterSaleQueue | ReconcileQueue | EffectsQueue)[];
+  readonly queues: readonly (FulfillmentQueue | AfterSaleQueue | ReconcileQueue | EffectsQueue | HistoryQueue)[];
   readonly username: string;
   readonly password: string;
   /** Hide retry, clean, promote and other actions. */
@@ -33,15 +31,11 @@ export interface BullBoardWiring extends BullBoardOptions {
   readonly https: boolean;
 }
 
-/** 10 wrong passwords per client in 15 minutes, then 15 minutes locked: ~1,000 guesses a day at most. */
-const LOCKOUT = { maxFailures: 10, windowSeconds: 15 * 60, lockSeconds: 15 * 60 } as const;
-
 /**
- * Bull Board over every queue of the service, behind HTTP Basic auth (compared in constant time) with a
- * per-client lockout after repeated failures, security headers, and nothing cached.
+ * Bull Board over every queue of the service, behind the operators' HTTP Basic auth and lockout
+ * (operator-auth.ts, shared with the order desk), security headers, and nothing cached.
  */
 export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Promise<void> {
-  const lockout = new LoginLockout(opts.limits, { prefix: opts.keyPrefix, ...LOCKOUT });
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -67,34 +61,7 @@ export async function bullBoard(app: FastifyInstance, opts: BullBoardWiring): Pr
     return payload;
   });
 
-  // Clients with failures on record, so that only their good login costs a write (the board polls).
-  const hadFailures = new WeakSet<FastifyRequest>();
-  // Before the credentials are looked at: a locked-out client learns nothing from its guesses.
-  app.addHook('onRequest', async (request, reply) => {
-    const { failures, lockedMs: ms } = await lockout.check(clientKey(request.ip));
-    if (failures > 0) hadFailures.add(request);
-    if (ms > 0) {
-      request.log.warn({ ip: request.ip, retryAfterSeconds: Math.ceil(ms / 1000) }, 'operator login locked out');
-      return reply
-        .code(429)
-        .header('retry-after', String(Math.ceil(ms / 1000)))
-        .send({ error: 'login_locked', message: `too many failed logins from this client; retry in ${Math.ceil(ms / 1000)} s` });
-    }
-  });
-  await app.register(basicAuth, {
-    authenticate: { realm: 'fulfillment operators' },
-    async validate(username, password, request) {
-      // Both compared every time, so timing tells nothing about which one was wrong.
-      const ok = [constantTimeEqual(username, opts.username), constantTimeEqual(password, opts.password)];
-      if (!ok.every(Boolean)) {
-        await lockout.failed(clientKey(request.ip));
-        request.log.warn({ ip: request.ip }, 'operator login failed');
-        throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
-      }
-      if (hadFailures.has(request)) await lockout.succeeded(clientKey(request.ip));
-    },
-  });
-  app.addHook('onRequest', app.basicAuth);
+  await operatorAuth(app, { username: opts.username, password: opts.password, limits: opts.limits, keyPrefix: opts.keyPrefix });
 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);

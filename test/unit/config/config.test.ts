@@ -73,6 +73,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RECONCILE_INTERVAL: 'often' })).toThrow(/RECONCILE_INTERVAL: a duration/);
   });
 
+  it('keeps the order history ORDER_HISTORY_DAYS days: 90 by default, a whole number from 1 to 3650', () => {
+    expect(loadConfig({}).ops.historyDays).toBe(90);
+    expect(loadConfig({ ORDER_HISTORY_DAYS: '30' }).ops.historyDays).toBe(30);
+    for (const bad of ['0', '3651', '1.5', 'ninety', '-3']) {
+      expect(() => loadConfig({ ORDER_HISTORY_DAYS: bad })).toThrow(/ORDER_HISTORY_DAYS/);
+    }
+  });
+
   it('wants both admin credentials or neither, and a long enough password', () => {
     expect(loadConfig({}).ops.admin).toBeUndefined();
     expect(loadConfig({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'correct-horse-battery' }).ops.admin).toEqual({
