@@ -10,7 +10,8 @@
  *  3. end to end: paid sessions of 5 line items, emulator at 0 ms, one worker process.
  *  4. landing page latency; 5. shared Stripe budget against live-mode limits.
  *  6. the outbox: effects/s of one dispatcher process, and its cost on the end-to-end figure.
- * Sections: ingress, ingress-only (no section 2), landing, budget, e2e, e2e-postgres (3b: both queue backends), effects, and flash-sale (7: a flash sale
+ *  9. refunds: the cost of an after-sale run (a refund by line item) against a checkout fulfillment run.
+ * Sections: ingress, ingress-only (no section 2), landing, budget, e2e, e2e-postgres (3b: both queue backends), effects, refunds, and flash-sale (7: a flash sale
  * inside Stripe's live limits, then an outage; several minutes, so run only when named; `--sessions N --seconds S`
  * scale it down), tracing (8: tracing off and on, as ratios; `--today DIR` adds another build, see bench/tracing.ts).
  */
@@ -21,10 +22,11 @@ import { endToEndBackendsSection, endToEndSection } from './end-to-end.js';
 import { flashSaleSection } from './flash-sale.js';
 import { ingress } from './ingress.js';
 import { landingSection } from './landing.js';
+import { refundsSection } from './refunds.js';
 import { buildService, cleanUp } from './tools.js';
 import { tracingSection } from './tracing.js';
 
-const SECTIONS = ['ingress', 'ingress-only', 'landing', 'budget', 'e2e', 'e2e-postgres', 'effects', 'tracing', 'flash-sale'];
+const SECTIONS = ['ingress', 'ingress-only', 'landing', 'budget', 'e2e', 'e2e-postgres', 'effects', 'refunds', 'tracing', 'flash-sale'];
 const only = process.argv[2];
 if (only !== undefined && !SECTIONS.includes(only)) {
   console.error(`unknown section "${only}": one of ${SECTIONS.join(', ')}, or none for all`);
@@ -40,6 +42,7 @@ try {
   if (only === undefined || only === 'landing') await landingSection();
   if (only === undefined || only === 'budget') await budgetSection();
   if (only === undefined || only === 'effects') await effectsSection();
+  if (only === undefined || only === 'refunds') await refundsSection();
   if (only === undefined || only === 'tracing') await tracingSection();
   if (only === 'flash-sale') await flashSaleSection();
   console.log(`\nbench took ${((performance.now() - t0) / 1000).toFixed(0)} s`);

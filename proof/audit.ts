@@ -1,4 +1,5 @@
 import { idempotencyKey } from '../src/effects/effect-store.js';
+import { auditAfterSale } from './audit-after-sale.js';
 import type { Fleet } from './fleet.js';
 import type { Expected } from './workload.js';
 
@@ -17,6 +18,8 @@ export interface AuditResult {
   /** Why, for each extra delivery: the last failed attempt's code (`attempt_timeout`, …), or "one attempt" when none explains it. */
   readonly deliveredTwiceWhy: Record<string, number>;
   readonly failedJobs: number;
+  /** Fulfilled orders with a refund or a dispute at Stripe: each checked against the policy and its ledger. */
+  readonly afterSaleOrders: number;
   readonly problems: string[];
 }
 
@@ -90,7 +93,9 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
   const fulfilled = expected.filter((e) => e.status === 'fulfilled');
   const withoutEffects = fulfilled.filter((e) => !effects.some((f) => f.session_id === e.id && f.kind === 'callback') || !effects.some((f) => f.session_id === e.id && f.kind === 'email'));
   for (const e of withoutEffects.slice(0, 5)) problems.push(`${e.id}: fulfilled without an email and a callback effect`);
-  const failedJobs = await fleet.stack.queue.getFailedCount();
+  const afterSale = await auditAfterSale(sql, fleet.stack.emulator, fulfilled.map((e) => e.id), 'suspend');
+  problems.push(...afterSale.problems);
+  const failedJobs = (await fleet.stack.queue.getFailedCount()) + (await fleet.stack.afterSaleQueue.getFailedCount());
   const [held] = await sql<{ n: number }[]>`select count(*)::int as n from fulfillment_failures`;
   if (failedJobs > 0) problems.push(`${failedJobs} failed jobs`);
   if ((held?.n ?? 0) > 0) problems.push(`${held?.n} sessions held in fulfillment_failures`);
@@ -98,7 +103,7 @@ export async function audit(fleet: Fleet, expected: readonly Expected[]): Promis
   const duplicateRows = Number(dup?.n ?? 0);
   if (duplicateRows > 0) problems.push(`${duplicateRows} duplicate rows`);
   if (withoutEffects.length > 0) problems.push(`${withoutEffects.length} fulfilled sessions without their effects`);
-  return { sessions: expected.length, fulfilled: fulfilled.length, lost, duplicateRows, effects: effects.length, effectsUndelivered: undelivered, effectsDeliveredTwice: twice, deliveredTwiceWhy: twiceWhy, failedJobs, problems };
+  return { sessions: expected.length, fulfilled: fulfilled.length, lost, duplicateRows, effects: effects.length, effectsUndelivered: undelivered, effectsDeliveredTwice: twice, deliveredTwiceWhy: twiceWhy, failedJobs, afterSaleOrders: afterSale.orders, problems };
 }
 
 function headerOf(v: string | string[] | undefined): string | undefined {

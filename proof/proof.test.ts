@@ -43,7 +43,7 @@ async function run(fleet: Fleet, sc: Scenario): Promise<ScenarioResult> {
   let lastFault = Date.now();
   await acknowledged;
   if (sc.after !== undefined) {
-    faults.push(...(await sc.after(fleet)));
+    faults.push(...(await sc.after(fleet, batch.expected)));
     lastFault = Date.now();
   }
   if (faults.length === 0) lastFault = Date.now();
@@ -54,7 +54,7 @@ async function run(fleet: Fleet, sc: Scenario): Promise<ScenarioResult> {
 }
 
 function print(r: ScenarioResult): void {
-  const line = `${r.name.padEnd(17)} sessions ${String(r.sessions).padStart(4)}  faults ${String(r.faults.length).padStart(2)}  converged ${r.convergenceS.toFixed(1).padStart(6)} s  lost ${r.lost}  duplicated ${r.duplicateRows}  effects ${r.effects} (twice ${r.effectsDeliveredTwice}, undelivered ${r.effectsUndelivered})`;
+  const line = `${r.name.padEnd(17)} sessions ${String(r.sessions).padStart(4)}  faults ${String(r.faults.length).padStart(2)}  converged ${r.convergenceS.toFixed(1).padStart(6)} s  lost ${r.lost}  duplicated ${r.duplicateRows}  effects ${r.effects} (twice ${r.effectsDeliveredTwice}, undelivered ${r.effectsUndelivered})${r.afterSaleOrders > 0 ? `  refunded or disputed ${r.afterSaleOrders} (each = the policy of Stripe's objects, its ledger)` : ''}`;
   process.stdout.write(`${line}\n`);
   if (r.observed !== undefined) process.stdout.write(`    ${r.observed}\n`);
   for (const [why, n] of Object.entries(r.deliveredTwiceWhy)) process.stdout.write(`    delivered twice ${n}×: ${why}\n`);

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { type PortMode, runCli, sleep } from '../test/harness.js';
+import { afterSaleFaults } from './after-sale-scenario.js';
 import type { Fleet } from './fleet.js';
+import type { Expected } from './workload.js';
 
 /** What one scenario does to the fleet while its sessions flow; it returns what it injected. */
 export interface Scenario {
@@ -12,8 +14,8 @@ export interface Scenario {
   readonly backends?: readonly ('redis' | 'postgres')[];
   /** Runs while the batch is delivered; `busy()` is true until every event is acknowledged. Returns a fault count. */
   readonly inject?: (fleet: Fleet, busy: () => boolean, quick: boolean) => Promise<string[]>;
-  /** Runs after every event is acknowledged (and before the audit). */
-  readonly after?: (fleet: Fleet) => Promise<string[]>;
+  /** Runs after every event is acknowledged (and before the audit); `expected` is the batch's sessions. */
+  readonly after?: (fleet: Fleet, expected: readonly Expected[]) => Promise<string[]>;
   /** Runs before the batch starts. */
   readonly before?: (fleet: Fleet) => Promise<void>;
   /** After the audit: what the injected faults did, in a few words, for the report (e.g. requests reset). */
@@ -197,5 +199,12 @@ export const SCENARIOS: readonly Scenario[] = [
       const { smtp, callback } = fleet.receiverPorts;
       return `connections reset: smtp ${smtp.seen.reset}, callback ${callback.seen.reset}; held unanswered: smtp ${smtp.seen.hang}, callback ${callback.seen.hang}`;
     },
+  },
+  {
+    name: 'after-sale',
+    injects:
+      'refunds (by line item, full, failing after succeeding) and disputes (lost, won) on the fulfilled orders, their events 1–3 times and shuffled, with 10 % Stripe 5xx and a worker SIGKILLed; a sixth of them with every event dropped, found by one reconciliation (CLI)',
+    sessions: 100,
+    after: afterSaleFaults,
   },
 ];

@@ -22,7 +22,14 @@ export interface CliContext {
   readonly config: Config;
   readonly arg: string | undefined;
   readonly extra: readonly string[];
-  readonly values: { readonly since?: string | undefined; readonly wait?: string | undefined; readonly account?: string | undefined };
+  readonly values: {
+    readonly since?: string | undefined;
+    readonly wait?: string | undefined;
+    readonly account?: string | undefined;
+    readonly amount?: string | undefined;
+    readonly items?: string | undefined;
+    readonly reason?: string | undefined;
+  };
   db(): Promise<Database>;
   /** The queues (QUEUE_BACKEND): `producer` fails fast; `blocking` waits (QueueEvents). */
   queues(kind: 'producer' | 'blocking'): Promise<Bull>;

@@ -1,18 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../config/index.js';
 import { clearFailures, findFailure } from '../db/fulfillment-failures.js';
+import { orderLedger } from '../db/order-ledger.js';
 import { findSessionView } from '../db/session-view.js';
 import { fulfillCheckout } from '../domain/fulfill-checkout.js';
 import { fulfillmentHandlers } from '../fulfillment/registry.js';
 import { createFulfillmentQueue } from '../queue/fulfillment-queue.js';
 import { createReconcileEvents, createReconcileQueue, requestReconcile } from '../queue/reconcile-queue.js';
-import { localEmulatorUrl, usesLocalEmulator } from '../roles/local-emulator.js';
-import { StartError } from '../roles/start-failure.js';
 import { recordRun } from '../run/record-run.js';
 import { afterSaleSettings } from '../roles/after-sale-settings.js';
 import { createStripeClient } from '../stripe/client.js';
-import { isPermanentStripeError } from '../stripe/errors.js';
 import { Exit, type CliContext } from './cli-context.js';
+import { stripeFailure } from './stripe-failure.js';
 import { isUnreachable } from './unreachable.js';
 import { printErr, printOut } from './output.js';
 import { insertHistory } from '../db/order-history.js';
@@ -49,29 +48,21 @@ export async function fulfill(ctx: CliContext, sessionId: string): Promise<void>
     const { customerEmail: _email, newEffects: _effects, ...result } = outcome;
     printOut(`${JSON.stringify(result)}\n`);
   } catch (err) {
-    if (isPermanentStripeError(err)) throw new Exit(1, `Stripe refused: ${(err as Error).message}`);
-    if ((err as { type?: string }).type === 'StripeConnectionError') {
-      const local = usesLocalEmulator(loaded);
-      throw new StartError({
-        code: 'stripe_unreachable',
-        variable: local ? 'EMULATOR_PORT' : 'STRIPE_API_BASE',
-        cause: local ? `the local Stripe emulator at ${localEmulatorUrl(loaded)} is not running` : 'Stripe did not answer',
-        fix: local ? 'start "npm run demo" (or "npm start") first, or set STRIPE_SECRET_KEY to use Stripe' : 'check the network, or unset STRIPE_API_BASE to reach api.stripe.com',
-        detail: (err as Error).message,
-      });
-    }
-    throw err;
+    throw stripeFailure(err, loaded);
   }
 }
 
 /** `status <session_id>`: what Postgres holds for the session. */
 export async function status(ctx: CliContext, sessionId: string): Promise<void> {
-  const database = (await ctx.db()).db;
-  const [view, failure] = await Promise.all([findSessionView(database, sessionId), findFailure(database, sessionId)]);
+  const { db, sql } = await ctx.db();
+  const [view, failure] = await Promise.all([findSessionView(db, sessionId), findFailure(db, sessionId)]);
   if (view === undefined && failure === undefined) throw new Exit(1, `no record of ${sessionId}`);
   // A poison session may have no row at all (its transaction rolled back); the failure says why.
-  const shown = { ...(view ?? { session_id: sessionId, status: null }), ...(failure === undefined ? {} : { needs_attention: failure }) };
-  printOut(`${JSON.stringify(shown, null, 2)}\n`);
+  // The order's ledger (issue 19): what changed after the sale, when, and by which Stripe object.
+  const ledger = view === undefined ? [] : await orderLedger(sql, sessionId);
+  const shown = { ...(view ?? { session_id: sessionId, status: null }), ...(failure === undefined ? {} : { needs_attention: failure }), ...(ledger.length === 0 ? {} : { ledger }) };
+  printOut(`${JSON.stringify(shown, null, 2)}
+`);
 }
 
 /** `reconcile`: one reconciliation, run by a worker, waited for here. */

@@ -5,6 +5,7 @@ import { localEmulatorUrl, usesLocalEmulator, withLocalEmulator } from '../roles
 import { StartError, type StartFailure } from '../roles/start-failure.js';
 import { Exit, noExtra, openContext, type OpenContext } from './cli-context.js';
 import { fulfill, reconcileNow, retryFailed, status } from './commands.js';
+import { refund } from './refund-command.js';
 import { cliActor, resendReceipt, showOrder } from './order-commands.js';
 import { EFFECTS_USAGE, EffectsCommandError, effectsCommand } from './effects-command.js';
 import { isUnreachable } from './unreachable.js';
@@ -12,9 +13,12 @@ import { printErr, printOut } from './output.js';
 
 const USAGE = `usage: fulfillment <command>
   fulfill <session_id> [--account acct_…]   run fulfillment now and print the result
-  status <session_id>                       print what Postgres holds for the session (and why it needs attention)
+  status <session_id>                       print what Postgres holds for the session, its ledger (and why it needs attention)
   order <session_id>                        print the order and its story (the order desk's JSON)
   resend-receipt <session_id>               send the receipt again (a new email with its own Message-ID)
+  refund <session_id> [--amount N] [--items li_…,li_…] [--reason duplicate|fraudulent|requested_by_customer]
+                                            refund in Stripe (all that is left, or the items' total, or N minor units); the
+                                            named items are revoked; the same command run again refunds once
   reconcile [--since 24h] [--wait 10m]      run one reconciliation (by a worker) and print its counts
   retry-failed                              move every failed fulfillment job back to waiting, release held sessions
 ${EFFECTS_USAGE}
@@ -33,6 +37,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
         account: { type: 'string' },
         status: { type: 'string' },
         limit: { type: 'string' },
+        amount: { type: 'string' },
+        items: { type: 'string' },
+        reason: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -70,6 +77,8 @@ async function run(ctx: OpenContext, command: string | undefined, values: { stat
       return fulfill(ctx, sessionArg(ctx));
     case 'status':
       return status(ctx, sessionArg(ctx));
+    case 'refund':
+      return refund(ctx, sessionArg(ctx));
     case 'order':
       return showOrder(ctx, sessionArg(ctx));
     case 'resend-receipt':

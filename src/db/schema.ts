@@ -63,6 +63,9 @@ export const checkoutSessions = pgTable(
     index('checkout_sessions_status_idx').on(t.status),
     // The order desk's searches: a PaymentIntent, and an email typed in any case.
     index('checkout_sessions_payment_intent_idx').on(t.paymentIntent),
+    // Reconciliation lists refunds and disputes per connected account it has seen (db/after-sale-reconcile.ts):
+    // partial, so a platform-only merchant's inserts never touch it.
+    index('checkout_sessions_account_idx').on(t.account).where(sql`${t.account} is not null`),
     index('checkout_sessions_email_idx').on(sql`lower(${t.customerEmail})`),
   ],
 );
@@ -226,6 +229,15 @@ export const effectTargetsDisabled = pgTable(
  * reconciliation read it so that such a session is not run again on every visit; an operator clears it
  * with `retry-failed` once the cause is fixed. No foreign key: the session's row may never have been written.
  */
+/**
+ * Reconciliation's cursor over refunds and disputes (db/after-sale-reconcile.ts): per account (`platform` for the
+ * platform's own), when its last complete pass began, in Unix seconds. In Postgres, so it works on either queue backend.
+ */
+export const reconcileCursors = pgTable('reconcile_cursors', {
+  account: text('account').primaryKey(),
+  afterSalePassStartedAt: bigint('after_sale_pass_started_at', { mode: 'number' }).notNull(),
+});
+
 export const fulfillmentFailures = pgTable('fulfillment_failures', {
   sessionId: text('session_id').primaryKey(),
   /** A FailureCode (queue/job-failure.ts), e.g. `poison_data`. */

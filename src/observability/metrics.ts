@@ -15,6 +15,7 @@ export interface Metrics {
   readonly stripeRequests: Counter<'method' | 'endpoint' | 'status'>;
   readonly reconcileRuns: Counter<'result'>;
   readonly reconcileSessions: Counter<'outcome'>;
+  readonly reconcileAfterSale: Counter<'outcome'>;
   readonly afterSaleRuns: Counter<'outcome'>;
 }
 
@@ -75,6 +76,12 @@ export function createMetrics(service: 'api' | 'worker' | 'cli'): Metrics {
     reconcileSessions: new Counter({
       name: 'fulfillment_reconcile_sessions_total',
       help: 'Sessions seen by reconciliation, by outcome (already_final, needs_attention, recorded from the list page, recorded_expired and recorded_payment_failed: unpaid states it restored, enqueued for a run, already_queued).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    reconcileAfterSale: new Counter({
+      name: 'fulfillment_reconcile_after_sale_total',
+      help: 'PaymentIntents with refunds or disputes created since the last pass, by outcome (current: already recorded as Stripe has them; enqueued: handed to an after-sale run).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -1,6 +1,7 @@
 import type { JobsOptions } from 'bullmq';
 import type { Trigger } from '../domain/trigger.js';
 import type { ReconcileCounts } from '../domain/reconcile.js';
+import type { AfterSaleReconcileCounts } from '../domain/reconcile-after-sale.js';
 import type { AfterSaleTrigger } from '../domain/after-sale-events.js';
 
 /**
@@ -47,7 +48,8 @@ export interface ReconcileJobData {
 }
 
 /** What a reconcile job returns: reconciliation's own counts (domain/reconcile.ts). */
-export type ReconcileResult = ReconcileCounts;
+/** The sessions' counts, and the refunds' and disputes' (`afterSale`). */
+export type ReconcileResult = ReconcileCounts & { readonly afterSale: AfterSaleReconcileCounts };
 
 /**
  * Job ids are keyed by session *and* by what triggered the run.

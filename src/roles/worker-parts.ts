@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { bullPrefix } from '../queue/contract.js';
 import { openQueueBackend, type QueueBackend } from './queue-backend.js';
 import { createFulfillmentQueue, type FulfillmentQueue } from '../queue/fulfillment-queue.js';
+import { createAfterSaleQueue } from '../queue/after-sale-queue.js';
 import { createReconcileQueue } from '../queue/reconcile-queue.js';
 import { createStripeClient } from '../stripe/client.js';
 import { instrumentStripe } from '../stripe/instrument.js';
@@ -81,6 +82,9 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
   instrumentStripe(stripe, metrics);
   const reconcileQueue = createReconcileQueue(backend.bull);
   closers.add('reconcile queue', () => reconcileQueue.close());
+  // Reconciliation hands refunds and disputes whose webhooks were lost to after-sale runs.
+  const afterSaleQueue = createAfterSaleQueue(backend.bull, config.queue);
+  closers.add('after-sale queue', () => afterSaleQueue.close());
   const batcher =
     config.stripe.batchedReads === 'off'
       ? undefined
@@ -112,6 +116,7 @@ export function fulfillmentWorkers(base: Base, handlers: readonly FulfillmentHan
     stripe,
     sql: database.sql,
     fulfillmentQueue: base.fulfillmentQueue,
+    afterSaleQueue,
     handlers,
     log,
     metrics,

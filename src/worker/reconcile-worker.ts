@@ -5,7 +5,10 @@ import type Stripe from 'stripe';
 import { staleAwaitingSessions } from '../db/awaiting-sessions.js';
 import { finalSessionIds } from '../db/final-sessions.js';
 import { failedSessionIds } from '../db/fulfillment-failures.js';
+import { afterSaleCursor, seenAccounts, storedAfterSaleFacts } from '../db/after-sale-reconcile.js';
 import { reconcile } from '../domain/reconcile.js';
+import { reconcileAfterSale } from '../domain/reconcile-after-sale.js';
+import { enqueueAfterSale, type AfterSaleQueue } from '../queue/after-sale-queue.js';
 import { recordAndHandOff, type EnqueueEffects } from './record-and-hand-off.js';
 import type { Metrics } from '../observability/metrics.js';
 import { reportErrorsOnConnection } from '../queue/redis.js';
@@ -23,6 +26,8 @@ export interface ReconcileWorkerDeps {
   readonly stripe: Stripe;
   readonly sql: postgres.Sql;
   readonly fulfillmentQueue: FulfillmentQueue;
+  /** Where a refund or dispute whose webhook was lost (or is late) is handed to an after-sale run. */
+  readonly afterSaleQueue: AfterSaleQueue;
   /** The fulfillment handlers: reconciliation records sessions itself, through the worker's transaction. */
   readonly handlers: readonly FulfillmentHandler[];
   /** Hands the outbox effects of a session it recorded to the dispatcher's queue, as the worker does; without it the sweeper finds them. */
@@ -72,6 +77,21 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): BullWorker<Rec
           log.info(p, 'reconciliation progress');
           void job.updateProgress(p);
         },
+      }).then(async (sessions) => {
+        const cursor = afterSaleCursor(deps.sql);
+        // Then the refunds and disputes created since the last pass, per account: the same class, the same budget.
+        const afterSale = await reconcileAfterSale(job.data.lookbackMs, {
+          stripe: deps.stripe,
+          accounts: async () => [null, ...(await seenAccounts(deps.sql))],
+          lastPass: (account) => cursor.lastPass(account),
+          rememberPass: (account, startedAt) => cursor.rememberPass(account, startedAt),
+          storedFacts: (pis) => storedAfterSaleFacts(deps.sql, pis),
+          enqueue: async (paymentIntent, account, objectId) => {
+            await enqueueAfterSale(deps.afterSaleQueue, { paymentIntent, trigger: 'reconcile', runId, objectId, ...(account === null ? {} : { account }) });
+          },
+        });
+        log.info(afterSale, 'reconciliation of refunds and disputes');
+        return { ...sessions, afterSale };
       })).catch(async (err: unknown) => {
         // What it recorded stays recorded: the next run lists again and skips those as final.
         if (isStripeRateLimit(err)) throw await putBackRateLimited(queue);
@@ -85,6 +105,8 @@ export function createReconcileWorker(deps: ReconcileWorkerDeps): BullWorker<Rec
       deps.metrics?.reconcileSessions.inc({ outcome: 'recorded_payment_failed' }, counts.paymentFailed);
       deps.metrics?.reconcileSessions.inc({ outcome: 'enqueued' }, counts.enqueued);
       deps.metrics?.reconcileSessions.inc({ outcome: 'already_queued' }, counts.alreadyQueued);
+      deps.metrics?.reconcileAfterSale.inc({ outcome: 'current' }, counts.afterSale.current);
+      deps.metrics?.reconcileAfterSale.inc({ outcome: 'enqueued' }, counts.afterSale.enqueued);
       log.info(counts, 'reconciliation finished');
       return counts;
     },

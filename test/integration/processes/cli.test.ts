@@ -44,7 +44,7 @@ describe('operator CLI', () => {
     [['status', 'cs_test_neverseen123'], 1, /no record of cs_test_neverseen123/],
     [['fulfill', 'cs_test_unknownatstripe1'], 1, /Stripe refused: No such checkout.session/],
     [[], 2, /no command given/],
-    [['refund', 'cs_test_1'], 2, /unknown command "refund"/],
+    [['chargeback', 'cs_test_1'], 2, /unknown command "chargeback"/],
     [['status'], 2, /expected a Checkout Session id/],
     [['status', 'pi_123'], 2, /expected a Checkout Session id/],
     [['status', 'cs_test_1', 'extra'], 2, /unexpected argument/],

@@ -47,7 +47,7 @@ async function count(stack: Stack, query: 'fulfilled' | 'access' | 'reruns'): Pr
 
 /** Reconciliation fulfills from the list pages it already reads, and sends no run for a session already queued. */
 describe('reconciliation without extra load', () => {
-  it('250 sessions whose webhooks never came: 3 list requests (+1 for expired sessions), 2 line item walks, products once, zero retrieves', { timeout: 90_000 }, async () => {
+  it('250 sessions whose webhooks never came: 3 list requests (+1 for expired sessions, +2 for refunds and disputes), 2 line item walks, products once, zero retrieves', { timeout: 90_000 }, async () => {
     const stack = await startStack({ workers: 1 });
     const queue = createReconcileQueue(stack.producer);
     try {
@@ -57,7 +57,7 @@ describe('reconciliation without extra load', () => {
       stack.emulator.gate.resetStats();
 
       const result = await runReconcile(queue);
-      expect(result).toEqual({ listed: 250, alreadyFinal: 0, needsAttention: 0, recorded: 250, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
+      expect(result).toEqual({ listed: 250, alreadyFinal: 0, needsAttention: 0, recorded: 250, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
       const served = stack.emulator.gate.stats.servedByEndpoint;
       // Three pages of complete sessions (PaymentIntents expanded on them), one empty page of expired ones.
       expect(served['GET /v1/checkout/sessions']).toBe(4);
@@ -66,7 +66,10 @@ describe('reconciliation without extra load', () => {
       expect(served['GET /v1/checkout/sessions/:id/line_items']).toBe(2);
       // sale0..2 and big0..9 (big10.. come expanded with the line item walk): one read on the first page that has them.
       expect(served['GET /v1/products']).toBeLessThanOrEqual(2);
-      expect(stack.emulator.gate.stats.requests).toBeLessThanOrEqual(8);
+      // Refunds and disputes created since the last pass (none): one empty page each.
+      expect(served['GET /v1/refunds']).toBe(1);
+      expect(served['GET /v1/disputes']).toBe(1);
+      expect(stack.emulator.gate.stats.requests).toBeLessThanOrEqual(10);
 
       expect(await count(stack, 'fulfilled')).toBe(250);
       expect(await storedLineItemCount(stack, ids.at(-1) as string)).toBe(25);
@@ -74,10 +77,10 @@ describe('reconciliation without extra load', () => {
       expect(await count(stack, 'access')).toBe(250);
       expect(await stack.queue.count()).toBe(0);
 
-      // A second run finds everything final and spends one list request per page (and one for expired sessions).
+      // A second run finds everything final and spends one list request per page (and one each for expired sessions, refunds, disputes).
       stack.emulator.gate.resetStats();
-      expect(await runReconcile(queue)).toEqual({ listed: 250, alreadyFinal: 250, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
-      expect(stack.emulator.gate.stats.requests).toBe(4);
+      expect(await runReconcile(queue)).toEqual({ listed: 250, alreadyFinal: 250, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
+      expect(stack.emulator.gate.stats.requests).toBe(6);
     } finally {
       await queue.close();
       await stack.close();
@@ -101,6 +104,7 @@ describe('reconciliation without extra load', () => {
         stripe: stack.stripe,
         sql: stack.db.sql,
         fulfillmentQueue: stack.queue,
+        afterSaleQueue: stack.afterSaleQueue,
         handlers: fulfillmentHandlers({ callbackUrls: [] }),
         log: silent,
       });

@@ -50,7 +50,7 @@ describe('reconciliation restores unpaid states', () => {
 
       const cli = await runCli(['reconcile', '--since', '1h', '--wait', '2m'], stack.env());
       expect(cli.code).toBe(0);
-      expect(JSON.parse(cli.stdout)).toEqual({ listed: 6, alreadyFinal: 0, needsAttention: 0, recorded: 6, expired: 1, paymentFailed: 2, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
+      expect(JSON.parse(cli.stdout)).toEqual({ listed: 6, alreadyFinal: 0, needsAttention: 0, recorded: 6, expired: 1, paymentFailed: 2, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
       // From the pages alone: one list of complete sessions (PaymentIntents expanded), one of expired ones.
       const served = stack.emulator.gate.stats.servedByEndpoint;
       expect(served['GET /v1/checkout/sessions']).toBe(2);
@@ -86,7 +86,7 @@ describe('reconciliation restores unpaid states', () => {
 
       // The next run finds the unpaid states final: only the pending debit is looked at again (still awaiting).
       const again = await runCli(['reconcile', '--since', '1h'], stack.env());
-      expect(JSON.parse(again.stdout)).toEqual({ listed: 6, alreadyFinal: 5, needsAttention: 0, recorded: 1, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
+      expect(JSON.parse(again.stdout)).toEqual({ listed: 6, alreadyFinal: 5, needsAttention: 0, recorded: 1, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
       const [dup] = await sql<{ n: number }[]>`
         select (select count(*) - count(distinct id) from checkout_sessions)
              + (select count(*) - count(distinct (session_id, id)) from checkout_line_items) as n`;
@@ -128,7 +128,7 @@ describe('reconciliation restores unpaid states', () => {
 
       const cli = await runCli(['reconcile', '--since', '72h', '--wait', '2m'], stack.env());
       expect(cli.code).toBe(0);
-      expect(JSON.parse(cli.stdout)).toEqual({ listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 2, expired: 0, paymentFailed: 1, enqueued: 1, alreadyQueued: 0, checkedBeforeLookback: 3 });
+      expect(JSON.parse(cli.stdout)).toEqual({ listed: 0, alreadyFinal: 0, needsAttention: 0, recorded: 2, expired: 0, paymentFailed: 1, enqueued: 1, alreadyQueued: 0, checkedBeforeLookback: 3, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
       await waitForStatus(stack, succeeded, 'fulfilled');
       expect((await waitForStatus(stack, failed, 'payment_failed')).status).toBe('payment_failed');
       expect((await waitForStatus(stack, pending, 'awaiting_payment')).status).toBe('awaiting_payment');

@@ -45,7 +45,7 @@ describe('reconciliation', () => {
         return completed.length > 0 ? completed : undefined;
       }, 'the reconcile job to complete');
       expect(runs).toHaveLength(1);
-      expect(runs[0]?.returnvalue).toEqual({ listed: 50, alreadyFinal: 0, needsAttention: 0, recorded: 50, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
+      expect(runs[0]?.returnvalue).toEqual({ listed: 50, alreadyFinal: 0, needsAttention: 0, recorded: 50, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
       expect(worker.output()).toContain('reconciliation finished');
       // The worker counts the run on BullMQ's 'completed' event, just after the job's state changed.
       const metrics = await waitFor(async () => {
@@ -97,7 +97,7 @@ describe('reconciliation', () => {
       const cli = await runCli(['reconcile', '--since', '1h', '--wait', '2m'], stack.env());
       expect(cli.stderr).toContain('reconciliation requested');
       expect(cli.code).toBe(0);
-      expect(JSON.parse(cli.stdout)).toEqual({ listed: 200, alreadyFinal: 0, needsAttention: 0, recorded: 200, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
+      expect(JSON.parse(cli.stdout)).toEqual({ listed: 200, alreadyFinal: 0, needsAttention: 0, recorded: 200, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
 
       await waitFor(async () => ((await fulfilledCount(stack, ids)) === 200 ? true : undefined), 'all 200 sessions fulfilled', 60_000);
       const [check] = await stack.db.sql<{ reruns: number; items: number }[]>`
@@ -107,7 +107,7 @@ describe('reconciliation', () => {
 
       // A second run finds nothing to do.
       const again = await runCli(['reconcile', '--since', '1h'], stack.env());
-      expect(JSON.parse(again.stdout)).toEqual({ listed: 200, alreadyFinal: 200, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0 });
+      expect(JSON.parse(again.stdout)).toEqual({ listed: 200, alreadyFinal: 200, needsAttention: 0, recorded: 0, expired: 0, paymentFailed: 0, enqueued: 0, alreadyQueued: 0, checkedBeforeLookback: 0, afterSale: { accounts: 1, refundsListed: 0, disputesListed: 0, current: 0, enqueued: 0 } });
       worker.kill('SIGTERM');
       await worker.exited;
     } finally {
