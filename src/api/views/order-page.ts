@@ -58,10 +58,14 @@ ${ctx.emailConfigured && email !== null ? html`They were emailed to ${maskEmail(
     items: view.line_items.map((item) => ({ description: item.description ?? 'Item', access: item.access })),
   });
 
+  const head = headline(view);
+  const refundedRow =
+    view.amount_refunded > 0 ? html`<tr><td colspan="3">Refunded</td><td class="num">${formatMoney(view.amount_refunded, currency)}</td></tr>` : '';
+
   return layout(
-    { title: 'Thank you: your order is confirmed', nonce: ctx.nonce },
-    html`<p><span class="badge ok">Paid</span></p>
-<h1>Thank you! Your order is confirmed.</h1>
+    { title: head.title, nonce: ctx.nonce },
+    html`<p><span class="badge ${head.tone}">${head.badge}</span></p>
+<h1>${head.heading}</h1>
 ${afterSale === undefined ? '' : html`<p class="card" role="status">${afterSale}</p>`}
 ${ctx.emailConfigured && email !== null ? html`<p class="muted">A receipt goes to ${open ? email : maskEmail(email)}.</p>` : ''}
 ${ctx.demoMailboxUrl === undefined ? '' : html`<p class="card">Demo: nothing leaves this machine. <a href="${ctx.demoMailboxUrl}">Open the demo mailbox</a> to see the receipt email.</p>`}
@@ -72,11 +76,31 @@ ${withheldNote}
 <caption>Order summary</caption>
 <thead><tr><th scope="col">Item</th><th scope="col" class="num">Qty</th><th scope="col" class="num">Unit</th><th scope="col" class="num">Total</th></tr></thead>
 <tbody>${rows}${moreRow}</tbody>
-<tfoot><tr><td colspan="3">Total paid</td><td class="num">${formatMoney(total, currency)}</td></tr></tfoot>
+<tfoot><tr><td colspan="3">Total paid</td><td class="num">${formatMoney(total, currency)}</td></tr>${refundedRow}</tfoot>
 </table>
 </section>
 <p class="muted">Order reference ${identifier(view.session_id)}${view.trace_id === null ? '' : html` · trace ${identifier(view.trace_id)}`}</p>`,
   );
+}
+
+interface Headline {
+  readonly title: string;
+  readonly badge: string;
+  readonly tone: 'ok' | 'wait' | 'bad';
+  readonly heading: string;
+}
+
+/**
+ * The page's first words follow the order's state now, not at payment: a refunded order thanking the customer
+ * for a confirmed order told them nothing had happened. A dispute is named neutrally (the customer may not have
+ * opened it: a bank can). An order whose refund failed or whose dispute was won reads as it did when paid.
+ */
+function headline(view: SessionView): Headline {
+  if (view.refund_state === 'full') return { title: 'Your order was refunded', badge: 'Refunded', tone: 'wait', heading: 'Your order was refunded in full.' };
+  if (view.access === 'suspended') return { title: 'Access to your order is paused', badge: 'Paused', tone: 'wait', heading: 'Access to your order is paused.' };
+  if (view.refund_state === 'partial') return { title: 'Your order was partly refunded', badge: 'Partly refunded', tone: 'wait', heading: 'Your order was partly refunded.' };
+  if (view.access === 'revoked') return { title: 'Access to your order has ended', badge: 'Access ended', tone: 'bad', heading: 'Access to your order has ended.' };
+  return { title: 'Thank you: your order is confirmed', badge: 'Paid', tone: 'ok', heading: 'Thank you! Your order is confirmed.' };
 }
 
 /** 3_600_000 → `hour`, 7_200_000 → `2 hours`, 90_000 → `90 seconds`. */
