@@ -9,7 +9,7 @@ import { runHandlers, type NewEffect } from './run-handlers.js';
 import { sent } from '../lib/sent.js';
 import type { Tx } from '../db/client.js';
 import { currentTraceId, withDbTransaction } from '../observability/tracing.js';
-import type { AfterSaleFacts, OrderAccess, RefundState } from '../domain/after-sale-policy.js';
+import { deriveAfterSale, type AfterSaleFacts, type OrderAccess, type RefundState } from '../domain/after-sale-policy.js';
 import { applyAfterSale, type AfterSaleSettings, type AppliedChange } from './apply-after-sale.js';
 import { orderSnapshot } from '../fulfillment/order-snapshot.js';
 import type { CommitEntry } from '../domain/order-history.js';
@@ -134,7 +134,9 @@ async function recordAny(sql: postgres.Sql, input: RunInput, handlers: readonly 
       locked = row;
     }
     // A status reached by this run that tells the customer something: its handlers write in this transaction.
-    const writes = changed && writesFor(status) ? await runHandlers(tx, sql, handlers, handlersInput(input, status, nowDate, options)) : undefined;
+    // Fulfilled after its refund or dispute was recorded: the receipt, written first, must not show what the same transaction takes back.
+    const inactiveItems = locked !== undefined && changed && status === 'fulfilled' ? itemsNotActive(input, locked, options) : undefined;
+    const writes = changed && writesFor(status) ? await runHandlers(tx, sql, handlers, { ...handlersInput(input, status, nowDate, options), inactiveItems }) : undefined;
     // Fulfilled after its refund or dispute was recorded (a placeholder row holds Stripe's facts): taken back at once.
     const afterSale = locked !== undefined && changed && status === 'fulfilled' ? await fulfilledAfterSale(tx, sql, handlers, input, locked, nowDate, options) : undefined;
     const seq = (locked?.after_sale_seq ?? 0) + 1;
@@ -213,6 +215,8 @@ function insertFulfilledLedger(tx: Tx, c: Columns, seq: number, access: OrderAcc
     values (${c.id}, ${seq}, 'fulfilled', ${access}, ${c.id}, ${c.lastEventId}, ${c.lastTrigger}, ${now})`;
 }
 
+const DEFAULT_AFTER_SALE: AfterSaleSettings = { disputePolicy: 'suspend', callbackUrls: [], emailOn: false };
+
 interface LockedRow {
   status: SessionStatus;
   after_sale_seq: number;
@@ -229,13 +233,13 @@ interface LockedRow {
  * `seq` as the `fulfilled` line. Undefined when no after-sale run has been: the common case costs nothing.
  */
 async function fulfilledAfterSale(tx: Tx, sql: postgres.Sql, handlers: readonly FulfillmentHandler[], input: RunInput, row: LockedRow, now: Date, options: RecordOptions): Promise<AppliedChange | undefined> {
-  if (row.after_sale_facts === null) return undefined;
-  const facts = (typeof row.after_sale_facts === 'string' ? JSON.parse(row.after_sale_facts) : row.after_sale_facts) as AfterSaleFacts;
+  const facts = storedFacts(row);
+  if (facts === undefined) return undefined;
   const applied = await applyAfterSale(tx, sql, handlers, {
     sessionId: input.session.id,
     seq: row.after_sale_seq + 1,
     facts,
-    settings: options.afterSale ?? { disputePolicy: 'suspend', callbackUrls: [], emailOn: false },
+    settings: options.afterSale ?? DEFAULT_AFTER_SALE,
     amountTotal: input.session.amount_total ?? 0,
     snapshot: orderSnapshot(input.session, input.lineItems, [], now),
     items: new Map(input.lineItems.map((li) => [li.id, 'active' as const])),
@@ -249,6 +253,20 @@ async function fulfilledAfterSale(tx: Tx, sql: postgres.Sql, handlers: readonly 
   });
   if (applied === 'needs_order') throw new Error('unreachable: the fulfillment run has the order');
   return applied;
+}
+
+/** The line items the stored after-sale facts leave not active (the policy fulfilledAfterSale applies), or undefined without facts. */
+function itemsNotActive(input: RunInput, row: LockedRow, options: RecordOptions): ReadonlySet<string> | undefined {
+  const facts = storedFacts(row);
+  if (facts === undefined) return undefined;
+  const order = { amountTotal: input.session.amount_total ?? 0, lineItemIds: input.lineItems.map((li) => li.id) };
+  const state = deriveAfterSale(facts, order, (options.afterSale ?? DEFAULT_AFTER_SALE).disputePolicy);
+  return new Set(state.items.filter((i) => i.access !== 'active').map((i) => i.id));
+}
+
+function storedFacts(row: LockedRow): AfterSaleFacts | undefined {
+  if (row.after_sale_facts === null) return undefined;
+  return (typeof row.after_sale_facts === 'string' ? JSON.parse(row.after_sale_facts) : row.after_sale_facts) as AfterSaleFacts;
 }
 
 /** The commit's entry (domain/order-history.ts), as JSON text. */

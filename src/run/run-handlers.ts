@@ -23,6 +23,11 @@ export interface HandlersInput {
   readonly enqueuesAfterCommit: boolean;
   /** What the run records: a fulfillment (each handler's `fulfill`) or a failed delayed payment (`paymentFailed`). */
   readonly outcome?: 'fulfilled' | 'payment_failed';
+  /**
+   * Line items whose access is not active as the run commits (a refund or dispute recorded before the fulfillment,
+   * applied in the same transaction): receipts and callbacks leave out their notes (an access code already revoked).
+   */
+  readonly inactiveItems?: ReadonlySet<string>;
 }
 
 /** A new effect, as the dispatcher's queue needs it. */
@@ -77,7 +82,9 @@ export async function runHandlers(tx: Tx, pool: postgres.Sql, handlers: readonly
     // A JSON string: drizzle makes postgres.js's json serializer pass-through.
     effects.push({ scope: options.lineItemId ?? 'order', kind: name, target, payload: json, skipped: options.skipped });
   };
-  const order = () => orderSnapshot(session, lineItems, receiptNotes, fulfilledAt);
+  const inactive = input.inactiveItems;
+  const shownNotes = () => (inactive === undefined || inactive.size === 0 ? receiptNotes : receiptNotes.filter((n) => n.lineItemId === null || !inactive.has(n.lineItemId)));
+  const order = () => orderSnapshot(session, lineItems, shownNotes(), fulfilledAt);
   if (input.outcome === 'payment_failed') {
     // Nothing to fulfill: each hook sees the order (no line items) and may schedule effects; notes are not kept.
     for (const handler of handlers) {

@@ -94,4 +94,34 @@ describe('the customer after the sale: order page and receipt', () => {
     for (const code of active) expect(back).toContain(code);
     expect(before).toContain('<h1>Thank you! Your order is confirmed.</h1>');
   });
+
+  it('refunded before its checkout webhook: the receipt shows no access code, and the access-ended email follows', async () => {
+    const email = 'early@example.com';
+    const s = em().store.createSession({ customerEmail: email, lineItems: items(2).map((i) => ({ ...i, ...ACCESS })) });
+    const completed = em().store.complete(s.id, { paymentStatus: 'paid' });
+    const pi = (em().store.peek(s.id) as { session: Stripe.Checkout.Session }).session.payment_intent as string;
+    // The refund's run finds the paid session unfulfilled, stores Stripe's facts and sends it to fulfillment, which
+    // applies them in its own transaction: the receipt is written there, with both items already taken back.
+    await em().webhooks.sendInOrder(em().refunds.create({ paymentIntent: pi }, undefined).events);
+    await waitAccess(s.id, (v) => v.status === 'fulfilled' && v.access === 'revoked', 'fulfilled and revoked');
+    const [fulfilled] = await fx.stack.db.sql<{ access: string }[]>`select access from order_ledger where session_id = ${s.id} and kind = 'fulfilled'`;
+    expect(fulfilled?.access).toBe('revoked');
+    await em().webhooks.send(completed);
+    const mails = await waitFor(() => {
+      const m = fx.smtp.mails.filter((x) => x.envelopeTo.includes(email));
+      return m.length >= 2 ? m : undefined;
+    }, 'the receipt and the access email');
+    const receipt = mails.find((m) => m.parsed.subject === `Your receipt for order ${s.id}`);
+    expect(receipt).toBeDefined();
+    const revoked = await codes(s.id);
+    expect(revoked).toHaveLength(2);
+    for (const code of revoked) {
+      expect(String(receipt?.parsed.text)).not.toContain(code);
+      expect(String(receipt?.parsed.html).replaceAll('<wbr>', '')).not.toContain(code);
+    }
+    // Still a receipt of the order: its items and its reference.
+    expect(String(receipt?.parsed.text)).toContain('Item 1');
+    expect(String(receipt?.parsed.text)).toContain(s.id);
+    expect(mails.some((m) => m !== receipt && String(m.parsed.text).includes('has ended'))).toBe(true);
+  });
 });
