@@ -9,14 +9,12 @@ import { actAndRecord, resendReceiptIn, retryEffectIn, skipEffectIn, type Actor 
 import { ordersNeedingAttention, orderTimeline, parseOrderQuery, searchOrders } from '../../db/order-desk.js';
 import { findOrderRecord } from '../../db/order-record.js';
 import { DESK_ACTIONS, describeEntry, OPERATOR_ACTIONS, type DeskAction } from '../../domain/order-history.js';
-import { RefundArgsError } from '../../domain/refund-request.js';
-import { NoSuchOrder, refundOrder } from '../../db/order-refund.js';
-import { isPermanentStripeError } from '../../stripe/errors.js';
 import { isSessionId } from '../../domain/session-id.js';
 import { sendHtml } from '../../lib/html.js';
 import { FULFILLMENT_QUEUE } from '../../queue/contract.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { DeskCsrf } from '../desk-csrf.js';
+import { deskRefund } from './desk-refund.js';
 import { operatorAuth } from '../plugins/operator-auth.js';
 import { deskListPage } from '../views/desk-list-page.js';
 import { deskOrderPage, type OrderLinks } from '../views/desk-order-page.js';
@@ -133,7 +131,7 @@ export async function orderDesk(app: FastifyInstance, opts: OrderDeskOptions): P
     if (!csrf.verify(request.operator ?? '', body.csrf)) return reply.code(403).send({ error: 'bad_csrf_token', message: 'the form is stale or was not made by this desk for you: reload the order and try again' });
     if (!isSessionId(sessionId)) return reply.code(400).send({ error: 'bad_request', message: 'expected a Checkout Session id' });
     const action = body.action;
-    if (action === 'refund') return refund(opts, request, reply, sessionId, body);
+    if (action === 'refund') return deskRefund({ sql: opts.sql, stripe: opts.stripe }, request, reply, sessionId, body, wantsJson(request));
     if (typeof action !== 'string' || !(DESK_ACTIONS as readonly string[]).includes(action)) return reply.code(400).send({ error: 'bad_request', message: `action must be one of ${OPERATOR_ACTIONS.join(', ')}` });
     const effectId = body.effect_id;
     const needsEffect = action === 'retry_effect' || action === 'skip_effect';
@@ -144,36 +142,6 @@ export async function orderDesk(app: FastifyInstance, opts: OrderDeskOptions): P
     if (wantsJson(request)) return reply.send({ action, ...done });
     return reply.redirect(`/admin/orders/${encodeURIComponent(sessionId)}?done=${action}&result=${encodeURIComponent(done.result)}`, 303);
   });
-}
-
-/**
- * The refund form: the whole order (what is left) or the checked line items, with an optional reason, through
- * the CLI's `refund` path (db/order-refund.ts: the same checks, idempotency key and story entry). Refused
- * input is a 400 with the reason, Stripe refusing a 402, nothing made either way.
- */
-async function refund(opts: OrderDeskOptions, request: FastifyRequest, reply: FastifyReply, sessionId: string, body: Record<string, unknown>) {
-  const scope = body.scope;
-  if (scope !== 'whole' && scope !== 'items') return reply.code(400).send({ error: 'bad_request', message: 'scope must be whole (what is left) or items (the checked line items)' });
-  const raw = body.items;
-  const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  if (items.some((i) => typeof i !== 'string')) return reply.code(400).send({ error: 'bad_request', message: 'items must be line item ids' });
-  if (scope === 'items' && items.length === 0) return reply.code(400).send({ error: 'bad_request', message: 'check the line items to refund, or refund the whole order' });
-  if (scope === 'whole' && items.length > 0) return reply.code(400).send({ error: 'bad_request', message: 'a refund of the whole order names no line items: uncheck them, or refund the checked items' });
-  const reason = typeof body.reason === 'string' && body.reason !== '' ? body.reason : undefined;
-  const actor: Actor = { name: request.operator ?? 'unknown', via: 'desk' };
-  try {
-    const done = await refundOrder(opts.sql, opts.stripe, sessionId, { items: items.length === 0 ? undefined : (items as string[]).join(','), reason }, actor);
-    const result = done.replayed ? 'replayed' : (done.refund.status ?? 'created');
-    request.log.info({ sessionId, action: 'refund', refund: done.refund.id, amount: done.plan.amount, lineItems: done.plan.lineItems, operator: actor.name, replayed: done.replayed }, 'order desk refund');
-    if (wantsJson(request)) return reply.send({ action: 'refund', result, refund: done.refund.id, amount: done.plan.amount, lineItems: done.plan.lineItems });
-    return reply.redirect(`/admin/orders/${encodeURIComponent(sessionId)}?done=refund&result=${encodeURIComponent(result)}`, 303);
-  } catch (err) {
-    if (err instanceof NoSuchOrder) return reply.code(404).send({ error: 'not_found', message: err.message });
-    // The CLI's words (--items, --reason): the form's fields carry the same names.
-    if (err instanceof RefundArgsError) return reply.code(400).send({ error: 'bad_refund', message: err.message });
-    if (isPermanentStripeError(err)) return reply.code(402).send({ error: 'stripe_refused', message: `Stripe refused: ${(err as Error).message}` });
-    throw err;
-  }
 }
 
 /** One action in its transaction, with its entry in the order's story (db/order-actions.ts). */
