@@ -56,6 +56,8 @@ export interface AppDeps {
   readonly metricsToken?: string | undefined;
   /** Bull Board at /admin/queues and the order desk at /admin/orders; both off (404) when not given. */
   readonly admin?: BullBoardOptions;
+  /** The api's Stripe client: the order desk's refunds are created with it. */
+  readonly stripe: Stripe;
   /** The demo shop; only given outside production. */
   readonly shop?: { readonly stripe: Stripe; readonly publicUrl: string; readonly checkoutOrigin: string };
 }
@@ -123,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const operatorSite = { limits: deps.fleetLimits, keyPrefix: deps.queue.opts.prefix ?? 'bull', https: deps.landing.publicUrl.startsWith('https:') };
     await app.register(bullBoard, { ...deps.admin, ...operatorSite });
     const { username, password, readOnly } = deps.admin;
-    await app.register(orderDesk, { ...operatorSite, sql: deps.sql, queue: deps.queue, username, password, readOnly, livemode: deps.livemode });
+    await app.register(orderDesk, { ...operatorSite, sql: deps.sql, queue: deps.queue, stripe: deps.stripe, username, password, readOnly, livemode: deps.livemode });
   }
   await app.register(opsRoutes, { readiness: deps.readiness, registry: deps.metrics.registry, metricsToken: deps.metricsToken });
   await app.register(checkoutSessionRoutes, { db: deps.db, rateLimitPerMinute: deps.landing.rateLimitPerMinute });

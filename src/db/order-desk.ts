@@ -63,6 +63,7 @@ export async function ordersNeedingAttention(sql: postgres.Sql, limit = 50): Pro
         where h.kind = 'run' and h.detail->>'finalFailure' = 'true' and h.at > now() - interval '30 days' and ${ownFailure}
           and not exists (select 1 from checkout_sessions c where c.id = h.session_id and c.status in ('fulfilled', 'payment_failed', 'expired'))
         group by h.session_id
+      union all select id, updated_at from checkout_sessions where dispute_status in ${sql(OPEN_DISPUTE)}
     ), newest as (select id, max(at) as at from ids group by id)
     select newest.id as sid, ${sql.unsafe(SUMMARY)}, ${attentionOf(sql, 'newest.id')} as attention
     from newest left join checkout_sessions s on s.id = newest.id
@@ -91,6 +92,9 @@ function notAStrangersGuess(sql: postgres.Sql) {
   return sql`not (h.detail->>'trigger' = 'landing' and h.detail->>'errorCode' = 'session_not_found')`;
 }
 
+/** Disputes that wait for the merchant or the bank: a person has evidence to send, or an outcome to watch. */
+const OPEN_DISPUTE = ['needs_response', 'under_review', 'warning_needs_response', 'warning_under_review'];
+
 /** Why an order needs attention, as a text[] column; `column` is the query's own id column (a constant, never input). */
 function attentionOf(sql: postgres.Sql, column: 'ids.id' | 'newest.id') {
   const id = sql.unsafe(column);
@@ -98,7 +102,8 @@ function attentionOf(sql: postgres.Sql, column: 'ids.id' | 'newest.id') {
     case when exists (select 1 from fulfillment_failures f where f.session_id = ${id}) then 'held' end,
     case when exists (select 1 from fulfillment_effects e where e.session_id = ${id} and e.status = 'dead') then 'dead_effects' end,
     case when (s.status is null or s.status not in ('fulfilled', 'payment_failed', 'expired')) and exists (
-      select 1 from order_history h where h.session_id = ${id} and h.kind = 'run' and h.detail->>'finalFailure' = 'true' and ${notAStrangersGuess(sql)}) then 'failed_for_good' end
+      select 1 from order_history h where h.session_id = ${id} and h.kind = 'run' and h.detail->>'finalFailure' = 'true' and ${notAStrangersGuess(sql)}) then 'failed_for_good' end,
+    case when s.dispute_status in ${sql(OPEN_DISPUTE)} then 'dispute_open' end
   ], null)`;
 }
 

@@ -63,12 +63,20 @@ export interface EffectEntry {
 
 export const DESK_ACTIONS = ['rerun', 'resend_receipt', 'retry_effect', 'skip_effect'] as const;
 export type DeskAction = (typeof DESK_ACTIONS)[number];
+/** The desk's actions and the refund (issue 19's, also the CLI's `refund`): it talks to Stripe, outside any transaction. */
+export const OPERATOR_ACTIONS = [...DESK_ACTIONS, 'refund'] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
 /** Something an operator did, from the desk or the CLI. */
 export interface ActionEntry {
   readonly kind: 'action';
-  readonly action: DeskAction;
+  readonly action: OperatorAction;
   readonly effectId?: string;
+  /** A refund's id in Stripe, its amount (minor units), the line items it names and its reason. */
+  readonly refundId?: string;
+  readonly amount?: number;
+  readonly lineItems?: readonly string[];
+  readonly reason?: string;
   /** What it led to: done, not_found, wrong_status, queued, already_final, ... */
   readonly result: string;
   readonly via: 'desk' | 'cli';
@@ -119,11 +127,12 @@ export function triggerWords(trigger: string): string {
   return TRIGGER_WORDS[trigger] ?? trigger;
 }
 
-const ACTION_WORDS: Record<DeskAction, string> = {
+const ACTION_WORDS: Record<OperatorAction, string> = {
   rerun: 'asked for fulfillment to run again',
   resend_receipt: 'asked for the receipt to be sent again',
   retry_effect: 'retried effect',
   skip_effect: 'skipped effect',
+  refund: 'refunded',
 };
 
 /** One line a support person reads; the raw ids stay in the entry for "details". */
@@ -149,6 +158,10 @@ export function describeEntry(e: HistoryDetail, actor: string | null): string {
     case 'ledger':
       return ledgerWords(e);
     case 'action':
+      if (e.action === 'refund') {
+        const what = e.lineItems === undefined ? 'the order' : `item${e.lineItems.length === 1 ? '' : 's'} ${e.lineItems.join(', ')}`;
+        return `${actor ?? 'someone'} refunded ${what}, ${e.amount ?? '?'} (minor units), as ${e.refundId ?? '?'} (${e.via}): ${e.result.replaceAll('_', ' ')}`;
+      }
       return `${actor ?? 'someone'} ${ACTION_WORDS[e.action]}${e.effectId === undefined ? '' : ` ${e.effectId}`} (${e.via}): ${e.result.replaceAll('_', ' ')}`;
   }
 }

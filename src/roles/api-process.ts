@@ -71,7 +71,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
   const historyQueue = createHistoryQueue(backend.bull);
   closers.add('queues', () => Promise.all([queue.close(), reconcileQueue.close(), effectsQueue.close(), afterSaleQueue.close(), historyQueue.close()]));
 
-  // Verifies webhooks, and serves the demo shop outside production; never called on the webhook path.
+  // Verifies webhooks, serves the demo shop outside production and makes the order desk's refunds; never called on the webhook path.
   const stripe = createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, maxNetworkRetries: config.stripe.maxNetworkRetries });
   const shop =
     config.nodeEnv === 'production'
@@ -89,6 +89,7 @@ export async function createApiProcess(config: StripeReadyConfig): Promise<ApiPr
     db: database.db,
     sql: database.sql,
     webhooks: stripe.webhooks,
+    stripe,
     webhookSecrets: config.stripe.webhookSecrets,
     livemode: config.stripe.livemode,
     trustProxy: config.http.trustProxy,

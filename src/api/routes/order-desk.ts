@@ -4,15 +4,17 @@ import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FleetLimits } from '../fleet-limits.js';
 import type postgres from 'postgres';
+import type Stripe from 'stripe';
 import { actAndRecord, resendReceiptIn, retryEffectIn, skipEffectIn, type Actor } from '../../db/order-actions.js';
 import { ordersNeedingAttention, orderTimeline, parseOrderQuery, searchOrders } from '../../db/order-desk.js';
 import { findOrderRecord } from '../../db/order-record.js';
-import { DESK_ACTIONS, describeEntry, type DeskAction } from '../../domain/order-history.js';
+import { DESK_ACTIONS, describeEntry, OPERATOR_ACTIONS, type DeskAction } from '../../domain/order-history.js';
 import { isSessionId } from '../../domain/session-id.js';
 import { sendHtml } from '../../lib/html.js';
 import { FULFILLMENT_QUEUE } from '../../queue/contract.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
 import { DeskCsrf } from '../desk-csrf.js';
+import { deskRefund } from './desk-refund.js';
 import { operatorAuth } from '../plugins/operator-auth.js';
 import { deskListPage } from '../views/desk-list-page.js';
 import { deskOrderPage, type OrderLinks } from '../views/desk-order-page.js';
@@ -20,6 +22,8 @@ import { deskOrderPage, type OrderLinks } from '../views/desk-order-page.js';
 export interface OrderDeskOptions {
   readonly sql: postgres.Sql;
   readonly queue: FulfillmentQueue;
+  /** The api's Stripe client: refunds are created with it (db/order-refund.ts, as the CLI's `refund`). */
+  readonly stripe: Stripe;
   readonly username: string;
   readonly password: string;
   /** ADMIN_READONLY: pages without forms, and every action refused (403). */
@@ -36,6 +40,9 @@ const NOTICE_WORDS: Record<string, string> = {
   done: 'done',
   not_found: 'nothing to do it to (no such effect on this order, or no receipt to copy)',
   wrong_status: 'not possible in its current state',
+  succeeded: 'Stripe made the refund; the order changes when its events come back',
+  pending: 'Stripe accepted the refund (pending); the order changes when its events come back',
+  replayed: 'this refund was asked for before: Stripe answered with the refund it made then',
 };
 
 const wantsJson = (request: FastifyRequest) => (request.headers.accept ?? '').includes('application/json');
@@ -110,7 +117,7 @@ export async function orderDesk(app: FastifyInstance, opts: OrderDeskOptions): P
       return reply.send({ ...record, attention: flags, links, timeline: timeline.map((e) => ({ ...e, text: describeEntry(e.detail, e.actor) })), ...(token === undefined ? {} : { csrf: token }) });
     }
     const { done, result } = request.query;
-    const notice = done !== undefined && (DESK_ACTIONS as readonly string[]).includes(done) && result !== undefined && NOTICE_WORDS[result] !== undefined
+    const notice = done !== undefined && (OPERATOR_ACTIONS as readonly string[]).includes(done) && result !== undefined && NOTICE_WORDS[result] !== undefined
       ? `${done.replaceAll('_', ' ')}: ${NOTICE_WORDS[result]}`
       : undefined;
     return sendHtml(reply, 200, deskOrderPage({ sessionId, record, timeline, attention: flags, links, csrf: token, notice, nonce: nonce(reply) }));
@@ -124,7 +131,8 @@ export async function orderDesk(app: FastifyInstance, opts: OrderDeskOptions): P
     if (!csrf.verify(request.operator ?? '', body.csrf)) return reply.code(403).send({ error: 'bad_csrf_token', message: 'the form is stale or was not made by this desk for you: reload the order and try again' });
     if (!isSessionId(sessionId)) return reply.code(400).send({ error: 'bad_request', message: 'expected a Checkout Session id' });
     const action = body.action;
-    if (typeof action !== 'string' || !(DESK_ACTIONS as readonly string[]).includes(action)) return reply.code(400).send({ error: 'bad_request', message: `action must be one of ${DESK_ACTIONS.join(', ')}` });
+    if (action === 'refund') return deskRefund({ sql: opts.sql, stripe: opts.stripe }, request, reply, sessionId, body, wantsJson(request));
+    if (typeof action !== 'string' || !(DESK_ACTIONS as readonly string[]).includes(action)) return reply.code(400).send({ error: 'bad_request', message: `action must be one of ${OPERATOR_ACTIONS.join(', ')}` });
     const effectId = body.effect_id;
     const needsEffect = action === 'retry_effect' || action === 'skip_effect';
     if (needsEffect && (typeof effectId !== 'string' || !/^\d{1,18}$/.test(effectId))) return reply.code(400).send({ error: 'bad_request', message: 'effect_id must be an effect id (a number)' });

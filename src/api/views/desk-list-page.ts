@@ -7,6 +7,7 @@ const ATTENTION_WORDS: Record<string, string> = {
   failed_for_good: 'fulfillment failed for good',
   held: 'held: its data was refused',
   dead_effects: 'an email or callback is dead',
+  dispute_open: 'a dispute is open',
 };
 
 export function attentionBadges(attention: readonly string[]): SafeHtml {
@@ -41,7 +42,7 @@ export function deskListPage(p: ListPageInput): SafeHtml {
   const results =
     p.found === undefined
       ? html`<section class="card" aria-labelledby="attention"><h2 id="attention">Needing attention</h2>
-  ${p.attention.length === 0 ? html`<p class="muted">Nothing needs attention: no order failed for good and no email or callback is dead.</p>` : html`<ul class="plain">${p.attention.map(orderItem)}</ul>`}</section>`
+  ${p.attention.length === 0 ? html`<p class="muted">Nothing needs attention: no order failed for good, no email or callback is dead and no dispute is open.</p>` : html`<ul class="plain">${p.attention.map(orderItem)}</ul>`}</section>`
       : html`<section class="card" aria-labelledby="found"><h2 id="found">${p.found.length} order${p.found.length === 1 ? '' : 's'} found</h2>
   ${p.found.length === 0 ? html`<p class="muted">No order matches. Session ids, PaymentIntents and event ids must be exact; emails too, in any case.</p>` : html`<ul class="plain">${p.found.map(orderItem)}</ul>`}</section>`;
   return layout(

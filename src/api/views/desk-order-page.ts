@@ -3,6 +3,7 @@ import { describeEntry, type HistoryEntry } from '../../domain/order-history.js'
 import { formatMoney } from '../../domain/money.js';
 import { html, identifier, layout, type SafeHtml } from '../../lib/html.js';
 import { attentionBadges } from './desk-list-page.js';
+import { refundForm } from './desk-refund-form.js';
 import { DESK_STYLE } from './desk-style.js';
 
 export interface OrderLinks {
@@ -92,6 +93,7 @@ ${effects.length === 0 ? html`<p class="muted">None.</p>` : html`<ul class="plai
 ${csrf === undefined ? html`<p class="muted">Read-only: actions are off (ADMIN_READONLY).</p>` : html`<section class="card" aria-labelledby="actions">
 <h2 id="actions">Actions</h2>
 <div class="actions">${actionForm(p.sessionId, csrf, 'rerun', 'Run fulfillment again')}${actionForm(p.sessionId, csrf, 'resend_receipt', 'Resend the receipt', undefined, true)}</div>
+${refundForm(p.sessionId, csrf, p.record)}
 <p class="muted">Running again changes nothing once the order is final. Each action is written into the story below with your name.</p>
 </section>`}
 <section class="card" aria-labelledby="story">

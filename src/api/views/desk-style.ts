@@ -22,6 +22,9 @@ export const DESK_STYLE = `
   .actions form { margin: 0; }
   .btn.secondary { background: #fff; color: #533afd; border: 1px solid #533afd; }
   .btn.small { padding: .35rem .7rem; font-size: .9rem; }
+  .btn.danger { background: #c0123c; }
+  form.refund label { display: block; padding: .3rem 0; min-height: 44px; }
+  form.refund label.indent { padding-left: 1.5rem; }
   fieldset { border: 1px solid #e3e8ee; border-radius: 8px; padding: .5rem .75rem; margin: 0; }
   .notice { border-left: 4px solid #533afd; }
 `;

@@ -38,9 +38,12 @@ describe('order desk processes', () => {
     expect(page.status).toBe(200);
     const body = await page.text();
     expect(body).toContain('Read-only: actions are off');
-    expect(body).not.toContain('<form method="post"');
-    // The same order on the writable desk (the stack's api) has them: the difference is the variable.
-    expect(await (await fetch(`${stack.apiUrl}/admin/orders/${sessionId}`, { headers: auth })).text()).toContain('<form method="post"');
+    expect(body).not.toMatch(/<form[^>]*method="post"/);
+    expect(body).not.toContain('value="refund"');
+    // The same order on the writable desk (the stack's api) has them, the refund's too: the difference is the variable.
+    const writable = await (await fetch(`${stack.apiUrl}/admin/orders/${sessionId}`, { headers: auth })).text();
+    expect(writable).toContain('<form method="post"');
+    expect(writable).toMatch(/<form class="refund" method="post"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="action" value="refund">/);
     const json = (await (await fetch(`${url}/admin/orders/${sessionId}`, { headers: { ...auth, accept: 'application/json' } })).json()) as { csrf?: string };
     expect(json.csrf).toBeUndefined();
     // Even with a token the writable desk issued for this user (they share the secret): refused, nothing done.
@@ -52,6 +55,13 @@ describe('order desk processes', () => {
     });
     expect(post.status).toBe(403);
     expect(await post.json()).toMatchObject({ error: 'read_only' });
+    const refund = await fetch(`${url}/admin/orders/${sessionId}/actions`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: token, action: 'refund', scope: 'whole' }).toString(),
+    });
+    expect(refund.status).toBe(403);
+    expect(stack.emulator.refunds.list({ account: undefined, paymentIntent: undefined, charge: undefined, created: undefined })).toHaveLength(0);
     const [row] = await stack.db.sql<{ n: number }[]>`select count(*)::int as n from order_history where session_id = ${sessionId} and kind = 'action'`;
     expect(row?.n).toBe(0);
   });

@@ -1,0 +1,1 @@
+CREATE INDEX "checkout_sessions_dispute_idx" ON "checkout_sessions" USING btree ("dispute_status") WHERE "checkout_sessions"."dispute_status" is not null;
