@@ -13,29 +13,37 @@ export interface PageSecurityOptions {
 }
 
 /**
+ * helmet's options for server-rendered pages (the customer's and the order desk's): a CSP with per-response
+ * nonces that allows nothing from other origins, forms posting only to this origin and `formOrigins`.
+ */
+export function strictPageHeaders(formOrigins: readonly string[], https: boolean) {
+  return {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'", ...formOrigins],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        upgradeInsecureRequests: https ? [] : null,
+      },
+    },
+  };
+}
+
+/**
  * For the HTML pages' scope: security headers with a strict CSP (no inline script or style without this
  * response's nonce, nothing from other origins) and HTML answers for 4xx (kept 4xx) and 500.
  */
 export const pageSecurity = fp<PageSecurityOptions>(
   async (app: FastifyInstance, opts) => {
-    await app.register(helmet, {
-      enableCSPNonces: true,
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'"],
-          connectSrc: ["'self'"],
-          formAction: ["'self'", ...opts.checkoutOrigins],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-          objectSrc: ["'none'"],
-          upgradeInsecureRequests: opts.https ? [] : null,
-        },
-      },
-    });
+    await app.register(helmet, strictPageHeaders(opts.checkoutOrigins, opts.https));
     app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
       const status = err.statusCode ?? 500;
       if (status === 429) return sendHtml(reply, 429, tooManyRequestsPage(reply.cspNonce, 10));

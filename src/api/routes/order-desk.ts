@@ -10,6 +10,7 @@ import { ordersNeedingAttention, orderTimeline, parseOrderQuery, searchOrders } 
 import { findOrderRecord } from '../../db/order-record.js';
 import { DESK_ACTIONS, describeEntry, OPERATOR_ACTIONS, type DeskAction } from '../../domain/order-history.js';
 import { isSessionId } from '../../domain/session-id.js';
+import { strictPageHeaders } from '../plugins/page-security.js';
 import { sendHtml } from '../../lib/html.js';
 import { FULFILLMENT_QUEUE } from '../../queue/contract.js';
 import { enqueueFulfillment, type FulfillmentQueue } from '../../queue/fulfillment-queue.js';
@@ -53,24 +54,7 @@ const wantsJson = (request: FastifyRequest) => (request.headers.accept ?? '').in
  * customer pages' CSP (nonces, nothing external), nothing cached, and JSON for `Accept: application/json`.
  */
 export async function orderDesk(app: FastifyInstance, opts: OrderDeskOptions): Promise<void> {
-  await app.register(helmet, {
-    enableCSPNonces: true,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        upgradeInsecureRequests: opts.https ? [] : null,
-      },
-    },
-  });
+  await app.register(helmet, strictPageHeaders([], opts.https));
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('cache-control', 'no-store');
     return payload;
